@@ -1,0 +1,99 @@
+//! `Mp4Encoder`: RGB frames + PCM in, H.264/Opus MP4 out, streaming.
+
+use crate::h264::{encode_frame, new_encoder};
+use crate::mux::ClipWriter;
+use crate::yuv::I420;
+use crate::{ClipInfo, MediaError, RgbFrame, VideoParams};
+use std::path::Path;
+use std::time::Instant;
+
+/// OpenH264 worker threads. Two threads with size-limited slices roughly match the two cores
+/// this runs on; output stays byte-identical run to run (see `tests::deterministic`).
+pub const ENCODER_THREADS: u16 = 2;
+
+/// Streaming MP4 writer: H.264 (OpenH264) video plus optional Opus audio, muxed with muxide,
+/// fast-start (`moov` before `mdat`). Only compressed data is kept until `finish`.
+pub struct Mp4Encoder {
+    writer: ClipWriter,
+    encoder: openh264::encoder::Encoder,
+    yuv: I420,
+    params: VideoParams,
+}
+
+impl Mp4Encoder {
+    pub fn create(path: &Path, params: VideoParams, with_audio: bool) -> Result<Self, MediaError> {
+        Self::create_with_threads(path, params, with_audio, ENCODER_THREADS)
+    }
+
+    /// Like `create` with an explicit OpenH264 thread count (1 disables slice threading).
+    pub fn create_with_threads(
+        path: &Path,
+        params: VideoParams,
+        with_audio: bool,
+        threads: u16,
+    ) -> Result<Self, MediaError> {
+        params.validate()?;
+        let encoder = new_encoder(params, threads.max(1))?;
+        let writer = ClipWriter::create(path, params, with_audio)?;
+        Ok(Self {
+            writer,
+            encoder,
+            yuv: I420::new(params.width as usize, params.height as usize),
+            params,
+        })
+    }
+
+    pub fn params(&self) -> VideoParams {
+        self.params
+    }
+
+    pub fn frames_written(&self) -> u32 {
+        self.writer.frames()
+    }
+
+    pub fn push_frame(&mut self, frame: &RgbFrame) -> Result<(), MediaError> {
+        if frame.width != self.params.width || frame.height != self.params.height {
+            return Err(MediaError::InvalidInput(format!(
+                "frame is {}x{}, the encoder was created for {}x{}",
+                frame.width, frame.height, self.params.width, self.params.height
+            )));
+        }
+        frame.check()?;
+        self.yuv.fill_from_rgb(&frame.data);
+        let index = u64::from(self.writer.frames());
+        let encoded = encode_frame(&mut self.encoder, &self.yuv, index, self.params.fps)?;
+        self.writer.write_video(&encoded.annexb, encoded.keyframe)
+    }
+
+    /// Interleaved stereo 48 kHz samples in [-1, 1], any chunk size (whole stereo frames).
+    pub fn push_audio(&mut self, interleaved: &[f32]) -> Result<(), MediaError> {
+        self.writer.push_audio(interleaved)
+    }
+
+    /// Writes the file. Audio is padded with silence or trimmed to exactly the video duration.
+    pub fn finish(self) -> Result<ClipInfo, MediaError> {
+        self.writer.finish()
+    }
+}
+
+/// Encoder-only throughput in frames per second: RGB->YUV conversion plus H.264 encoding of
+/// `frames` (cycled when fewer than `count`), no muxing or file I/O.
+pub fn bench_encoder(params: VideoParams, frames: &[RgbFrame], count: u32) -> Result<f64, MediaError> {
+    params.validate()?;
+    if frames.is_empty() || count == 0 {
+        return Err(MediaError::InvalidInput("benchmark needs frames".into()));
+    }
+    let mut encoder = new_encoder(params, ENCODER_THREADS)?;
+    let mut yuv = I420::new(params.width as usize, params.height as usize);
+    let start = Instant::now();
+    for i in 0..count {
+        let frame = &frames[i as usize % frames.len()];
+        if frame.width != params.width || frame.height != params.height {
+            return Err(MediaError::InvalidInput("benchmark frame size differs from params".into()));
+        }
+        frame.check()?;
+        yuv.fill_from_rgb(&frame.data);
+        encode_frame(&mut encoder, &yuv, u64::from(i), params.fps)?;
+    }
+    Ok(f64::from(count) / start.elapsed().as_secs_f64().max(1e-9))
+}
