@@ -11,7 +11,9 @@ ENVELOPE_KEYS = frozenset({"message", "type", "param", "code"})
 
 def assert_envelope(body: Any, status: int) -> dict:
     """`{"error": {"message", "type", "param", "code"}}` with every key present."""
-    assert isinstance(body, dict) and isinstance(body.get("error"), dict), f"HTTP {status}: not an error envelope: {body!r}"
+    assert isinstance(body, dict) and isinstance(body.get("error"), dict), (
+        f"HTTP {status}: not an error envelope: {body!r}"
+    )
     error = body["error"]
     missing = ENVELOPE_KEYS - error.keys()
     assert not missing, f"HTTP {status}: error object lacks {sorted(missing)}: {error}"
@@ -22,9 +24,11 @@ def assert_envelope(body: Any, status: int) -> dict:
 
 def assert_sdk_error(err: openai.APIStatusError, cls: type[openai.APIStatusError], param: str | None = None) -> None:
     """The SDK raised `cls` (by status code) and the envelope named `param`."""
-    detail = f"HTTP {err.status_code} {type(err).__name__}: param={err.param!r} code={err.code!r} message={err.message!r}"
+    detail = (
+        f"HTTP {err.status_code} {type(err).__name__}: param={err.param!r} code={err.code!r} message={err.message!r}"
+    )
     assert isinstance(err, cls), f"want {cls.__name__}, got {detail}"
-    assert isinstance(err.body, dict) and ENVELOPE_KEYS <= err.body.keys(), f"incomplete error object: {err.body!r}"
+    assert isinstance(err.body, dict) and err.body.keys() >= ENVELOPE_KEYS, f"incomplete error object: {err.body!r}"
     if param is not None:
         assert err.param == param, f"want param={param!r}, got {detail}"
 

@@ -7,16 +7,14 @@ most tests reuse them instead of rendering again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
 from openai import OpenAI
 from openai.types import Video
-from server_process import API_KEYS, KinoraServer
-from video_jobs import POLL_MS, assert_completed
 
-_live_servers: list[KinoraServer] = []
+from server_process import API_KEYS, LIVE_SERVERS, KinoraServer, start_server, stop_server
+from video_jobs import POLL_MS, assert_completed, make_client
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -25,26 +23,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     outcome = yield
     report = outcome.get_result()
     if report.failed:
-        for server in _live_servers:
+        for server in LIVE_SERVERS:
             report.sections.append((f"kinora server {server.url or '(not started)'}", server.output(tail=60)))
-
-
-def start_server(data_dir: Path, workers: int = 2, extra_args: tuple[str, ...] = ()) -> KinoraServer:
-    server = KinoraServer(data_dir, workers=workers, extra_args=extra_args)
-    _live_servers.append(server)
-    try:
-        server.start()
-    except Exception:
-        _live_servers.remove(server)
-        raise
-    return server
-
-
-def stop_server(server: KinoraServer) -> int | None:
-    code = server.stop()
-    if server in _live_servers:
-        _live_servers.remove(server)
-    return code
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +37,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KinoraServer]:
 @pytest.fixture(scope="session")
 def base_url(server: KinoraServer) -> str:
     return server.url
-
-
-def make_client(url: str, key: str = API_KEYS[0], **options: object) -> OpenAI:
-    return OpenAI(base_url=url + "/v1", api_key=key, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -33,8 +33,7 @@ class Mp4Facts:
 
 
 def _write_temp(data: bytes, suffix: str) -> Path:
-    handle = tempfile.NamedTemporaryFile(suffix=suffix, delete=False)
-    with handle:
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as handle:
         handle.write(data)
     return Path(handle.name)
 
@@ -114,7 +113,21 @@ def first_frame(data: bytes) -> Image.Image:
     path = _write_temp(data, ".mp4")
     try:
         result = subprocess.run(
-            [FFMPEG, "-v", "error", "-nostdin", "-i", str(path), "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"],
+            [
+                FFMPEG,
+                "-v",
+                "error",
+                "-nostdin",
+                "-i",
+                str(path),
+                "-frames:v",
+                "1",
+                "-f",
+                "image2pipe",
+                "-c:v",
+                "png",
+                "-",
+            ],
             capture_output=True,
             check=False,
         )

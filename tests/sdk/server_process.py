@@ -130,3 +130,25 @@ class KinoraServer:
         return "--- kinora stdout (tail) ---\n{}\n--- kinora stderr (tail) ---\n{}".format(
             "\n".join(stdout), "\n".join(stderr)
         )
+
+
+LIVE_SERVERS: list[KinoraServer] = []
+"""Servers currently running, so a failing test's report can include their logs."""
+
+
+def start_server(data_dir: Path, workers: int = 2, extra_args: tuple[str, ...] = ()) -> KinoraServer:
+    server = KinoraServer(data_dir, workers=workers, extra_args=extra_args)
+    LIVE_SERVERS.append(server)
+    try:
+        server.start()
+    except Exception:
+        LIVE_SERVERS.remove(server)
+        raise
+    return server
+
+
+def stop_server(server: KinoraServer) -> int | None:
+    code = server.stop()
+    if server in LIVE_SERVERS:
+        LIVE_SERVERS.remove(server)
+    return code

@@ -45,13 +45,6 @@ def test_retrieve_returns_the_same_video(client: OpenAI, base_video: Video) -> N
     )
 
 
-def test_retrieve_sends_poll_after_header(client: OpenAI, base_video: Video) -> None:
-    response = client.videos.with_raw_response.retrieve(base_video.id)
-    value = response.headers.get("openai-poll-after-ms")
-    assert value is not None, f"no openai-poll-after-ms header; got {dict(response.headers)}"
-    assert int(value) > 0
-
-
 def test_download_video_is_valid_mp4(client: OpenAI, base_video: Video, base_mp4: bytes) -> None:
     assert_valid_mp4(base_mp4, 1280, 720, 4)
     response = client.videos.with_raw_response.download_content(base_video.id, variant="video")

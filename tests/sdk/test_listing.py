@@ -15,7 +15,9 @@ from video_jobs import VIDEO_KEYS, cancel_quietly
 def five_ids(client: OpenAI) -> Iterator[list[str]]:
     """Five jobs created one after the other; they only need to exist, so they are cancelled after."""
     ids = [
-        client.videos.create(prompt=f"Listing fixture clip number {n}: a lighthouse beam sweeping fog", size="720x1280", seconds="4").id
+        client.videos.create(
+            prompt=f"Listing fixture clip number {n}: a lighthouse beam sweeping fog", size="720x1280", seconds="4"
+        ).id
         for n in range(5)
     ]
     yield ids
@@ -32,7 +34,9 @@ def test_auto_pagination_desc_sees_each_video_once(client: OpenAI, five_ids: lis
     stamps = [v.created_at for v in seen]
     assert stamps == sorted(stamps, reverse=True), f"default order is not newest first: {stamps}"
     ours = [vid for vid in ids if vid in five_ids]
-    assert ours == list(reversed(five_ids)), "videos created in sequence must list newest first (ties broken by creation order)"
+    assert ours == list(reversed(five_ids)), (
+        "videos created in sequence must list newest first (ties broken by creation order)"
+    )
 
 
 def test_auto_pagination_asc(client: OpenAI, five_ids: list[str]) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any
 
 import openai
 from openai import OpenAI
 from openai.types import Video
+
+from server_process import API_KEYS
 
 POLL_MS = 200
 VIDEO_KEYS = frozenset(
@@ -26,12 +30,25 @@ VIDEO_KEYS = frozenset(
         "error",
     }
 )
-TERMINAL = ("completed", "failed")
+
+
+def make_client(url: str, key: str = API_KEYS[0], **options: Any) -> OpenAI:
+    """An SDK client configured as a user would: only base_url and api_key changed."""
+    return OpenAI(base_url=url + "/v1", api_key=key, **options)
 
 
 def wait(client: OpenAI, video_id: str) -> Video:
     """The SDK's own poll loop (the per-test timeout bounds it)."""
     return client.videos.poll(video_id, poll_interval_ms=POLL_MS)
+
+
+def wait_until_started(client: OpenAI, video_id: str) -> Video:
+    """Polls (like the SDK's own poll()) until a worker has picked the job up."""
+    while True:
+        video = client.videos.retrieve(video_id)
+        if video.status != "queued":
+            return video
+        time.sleep(POLL_MS / 1000 / 4)
 
 
 def describe(video: Video) -> str:
@@ -58,10 +75,8 @@ def cancel_quietly(client: OpenAI, video_ids: list[str]) -> None:
     own strict test in test_kinora_extensions.py.
     """
     for video_id in video_ids:
-        try:
+        with contextlib.suppress(openai.APIError):
             cancel(client.with_options(max_retries=0), video_id)
-        except openai.APIError:
-            pass
 
 
 def raw_json(response: Any) -> dict:

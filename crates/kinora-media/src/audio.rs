@@ -11,6 +11,9 @@ pub(crate) const OPUS_PRE_SKIP: u64 = 312;
 const OPUS_BITRATE: i32 = 160_000;
 const CH: usize = AUDIO_CHANNELS as usize;
 
+/// Receives each packet with the index of its first input sample (per channel).
+pub(crate) type PacketSink<'a> = dyn FnMut(u64, &[u8]) -> Result<(), MediaError> + 'a;
+
 /// Streaming Opus encoder: PCM is encoded only once it is known to lie within the final clip,
 /// so a caller may push more audio than video and have the excess trimmed at `finish`.
 pub(crate) struct OpusTrack {
@@ -35,7 +38,7 @@ impl OpusTrack {
 
     /// Buffers interleaved stereo samples; NaN becomes silence and values are clamped to [-1, 1].
     pub fn push(&mut self, interleaved: &[f32]) -> Result<(), MediaError> {
-        if interleaved.len() % CH != 0 {
+        if !interleaved.len().is_multiple_of(CH) {
             return Err(MediaError::InvalidInput(format!(
                 "audio chunk of {} values is not whole stereo frames",
                 interleaved.len()
@@ -54,7 +57,7 @@ impl OpusTrack {
     pub fn encode_ready(
         &mut self,
         limit: u64,
-        sink: &mut dyn FnMut(u64, &[u8]) -> Result<(), MediaError>,
+        sink: &mut PacketSink<'_>,
     ) -> Result<(), MediaError> {
         let mut offset = 0;
         while self.pending.len() - offset >= OPUS_FRAME * CH
@@ -75,11 +78,7 @@ impl OpusTrack {
 
     /// Trims or pads the audio to exactly `total` samples per channel, then flushes the encoder
     /// lookahead with silence so the decoded stream (after pre-skip) covers `total` samples.
-    pub fn finish(
-        &mut self,
-        total: u64,
-        sink: &mut dyn FnMut(u64, &[u8]) -> Result<(), MediaError>,
-    ) -> Result<(), MediaError> {
+    pub fn finish(&mut self, total: u64, sink: &mut PacketSink<'_>) -> Result<(), MediaError> {
         let real = total.saturating_sub(self.consumed) as usize * CH;
         self.pending.resize(real, 0.0);
         let needed = (total + OPUS_PRE_SKIP).div_ceil(OPUS_FRAME as u64) * OPUS_FRAME as u64;
@@ -91,7 +90,11 @@ impl OpusTrack {
 
 /// Decodes Opus packets to interleaved stereo, dropping `pre_skip` samples and keeping at most
 /// `keep` samples per channel (when given).
-pub(crate) fn decode_opus<I>(packets: I, pre_skip: u64, keep: Option<u64>) -> Result<Vec<f32>, MediaError>
+pub(crate) fn decode_opus<I>(
+    packets: I,
+    pre_skip: u64,
+    keep: Option<u64>,
+) -> Result<Vec<f32>, MediaError>
 where
     I: IntoIterator<Item = Result<Vec<u8>, MediaError>>,
 {
@@ -112,10 +115,8 @@ where
         let drop = skip.min(samples.len());
         skip -= drop;
         out.extend_from_slice(&samples[drop..]);
-        if let Some(keep) = keep {
-            if out.len() as u64 >= keep * CH as u64 {
-                break;
-            }
+        if keep.is_some_and(|keep| out.len() as u64 >= keep * CH as u64) {
+            break;
         }
     }
     if let Some(keep) = keep {
@@ -131,7 +132,8 @@ mod tests {
     pub(crate) fn sine(samples: usize, hz: f32) -> Vec<f32> {
         (0..samples)
             .flat_map(|i| {
-                let s = (i as f32 * hz * std::f32::consts::TAU / AUDIO_SAMPLE_RATE as f32).sin() * 0.5;
+                let s =
+                    (i as f32 * hz * std::f32::consts::TAU / AUDIO_SAMPLE_RATE as f32).sin() * 0.5;
                 [s, s]
             })
             .collect()

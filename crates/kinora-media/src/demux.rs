@@ -108,12 +108,16 @@ fn read_header(file: &mut File, pos: u64, file_len: u64) -> Result<([u8; 4], u64
         return Err(format!("truncated box header at byte {pos}"));
     }
     file.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
-    file.read_exact(&mut h[..avail]).map_err(|e| e.to_string())?;
+    file.read_exact(&mut h[..avail])
+        .map_err(|e| e.to_string())?;
     let size32 = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
     let typ = [h[4], h[5], h[6], h[7]];
     let (size, header) = match size32 {
         0 => (file_len - pos, 8),
-        1 if avail == 16 => (u64::from_be_bytes(h[8..16].try_into().unwrap_or_default()), 16),
+        1 if avail == 16 => (
+            u64::from_be_bytes(h[8..16].try_into().unwrap_or_default()),
+            16,
+        ),
         1 => return Err(format!("truncated 64-bit box size at byte {pos}")),
         n => (u64::from(n), 8),
     };
@@ -140,7 +144,8 @@ fn find_moov(file: &mut File, file_len: u64) -> Result<Vec<u8>, String> {
                 return Err(format!("moov box of {size} bytes is implausibly large"));
             }
             let mut moov = vec![0; (size - header) as usize];
-            file.seek(SeekFrom::Start(pos + header)).map_err(|e| e.to_string())?;
+            file.seek(SeekFrom::Start(pos + header))
+                .map_err(|e| e.to_string())?;
             file.read_exact(&mut moov).map_err(|e| e.to_string())?;
             return Ok(moov);
         }
@@ -187,7 +192,9 @@ impl<'a> Cur<'a> {
     /// Entry count of a table whose entries are `entry` bytes, checked against the payload.
     fn count(&mut self, entry: usize) -> Result<usize, String> {
         let n = self.u32()? as usize;
-        if n.checked_mul(entry).is_none_or(|need| need > self.remaining()) {
+        if n.checked_mul(entry)
+            .is_none_or(|need| need > self.remaining())
+        {
             return Err(format!("table claims {n} entries but the box is too short"));
         }
         Ok(n)
@@ -195,7 +202,9 @@ impl<'a> Cur<'a> {
 }
 
 /// Child boxes of a container payload as (type, payload).
-fn children(buf: &[u8]) -> Result<Vec<([u8; 4], &[u8])>, String> {
+type Boxes<'a> = Vec<([u8; 4], &'a [u8])>;
+
+fn children(buf: &[u8]) -> Result<Boxes<'_>, String> {
     let mut out = Vec::new();
     let mut c = Cur::new(buf);
     while c.remaining() >= 8 {
@@ -221,7 +230,10 @@ fn children(buf: &[u8]) -> Result<Vec<([u8; 4], &[u8])>, String> {
 }
 
 fn child<'a>(buf: &'a [u8], typ: &[u8; 4]) -> Result<Option<&'a [u8]>, String> {
-    Ok(children(buf)?.into_iter().find(|(t, _)| t == typ).map(|(_, p)| p))
+    Ok(children(buf)?
+        .into_iter()
+        .find(|(t, _)| t == typ)
+        .map(|(_, p)| p))
 }
 
 fn need<'a>(buf: &'a [u8], typ: &[u8; 4]) -> Result<&'a [u8], String> {
@@ -258,7 +270,14 @@ fn parse_trak(trak: &[u8], file_len: u64) -> Result<Track, String> {
         _ => Kind::Other,
     };
     let stbl = need(need(mdia, b"minf")?, b"stbl")?;
-    let (codec, width, height) = parse_stsd(need(stbl, b"stsd")?)?;
+    let (codec, mut width, mut height) = parse_stsd(need(stbl, b"stsd")?)?;
+    if width == 0 || height == 0 {
+        // Presentation size (16.16 fixed point) closes the tkhd box.
+        if let Some(tail) = child(trak, b"tkhd")?.and_then(|t| t.get(t.len().checked_sub(8)?..)) {
+            width = u32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]]) >> 16;
+            height = u32::from_be_bytes([tail[4], tail[5], tail[6], tail[7]]) >> 16;
+        }
+    }
     let samples = parse_samples(stbl, file_len)?;
     Ok(Track {
         kind,
@@ -294,7 +313,11 @@ fn parse_stsd(stsd: &[u8]) -> Result<(Codec, u32, u32), String> {
             let pre_skip = dops.u16()?;
             Ok((Codec::Opus { pre_skip }, 0, 0))
         }
-        other => Ok((Codec::Other(String::from_utf8_lossy(other).into_owned()), 0, 0)),
+        other => Ok((
+            Codec::Other(String::from_utf8_lossy(other).into_owned()),
+            0,
+            0,
+        )),
     }
 }
 
@@ -333,7 +356,9 @@ fn parse_samples(stbl: &[u8], file_len: u64) -> Result<Vec<Sample>, String> {
         stsz.u32()? as usize
     };
     if (count as u64).saturating_mul(u64::from(constant.max(1))) > file_len {
-        return Err(format!("stsz claims {count} samples, more than the file holds"));
+        return Err(format!(
+            "stsz claims {count} samples, more than the file holds"
+        ));
     }
     let sizes: Vec<u32> = if constant == 0 {
         (0..count).map(|_| stsz.u32()).collect::<Result<_, _>>()?
@@ -345,7 +370,9 @@ fn parse_samples(stbl: &[u8], file_len: u64) -> Result<Vec<Sample>, String> {
         let mut c = Cur::new(stco);
         c.bytes(4)?;
         let n = c.count(4)?;
-        (0..n).map(|_| c.u32().map(u64::from)).collect::<Result<_, _>>()?
+        (0..n)
+            .map(|_| c.u32().map(u64::from))
+            .collect::<Result<_, _>>()?
     } else {
         let mut c = Cur::new(need(stbl, b"co64")?);
         c.bytes(4)?;
@@ -377,7 +404,9 @@ fn parse_samples(stbl: &[u8], file_len: u64) -> Result<Vec<Sample>, String> {
         for _ in 0..per {
             let Some(&size) = sizes.get(si) else { break };
             if off.saturating_add(u64::from(size)) > file_len {
-                return Err(format!("sample {si} lies beyond the end of the file (truncated?)"));
+                return Err(format!(
+                    "sample {si} lies beyond the end of the file (truncated?)"
+                ));
             }
             samples.push(Sample {
                 offset: off,
@@ -393,7 +422,10 @@ fn parse_samples(stbl: &[u8], file_len: u64) -> Result<Vec<Sample>, String> {
         }
     }
     if samples.len() != count {
-        return Err(format!("chunk tables locate {} of {count} samples", samples.len()));
+        return Err(format!(
+            "chunk tables locate {} of {count} samples",
+            samples.len()
+        ));
     }
 
     let mut stts = Cur::new(need(stbl, b"stts")?);

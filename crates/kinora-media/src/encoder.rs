@@ -1,9 +1,9 @@
 //! `Mp4Encoder`: RGB frames + PCM in, H.264/Opus MP4 out, streaming.
 
-use crate::h264::{encode_frame, new_encoder};
+use crate::h264::{encode_frame, new_encoder, rgb_to_yuv};
 use crate::mux::ClipWriter;
-use crate::yuv::I420;
 use crate::{ClipInfo, MediaError, RgbFrame, VideoParams};
+use openh264::formats::YUVBuffer;
 use std::path::Path;
 use std::time::Instant;
 
@@ -16,7 +16,7 @@ pub const ENCODER_THREADS: u16 = 2;
 pub struct Mp4Encoder {
     writer: ClipWriter,
     encoder: openh264::encoder::Encoder,
-    yuv: I420,
+    yuv: YUVBuffer,
     params: VideoParams,
 }
 
@@ -38,7 +38,7 @@ impl Mp4Encoder {
         Ok(Self {
             writer,
             encoder,
-            yuv: I420::new(params.width as usize, params.height as usize),
+            yuv: YUVBuffer::new(params.width as usize, params.height as usize),
             params,
         })
     }
@@ -59,7 +59,7 @@ impl Mp4Encoder {
             )));
         }
         frame.check()?;
-        self.yuv.fill_from_rgb(&frame.data);
+        rgb_to_yuv(frame, &mut self.yuv);
         let index = u64::from(self.writer.frames());
         let encoded = encode_frame(&mut self.encoder, &self.yuv, index, self.params.fps)?;
         self.writer.write_video(&encoded.annexb, encoded.keyframe)
@@ -77,23 +77,35 @@ impl Mp4Encoder {
 }
 
 /// Encoder-only throughput in frames per second: RGB->YUV conversion plus H.264 encoding of
-/// `frames` (cycled when fewer than `count`), no muxing or file I/O.
-pub fn bench_encoder(params: VideoParams, frames: &[RgbFrame], count: u32) -> Result<f64, MediaError> {
+/// each frame once, with the same settings as `Mp4Encoder` (no muxing, no file I/O).
+pub fn bench_encoder(params: VideoParams, frames: &[RgbFrame]) -> Result<f64, MediaError> {
+    bench_encoder_with_threads(params, frames, ENCODER_THREADS)
+}
+
+/// `bench_encoder` with an explicit OpenH264 thread count.
+pub fn bench_encoder_with_threads(
+    params: VideoParams,
+    frames: &[RgbFrame],
+    threads: u16,
+) -> Result<f64, MediaError> {
     params.validate()?;
-    if frames.is_empty() || count == 0 {
-        return Err(MediaError::InvalidInput("benchmark needs frames".into()));
+    if frames.is_empty() {
+        return Err(MediaError::InvalidInput(
+            "benchmark needs at least one frame".into(),
+        ));
     }
-    let mut encoder = new_encoder(params, ENCODER_THREADS)?;
-    let mut yuv = I420::new(params.width as usize, params.height as usize);
+    let mut encoder = new_encoder(params, threads.max(1))?;
+    let mut yuv = YUVBuffer::new(params.width as usize, params.height as usize);
     let start = Instant::now();
-    for i in 0..count {
-        let frame = &frames[i as usize % frames.len()];
+    for (i, frame) in frames.iter().enumerate() {
         if frame.width != params.width || frame.height != params.height {
-            return Err(MediaError::InvalidInput("benchmark frame size differs from params".into()));
+            return Err(MediaError::InvalidInput(
+                "benchmark frame size differs from params".into(),
+            ));
         }
         frame.check()?;
-        yuv.fill_from_rgb(&frame.data);
-        encode_frame(&mut encoder, &yuv, u64::from(i), params.fps)?;
+        rgb_to_yuv(frame, &mut yuv);
+        encode_frame(&mut encoder, &yuv, i as u64, params.fps)?;
     }
-    Ok(f64::from(count) / start.elapsed().as_secs_f64().max(1e-9))
+    Ok(frames.len() as f64 / start.elapsed().as_secs_f64().max(1e-9))
 }

@@ -83,7 +83,8 @@ impl RgbFrame {
     }
 
     pub fn to_image(&self) -> Result<RgbImage, MediaError> {
-        RgbImage::from_raw(self.width, self.height, self.data.clone()).ok_or_else(|| self.size_error())
+        RgbImage::from_raw(self.width, self.height, self.data.clone())
+            .ok_or_else(|| self.size_error())
     }
 
     pub fn into_image(self) -> Result<RgbImage, MediaError> {
@@ -138,7 +139,11 @@ impl RgbFrame {
 /// Peak signal-to-noise ratio in dB over all RGB samples; `f64::INFINITY` for identical frames,
 /// 0.0 when the sizes differ (so a size mismatch can never pass a quality threshold).
 pub fn psnr(a: &RgbFrame, b: &RgbFrame) -> f64 {
-    if a.width != b.width || a.height != b.height || a.data.len() != b.data.len() || a.data.is_empty() {
+    if a.width != b.width
+        || a.height != b.height
+        || a.data.len() != b.data.len()
+        || a.data.is_empty()
+    {
         return 0.0;
     }
     let sse: u64 = a

@@ -1,1 +1,80 @@
-//! kinora-media
+//! kinora-media: everything Kinora does with video files. The render engine pushes RGB frames
+//! and PCM into [`Mp4Encoder`]; the API server probes, decodes, joins and previews the results.
+//! Audio is always 48 kHz stereo, interleaved `f32` in [-1, 1].
+//!
+//! Layout:
+//! - `error`   — [`MediaError`], the single error type (bad input never panics).
+//! - `frame`   — [`VideoParams`], [`RgbFrame`] (with `image` conversions), [`psnr`].
+//! - `h264`    — OpenH264 settings (bitrate, IDR period, threads), RGB -> I420 and
+//!   Annex-B/AVCC framing.
+//! - `audio`   — Opus encoding in 20 ms packets with exact-length trimming, and decoding.
+//! - `mux`     — MP4 writing via muxide (fast-start, constant frame rate, no timestamps).
+//! - `demux`   — defensive MP4 box parser (sample tables, avcC, dOps).
+//! - `encoder` — [`Mp4Encoder`] and the [`bench_encoder`] throughput probe.
+//! - `decoder` — [`probe`], [`Mp4Decoder`], [`last_frame`], [`decode_audio`].
+//! - `stitch`  — [`stitch`]: join two clips, copying the video samples.
+//! - `preview` — [`thumbnail_webp`] and [`spritesheet_jpeg`].
+//!
+//! Sprite sheet layout: a JPEG grid of [`SPRITESHEET_COLUMNS`] x [`SPRITESHEET_ROWS`] (5 x 5)
+//! equal tiles, filled in row-major order (left to right, then top to bottom). Each tile is the
+//! frame scaled so its long side is 256 px with the aspect kept (1280x720 -> 256x144 tiles,
+//! 1280x720 sheet; 720x1280 -> 144x256 tiles, 720x1280 sheet). Tile `i` of `n = min(25, frames)`
+//! shows frame `floor(i * frames / n)` ([`spritesheet_frame_indices`]); unused cells are black.
+//!
+//! Clips are constant frame rate with at least 2 frames (MP4 stores a frame's duration as the
+//! gap to the next one); the file's duration is exactly `frames / fps`. Sizes must be even
+//! (4:2:0), from 16 px up to 3840x2160 in either orientation. Audio is padded with silence or
+//! trimmed to the video duration; decoded audio lines up sample-exactly (Opus pre-skip honoured).
+//!
+//! Codecs: H.264 Constrained Baseline from OpenH264 (IDR at least every 2 s, bitrate ≈4 Mbit/s
+//! at 720p and ≈8 Mbit/s at 1080p, BT.601 limited range signalled in the VUI), Opus audio from
+//! opus-rs (pure Rust) in MP4 (`Opus`/`dOps`). Output is deterministic: the same frames and
+//! audio give a byte-identical file. AAC output is not offered: the only bundled encoder
+//! (fdk-aac) has a non-free licence, and Opus plays in all current browsers.
+//!
+//! Licences: OpenH264 is BSD-2 and is built from source here, which carries no H.264 patent
+//! licence (Cisco's covers only its prebuilt binary). Opus is royalty-free (BSD-3). libwebp is
+//! BSD-3. Nothing here links GPL code.
+
+mod audio;
+mod decoder;
+mod demux;
+mod encoder;
+mod error;
+mod frame;
+mod h264;
+mod mux;
+mod preview;
+mod stitch;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod testutil;
+
+pub use decoder::{Mp4Decoder, decode_audio, last_frame, probe};
+pub use encoder::{ENCODER_THREADS, Mp4Encoder, bench_encoder, bench_encoder_with_threads};
+pub use error::MediaError;
+pub use frame::{RgbFrame, VideoParams, psnr};
+pub use h264::{keyframe_interval, target_bitrate};
+pub use preview::{
+    SPRITE_TILE_LONG_SIDE, SPRITESHEET_COLUMNS, SPRITESHEET_ROWS, THUMBNAIL_LONG_SIDE,
+    fit_long_side, resize, sprite_tile_size, spritesheet_frame_indices, spritesheet_jpeg,
+    thumbnail_webp,
+};
+pub use stitch::stitch;
+
+/// Audio is always 48 kHz stereo, interleaved `f32` in [-1, 1].
+pub const AUDIO_SAMPLE_RATE: u32 = 48_000;
+pub const AUDIO_CHANNELS: u16 = 2;
+
+/// What a finished or probed clip contains.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClipInfo {
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub frames: u32,
+    pub duration_s: f64,
+    pub has_audio: bool,
+}

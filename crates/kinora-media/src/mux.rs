@@ -22,7 +22,12 @@ impl ClipWriter {
         params.validate()?;
         let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
         let mut builder = MuxerBuilder::new(file)
-            .video(VideoCodec::H264, params.width, params.height, f64::from(params.fps))
+            .video(
+                VideoCodec::H264,
+                params.width,
+                params.height,
+                f64::from(params.fps),
+            )
             .with_fast_start(true);
         if with_audio {
             builder = builder.audio(AudioCodec::Opus, AUDIO_SAMPLE_RATE, AUDIO_CHANNELS);
@@ -31,7 +36,11 @@ impl ClipWriter {
             muxer: builder.build()?,
             params,
             frames: 0,
-            audio: if with_audio { Some(OpusTrack::new()?) } else { None },
+            audio: if with_audio {
+                Some(OpusTrack::new()?)
+            } else {
+                None
+            },
         })
     }
 

@@ -1,1 +1,64 @@
-//! kinora-render
+//! kinora-render: the built-in procedural animatic engine. It reads a prompt into a [`Scene`]
+//! (setting, time of day, weather, subjects with colours and motions, camera, mood, style),
+//! animates it, synthesises matching audio and encodes an MP4 through `kinora-media`. It is a
+//! fast, deterministic storyboard renderer, not a diffusion model: no GPU, no weights.
+//!
+//! Layout:
+//! - `vocabulary`: the closed word lists (settings, times, weathers, subjects, colours, motions,
+//!   camera moves, framings, moods, styles)
+//! - `prompt`: tokenising a prompt into recognised terms; `scene`: the scene and its parser
+//! - `timeline`: segments and closed-form subject motion; `camera`: poses and views
+//! - `look`: light, grade and style per colour; `backdrop` + `landscape`: the world behind
+//! - `pen` + `figure`: drawing each subject kind; `weather`: particles and lightning
+//! - `raster`: pixel loops; `painter`: one frame
+//! - `audio`: ambience and action cues; `engine`: modes, pipeline, progress, cancellation
+//! - `extend`, `edit`, `character`: the other generation modes
+//! - `bench`: the end-to-end vs encoder-only benchmark behind `kinora bench`
+
+mod audio;
+mod backdrop;
+pub mod bench;
+mod camera;
+mod character;
+mod edit;
+mod engine;
+mod error;
+mod extend;
+mod figure;
+mod footage;
+mod landscape;
+mod look;
+mod painter;
+mod pen;
+mod pipeline;
+mod prompt;
+mod raster;
+mod scene;
+mod timeline;
+mod vocabulary;
+mod weather;
+
+#[cfg(test)]
+mod tests;
+
+pub use camera::CameraPose;
+pub use character::{CharacterInfo, extract_character};
+pub use engine::{
+    CancelToken, CharacterRef, MAX_SIDE, MIN_SIDE, RenderMode, RenderOutputs, RenderRequest, render,
+};
+pub use error::RenderError;
+pub use scene::{BackdropSource, FrameSpec, Scene, Subject};
+pub use timeline::{Segment, Track};
+pub use vocabulary::{
+    CameraMove, Framing, Mood, Motion, NamedColour, Setting, Style, SubjectKind, TimeOfDay, Weather,
+};
+
+/// The one frame rate of every clip the engine makes.
+pub const FPS: u32 = 24;
+pub const MIN_SECONDS: u32 = 1;
+pub const MAX_SECONDS: u32 = 120;
+
+/// Reads `prompt` into the scene the engine would draw, without drawing it.
+pub fn explain(prompt: &str, seed: u64) -> Scene {
+    Scene::from_prompt(prompt, seed, &[])
+}

@@ -123,7 +123,7 @@ vocabulary! {
     Motion {
         Idle => ["idle", "stands", "standing", "stand", "waits", "waiting", "rests", "resting", "sits", "sitting", "still"],
         Walk => ["walk", "walks", "walking", "strolls", "strolling", "wanders", "wandering", "stroll", "crosses", "crossing"],
-        Run => ["run", "runs", "running", "races", "racing", "sprints", "sprinting", "chases", "chasing", "gallops", "galloping"],
+        Run => ["run", "runs", "running", "races", "racing", "sprints", "sprinting", "chase", "chases", "chasing", "gallops", "galloping"],
         Jump => ["jump", "jumps", "jumping", "leaps", "leaping", "hops", "hopping"],
         Fly => ["fly", "flies", "flying", "soars", "soaring", "glides", "gliding", "flutters"],
         Swim => ["swim", "swims", "swimming", "dives", "diving"],
@@ -279,7 +279,7 @@ impl SubjectKind {
     pub fn placement(self) -> Placement {
         use SubjectKind::*;
         match self {
-            Bird | Butterfly | Dragon | Plane | Balloon | Kite | Rocket => Placement::Air,
+            Bird | Fish | Butterfly | Dragon | Plane | Balloon | Kite | Rocket => Placement::Air,
             Sun | Moon => Placement::Sky,
             _ => Placement::Ground,
         }
@@ -325,7 +325,10 @@ impl SubjectKind {
     /// Whether the subject travels across the world when it walks, drives, flies...
     pub fn travels(self) -> bool {
         use SubjectKind::*;
-        !matches!(self, House | Tree | Flower | Cactus | Lighthouse | Sun | Moon)
+        !matches!(
+            self,
+            House | Tree | Flower | Cactus | Lighthouse | Sun | Moon
+        )
     }
 }
 

@@ -1,1 +1,29 @@
-//! kinora-server
+//! The Kinora API server: OpenAI's Videos API on axum, with the job system that renders behind it.
+//!
+//! The server takes an already-bound listener and a shutdown future, so `kinora serve`, tests and
+//! embedders share one path (tests bind port 0 and read the address back).
+//!
+//! Layout:
+//! - [`settings`]: typed, layered settings (defaults → TOML → env → flags)
+//! - [`app`]: opening the stores, wiring the router, running and shutting down
+//! - [`routes`]: one module per resource (`videos`, `create`, `derive`, `content`, `characters`, `models`, `ops`)
+//! - [`form`]: JSON and multipart bodies flattened to the SDK's bracketed keys
+//! - [`reference`]: `input_reference` images (upload, data: URL, fetched URL)
+//! - [`jobs`]: in-process workers (`tick() -> Outcome`), job inputs, blob layout, the sweeper
+//! - [`auth`], [`egress`], [`error`], [`metrics`], [`view`], [`state`]: the edges
+
+pub mod app;
+pub mod auth;
+pub mod egress;
+pub mod error;
+pub mod form;
+pub mod jobs;
+pub mod metrics;
+pub mod reference;
+pub mod routes;
+pub mod settings;
+pub mod state;
+pub mod view;
+
+pub use app::App;
+pub use settings::{Overrides, Settings};

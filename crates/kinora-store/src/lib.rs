@@ -1,1 +1,33 @@
-//! kinora-store
+//! Kinora's durable state: video records and the job queue behind one `MetadataStore` trait, and
+//! media bytes behind `BlobStore`.
+//!
+//! Downstream code holds an `Arc<dyn MetadataStore>` and a `BlobStore` and never learns which
+//! backend serves them. Each SQL backend keeps its own queries and migrations (runtime-checked,
+//! so no database is needed to build); every backend runs the same storage story tests.
+//!
+//! Layout:
+//! - [`metadata`]: the `MetadataStore` trait, the contract every backend fulfils
+//! - [`record`]: stored records (`VideoRecord`, `CharacterRecord`, `Lease`) and verb outcomes
+//! - [`error`]: `StoreError`, shaped for the server's error table
+//! - [`sqlite`]: the SQLite backend (WAL, one writer connection, a reader pool); migrations in
+//!   `migrations/sqlite/`
+//! - [`blob`]: `BlobStore` over `object_store` (local directory, memory)
+//! - `story` (tests only): backend-neutral scenarios over `Arc<dyn MetadataStore>`
+
+pub mod blob;
+pub mod error;
+pub mod metadata;
+pub mod record;
+pub mod sqlite;
+
+#[cfg(test)]
+mod story;
+
+pub use blob::{BlobMeta, BlobStore};
+pub use error::{Result, StoreError};
+pub use metadata::MetadataStore;
+pub use record::{
+    CancelOutcome, CharacterRecord, Completion, CreateOutcome, FailOutcome, IdempotencyKey,
+    JobError, Lease, MediaInfo, NewVideo, Order, Page, Usage, VideoRecord, codes,
+};
+pub use sqlite::{SqliteStore, open_sqlite, open_sqlite_memory};

@@ -1,0 +1,273 @@
+//! Edit: one change to a clip, keeping its size and length. A clip this engine made is drawn
+//! again from its scene with the change applied (recolour, add, remove or replace a subject;
+//! time of day, weather, setting, mood or style). Any other clip is graded frame by frame:
+//! time-of-day light, weather (with its particles), a colour tint and the style.
+
+use std::path::Path;
+
+use crate::FPS;
+use crate::audio::AudioSynth;
+use crate::engine::{CancelToken, OutFiles, Progress, RenderOutputs, RenderRequest, render_scene};
+use crate::error::RenderError;
+use crate::extend::{own_scene, probe_source};
+use crate::footage::{ClipSource, Filter};
+use crate::look::apply_style;
+use crate::pipeline::{self, Previews};
+use crate::prompt::{EditVerb, Term, read};
+use crate::scene::{BackdropSource, FrameSpec, Scene, SubjectWish, subject_groups};
+use crate::vocabulary::{NamedColour, Style, SubjectKind, TimeOfDay, Weather};
+use crate::weather::{self, Canvas};
+
+/// Applies the change `prompt` asks for to `scene`; returns what it changed, for the record.
+pub fn apply_edit(scene: &mut Scene, prompt: &str) -> Vec<String> {
+    let names: Vec<String> = scene.characters.keys().cloned().collect();
+    let reading = read(prompt, &names);
+    let groups = subject_groups(&reading, &names);
+    let mut changes = Vec::new();
+    let mut verb: Option<EditVerb> = None;
+    let mut replacing: Option<SubjectKind> = None;
+    for (at, f) in reading.terms.iter().enumerate() {
+        match f.term {
+            Term::Time(t) => {
+                scene.time_of_day = t;
+                changes.push(format!("time of day: {}", t.name()));
+            }
+            Term::Weather(w) => {
+                scene.weather = w;
+                scene.timeline.iter_mut().for_each(|s| s.weather = w);
+                changes.push(format!("weather: {}", w.name()));
+            }
+            Term::Style(s) => {
+                scene.style = s;
+                changes.push(format!("style: {}", s.name()));
+            }
+            Term::Mood(m) => scene.mood = m,
+            Term::Setting(s) => {
+                scene.setting = s;
+                changes.push(format!("setting: {}", s.name()));
+            }
+            Term::Edit(v @ (EditVerb::Add | EditVerb::Remove | EditVerb::Replace)) => {
+                verb = Some(v)
+            }
+            Term::Subject { kind, .. } => {
+                let Some(group) = groups.iter().find(|g| g.term == at) else {
+                    continue;
+                };
+                match (verb, replacing) {
+                    (Some(EditVerb::Remove), _) => {
+                        scene
+                            .subjects
+                            .retain(|s| s.kind != kind || s.character.is_some());
+                        changes.push(format!("removed: {}", kind.name()));
+                        verb = None;
+                    }
+                    (Some(EditVerb::Replace), None) => replacing = Some(kind),
+                    (Some(EditVerb::Replace), Some(from)) => {
+                        replace(scene, from, &group.wish);
+                        changes.push(format!("replaced: {} with {}", from.name(), kind.name()));
+                        verb = None;
+                        replacing = None;
+                    }
+                    _ if verb == Some(EditVerb::Add)
+                        || !scene.subjects.iter().any(|s| s.kind == kind) =>
+                    {
+                        for _ in 0..group.count {
+                            add(scene, group.wish.clone());
+                        }
+                        changes.push(format!("added: {}", kind.name()));
+                        verb = None;
+                    }
+                    _ => {
+                        if let Some(colour) = group.wish.colour {
+                            scene
+                                .subjects
+                                .iter_mut()
+                                .filter(|s| s.kind == kind)
+                                .for_each(|s| s.colour = colour);
+                            changes.push(format!("recoloured: {} {}", kind.name(), colour.name()));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    scene.edits.push(prompt.to_owned());
+    changes
+}
+
+fn add(scene: &mut Scene, wish: SubjectWish) {
+    scene.add_subject(wish, 0);
+    if let Some(id) = scene.subjects.last().map(|s| s.id) {
+        scene.add_tracks(id);
+    }
+}
+
+fn replace(scene: &mut Scene, from: SubjectKind, to: &SubjectWish) {
+    let ids: Vec<u32> = scene
+        .subjects
+        .iter()
+        .filter(|s| s.kind == from && s.character.is_none())
+        .map(|s| s.id)
+        .collect();
+    for s in scene.subjects.iter_mut().filter(|s| ids.contains(&s.id)) {
+        s.kind = to.kind;
+        s.colour = to.colour.unwrap_or(to.kind.default_colour());
+        s.motion = to.motion.unwrap_or(to.kind.default_motion());
+    }
+    let motion = to.motion.unwrap_or(to.kind.default_motion());
+    for seg in &mut scene.timeline {
+        seg.tracks
+            .iter_mut()
+            .filter(|t| ids.contains(&t.id))
+            .for_each(|t| t.motion = motion);
+    }
+}
+
+/// A frame-by-frame change for clips the engine cannot draw again.
+#[derive(Debug, Clone)]
+pub struct Grade {
+    lut: [[u8; 256]; 3],
+    tint: Option<[f32; 3]>,
+    fog: bool,
+    style: Style,
+    weather: Option<Weather>,
+    seed: u64,
+}
+
+impl Grade {
+    pub fn from_prompt(prompt: &str, seed: u64) -> Grade {
+        let reading = read(prompt, &[]);
+        let mut gain = [1.0f32; 3];
+        let (mut tint, mut style, mut weather) = (None, Style::Natural, None);
+        for f in &reading.terms {
+            match f.term {
+                Term::Time(t) => {
+                    let g = match t {
+                        TimeOfDay::Dawn => [0.98, 0.85, 0.8],
+                        TimeOfDay::Day => [1.1, 1.1, 1.08],
+                        TimeOfDay::Dusk => [1.0, 0.74, 0.55],
+                        TimeOfDay::Night => [0.3, 0.36, 0.56],
+                    };
+                    gain.iter_mut().zip(g).for_each(|(a, b)| *a *= b);
+                }
+                Term::Weather(w) => {
+                    let dim = match w {
+                        Weather::Clear => 1.06,
+                        Weather::Cloudy => 0.86,
+                        Weather::Rain => 0.75,
+                        Weather::Storm => 0.6,
+                        Weather::Snow => 1.05,
+                        Weather::Fog | Weather::Wind => 1.0,
+                    };
+                    gain.iter_mut().for_each(|a| *a *= dim);
+                    weather = Some(w);
+                }
+                Term::Colour(c) => tint = tint.or(Some(NamedColour::rgb(c).map(f32::from))),
+                Term::Style(s) => style = s,
+                _ => {}
+            }
+        }
+        let mut lut = [[0u8; 256]; 3];
+        for (c, table) in lut.iter_mut().enumerate() {
+            for (v, out) in table.iter_mut().enumerate() {
+                *out = (v as f32 * gain[c]).round().clamp(0.0, 255.0) as u8;
+            }
+        }
+        Grade {
+            lut,
+            tint,
+            fog: weather == Some(Weather::Fog),
+            style,
+            weather,
+            seed,
+        }
+    }
+}
+
+impl Filter for Grade {
+    fn apply(&mut self, frame: u32, rgb: &mut [u8], width: u32, height: u32) {
+        let slow = self.tint.is_some() || self.fog || self.style != Style::Natural;
+        let row = width as usize * 3;
+        for (y, line) in rgb.chunks_exact_mut(row).enumerate() {
+            let haze = 0.55 * (1.0 - y as f32 / height as f32).powf(0.7);
+            for px in line.chunks_exact_mut(3) {
+                let mut c = [
+                    self.lut[0][px[0] as usize],
+                    self.lut[1][px[1] as usize],
+                    self.lut[2][px[2] as usize],
+                ];
+                if slow {
+                    let mut f = c.map(f32::from);
+                    if let Some(t) = self.tint {
+                        f = [0, 1, 2].map(|i| f[i] * 0.7 + t[i] * 0.3 * (0.4 + f[i] / 255.0));
+                    }
+                    if self.fog {
+                        f = f.map(|v| v + (210.0 - v) * haze);
+                    }
+                    f = apply_style(self.style, f);
+                    c = f.map(|v| v.round().clamp(0.0, 255.0) as u8);
+                }
+                px.copy_from_slice(&c);
+            }
+        }
+        if let Some(w) = self.weather {
+            let mut canvas = Canvas {
+                rgb,
+                width,
+                height,
+                clip: [0, 0, width as i32, height as i32],
+            };
+            weather::overlay(
+                &mut canvas,
+                w,
+                false,
+                frame as f32 / FPS as f32,
+                1.0,
+                self.seed,
+            );
+        }
+    }
+}
+
+pub fn run(
+    req: &RenderRequest,
+    source: &Path,
+    source_scene: Option<&Path>,
+    files: &OutFiles,
+    progress: &Progress<'_>,
+    cancel: &CancelToken,
+) -> Result<RenderOutputs, RenderError> {
+    let info = probe_source(source)?;
+    if let Some(mut scene) = own_scene(source_scene, &info) {
+        apply_edit(&mut scene, &req.prompt);
+        return render_scene(&scene, None, files, progress, cancel);
+    }
+    let mut scene = Scene::from_prompt(&req.prompt, req.seed, &[]);
+    scene.backdrop = BackdropSource::Still;
+    scene.frame = Some(FrameSpec {
+        width: info.width,
+        height: info.height,
+        fps: FPS,
+    });
+    let (camera, weather) = (scene.camera, scene.weather);
+    scene.push_segment(info.frames, &req.prompt, camera, weather, &[]);
+    let grade = Grade::from_prompt(&req.prompt, req.seed);
+    let clip = ClipSource::open(source, Some(grade))?.or_audio(AudioSynth::new(&scene));
+    let mut encoder = pipeline::new_encoder(&files.video(), info.width, info.height)?;
+    let mut previews = Previews::for_clip(info.frames);
+    pipeline::encode(
+        &mut encoder,
+        clip,
+        0..info.frames,
+        0,
+        &mut previews,
+        progress,
+        (0, 98),
+        cancel,
+    )?;
+    let joined = pipeline::finish(encoder)?;
+    let out = files.complete(previews, &scene, joined)?;
+    progress.report(100);
+    Ok(out)
+}

@@ -1,0 +1,27 @@
+use kinora_media::MediaError;
+
+/// Why a render failed. `InvalidInput` names the API field at fault so the server can map it
+/// to a 400 with `param` set; everything else is an internal failure.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("invalid {param}: {message}")]
+    InvalidInput {
+        param: &'static str,
+        message: String,
+    },
+    #[error("the render was cancelled")]
+    Cancelled,
+    #[error("media: {0}")]
+    Media(#[from] MediaError),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl RenderError {
+    pub fn invalid(param: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            param,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Extend: a source clip plus a new segment that starts where the source ends. A clip this
+//! engine made (its scene.json matches it) is continued by re-drawing its scene past the end
+//! with the new prompt's actions; any other clip is continued from its last frame, which the
+//! camera then moves over. The new segment is joined by copying the source's samples, or by
+//! re-encoding both when the two cannot be joined that way.
+
+use std::path::Path;
+
+use kinora_media::{ClipInfo, MediaError, last_frame, probe, stitch};
+
+use crate::audio::AudioSynth;
+use crate::engine::{
+    CancelToken, OutFiles, Progress, RenderOutputs, RenderRequest, check_seconds, scene_painter,
+};
+use crate::error::RenderError;
+use crate::footage::{ClipSource, Unchanged, bad_clip, preview_frames};
+use crate::pipeline::{self, Previews, SceneSource};
+use crate::prompt::{Term, read};
+use crate::scene::{BackdropSource, ENGINE_NAME, FrameSpec, Scene, subject_groups};
+use crate::{FPS, MAX_SECONDS};
+
+/// Probes a source clip, rejecting what cannot be continued or edited.
+pub fn probe_source(source: &Path) -> Result<ClipInfo, RenderError> {
+    let info = probe(source)
+        .map_err(|e| RenderError::invalid("video", format!("the clip cannot be read: {e}")))?;
+    if info.frames == 0 || info.duration_s <= 0.0 {
+        return Err(RenderError::invalid("video", "the clip has no frames"));
+    }
+    if info.width % 2 != 0 || info.height % 2 != 0 {
+        return Err(RenderError::invalid(
+            "video",
+            format!(
+                "the clip is {}x{}; only even sizes are supported",
+                info.width, info.height
+            ),
+        ));
+    }
+    Ok(info)
+}
+
+/// The source's scene when it describes exactly this clip and can be drawn again.
+pub fn own_scene(path: Option<&Path>, info: &ClipInfo) -> Option<Scene> {
+    let bytes = std::fs::read(path?).ok()?;
+    let scene: Scene = serde_json::from_slice(&bytes).ok()?;
+    let spec = scene.frame?;
+    let matches = scene.engine == ENGINE_NAME
+        && scene.backdrop == BackdropSource::Procedural
+        && (spec.width, spec.height, spec.fps) == (info.width, info.height, FPS)
+        && scene.total_frames() == info.frames;
+    matches.then_some(scene)
+}
+
+/// Appends a segment to `scene` for `prompt`: subjects it names take its motions, subjects
+/// new to the scene walk in, and camera and weather change only when it names them.
+pub fn continue_scene(scene: &mut Scene, prompt: &str, frames: u32) {
+    let names: Vec<String> = scene.characters.keys().cloned().collect();
+    let reading = read(prompt, &names);
+    let start = scene.total_frames();
+    let mut motions = Vec::new();
+    let mut matched = Vec::new();
+    for group in subject_groups(&reading, &names) {
+        let existing: Vec<u32> = scene
+            .subjects
+            .iter()
+            .filter(|s| {
+                !matched.contains(&s.id)
+                    && match &group.wish.character {
+                        Some(name) => s.character.as_ref() == Some(name),
+                        None => s.kind == group.wish.kind && s.character.is_none(),
+                    }
+            })
+            .map(|s| s.id)
+            .take(group.count)
+            .collect();
+        if existing.is_empty() {
+            for _ in 0..group.count {
+                scene.add_subject(group.wish.clone(), start);
+            }
+            continue;
+        }
+        for id in existing {
+            matched.push(id);
+            if let Some(m) = group.wish.motion {
+                motions.push((id, m));
+            }
+        }
+    }
+    let bare_motion = reading.terms.iter().find_map(|f| match f.term {
+        Term::Motion(m) => Some(m),
+        _ => None,
+    });
+    if matched.is_empty()
+        && let Some(m) = bare_motion
+    {
+        motions.extend(
+            scene
+                .subjects
+                .iter()
+                .filter(|s| s.kind.travels() && s.enter_frame < start)
+                .map(|s| (s.id, m)),
+        );
+    }
+    let last = scene.timeline.last();
+    let camera = reading
+        .terms
+        .iter()
+        .find_map(|f| match f.term {
+            Term::Camera(c) => Some(c),
+            _ => None,
+        })
+        .or(last.map(|s| s.camera))
+        .unwrap_or(scene.camera);
+    let weather = reading
+        .terms
+        .iter()
+        .find_map(|f| match f.term {
+            Term::Weather(w) => Some(w),
+            _ => None,
+        })
+        .or(last.map(|s| s.weather))
+        .unwrap_or(scene.weather);
+    scene.push_segment(frames, prompt, camera, weather, &motions);
+}
+
+pub fn run(
+    req: &RenderRequest,
+    source: &Path,
+    source_scene: Option<&Path>,
+    files: &OutFiles,
+    progress: &Progress<'_>,
+    cancel: &CancelToken,
+) -> Result<RenderOutputs, RenderError> {
+    check_seconds(req.seconds)?;
+    let info = probe_source(source)?;
+    let new_frames = req.seconds * FPS;
+    let total = info.frames + new_frames;
+    if total > MAX_SECONDS * FPS {
+        return Err(RenderError::invalid(
+            "seconds",
+            format!(
+                "the extended clip would be {:.1} s; the longest clip is {MAX_SECONDS} s",
+                total as f32 / FPS as f32
+            ),
+        ));
+    }
+    let spec = FrameSpec {
+        width: info.width,
+        height: info.height,
+        fps: FPS,
+    };
+    let (scene, still, frames) = match own_scene(source_scene, &info) {
+        Some(mut scene) => {
+            continue_scene(&mut scene, &req.prompt, new_frames);
+            (scene, None, info.frames..total)
+        }
+        None => {
+            let last = last_frame(source).map_err(bad_clip)?.into_image()?;
+            let mut scene = Scene::from_prompt(&req.prompt, req.seed, &[]);
+            scene.backdrop = BackdropSource::Still;
+            scene.frame = Some(spec);
+            let (camera, weather) = (scene.camera, scene.weather);
+            scene.push_segment(new_frames, &req.prompt, camera, weather, &[]);
+            (scene, Some(last), 0..new_frames)
+        }
+    };
+    let mut previews = Previews::for_clip(total);
+    preview_frames(source, info.frames, &mut previews)?;
+    progress.report(5);
+    let painter = scene_painter(&scene, still.as_ref(), spec)?;
+    let source_frames = SceneSource {
+        painter,
+        synth: AudioSynth::new(&scene),
+    };
+    let part = files.part();
+    let mut encoder = pipeline::new_encoder(&part, spec.width, spec.height)?;
+    pipeline::encode(
+        &mut encoder,
+        source_frames,
+        frames,
+        info.frames,
+        &mut previews,
+        progress,
+        (5, 90),
+        cancel,
+    )?;
+    pipeline::finish(encoder)?;
+    let joined = match stitch(source, &part, &files.video()) {
+        Ok(joined) => joined,
+        Err(MediaError::Unsupported(_)) => reencode_join(
+            source,
+            &part,
+            &files.video(),
+            (info.frames, new_frames),
+            spec,
+            progress,
+            cancel,
+        )?,
+        Err(e) => return Err(e.into()),
+    };
+    let out = files.complete(previews, &scene, joined)?;
+    progress.report(100);
+    Ok(out)
+}
+
+/// Joins two clips by decoding both and encoding them again, for sources that differ from our
+/// encoder's settings.
+fn reencode_join(
+    first: &Path,
+    second: &Path,
+    out: &Path,
+    frames: (u32, u32),
+    spec: FrameSpec,
+    progress: &Progress<'_>,
+    cancel: &CancelToken,
+) -> Result<ClipInfo, RenderError> {
+    let mut encoder = pipeline::new_encoder(out, spec.width, spec.height)?;
+    let mut ignore = Previews::default();
+    let head = ClipSource::<Unchanged>::open(first, None)?;
+    pipeline::encode(
+        &mut encoder,
+        head,
+        0..frames.0,
+        0,
+        &mut ignore,
+        progress,
+        (90, 96),
+        cancel,
+    )?;
+    let tail = ClipSource::<Unchanged>::open(second, None)?;
+    pipeline::encode(
+        &mut encoder,
+        tail,
+        0..frames.1,
+        0,
+        &mut ignore,
+        progress,
+        (96, 99),
+        cancel,
+    )?;
+    pipeline::finish(encoder)
+}

@@ -1,0 +1,341 @@
+use super::Pose;
+use super::palette::{DARK, WHITE};
+use crate::pen::{Ink, Pen};
+
+/// Proportions of a four-legged animal, in figure heights.
+struct Build {
+    body_len: f32,
+    body_h: f32,
+    leg: f32,
+    neck: f32,
+    head: f32,
+    tail: f32,
+    ears: Ears,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Ears {
+    Floppy,
+    Pointed,
+    Long,
+    Horns,
+    Big,
+}
+
+/// Draws a four-legged animal; returns the head centre for extra details.
+fn quadruped(pen: &mut Pen<'_>, pose: &Pose, b: &Build, coat: Ink) -> (f32, f32) {
+    let s = pose.stride();
+    let hip_y = -b.leg;
+    let body_top = hip_y - b.body_h;
+    let (front_x, back_x) = (b.body_len * 0.38, -b.body_len * 0.38);
+    let shade = Pen::faded(pen.ink(DARK), 0.25);
+    for (x, a) in [(front_x, -s), (back_x, s)] {
+        pen.limb((x, hip_y - 0.02), a, b.leg, b.leg * 0.22 + 0.02, coat);
+        pen.limb((x, hip_y - 0.02), a, b.leg, b.leg * 0.22 + 0.02, shade);
+    }
+    let tail_base = (-b.body_len * 0.5, body_top + b.body_h * 0.3);
+    let wag = 0.3 * pose.cycle().sin();
+    pen.line(
+        &[
+            tail_base,
+            (tail_base.0 - b.tail, tail_base.1 - b.tail * (0.4 + wag)),
+        ],
+        b.body_h * 0.22,
+        coat,
+    );
+    pen.ellipse(
+        0.0,
+        hip_y - b.body_h * 0.5,
+        b.body_len * 0.55,
+        b.body_h * 0.55,
+        coat,
+    );
+    for (x, a) in [(front_x, s), (back_x, -s)] {
+        let hoof = pen.limb((x, hip_y - 0.02), a, b.leg, b.leg * 0.22 + 0.02, coat);
+        pen.circle(hoof.0, hoof.1, b.leg * 0.11 + 0.01, pen.ink(DARK));
+    }
+    let neck_base = (b.body_len * 0.42, body_top + b.body_h * 0.3);
+    let head = (neck_base.0 + b.neck * 0.45, neck_base.1 - b.neck);
+    pen.line(&[neck_base, head], b.body_h * 0.5, coat);
+    pen.ellipse(head.0 + b.head * 0.3, head.1, b.head, b.head * 0.72, coat);
+    pen.ellipse(
+        head.0 + b.head * 1.05,
+        head.1 + b.head * 0.2,
+        b.head * 0.45,
+        b.head * 0.38,
+        coat,
+    );
+    let dark = pen.ink(DARK);
+    pen.circle(
+        head.0 + b.head * 1.45,
+        head.1 + b.head * 0.12,
+        b.head * 0.12,
+        dark,
+    );
+    pen.circle(
+        head.0 + b.head * 0.55,
+        head.1 - b.head * 0.2,
+        b.head * 0.12,
+        dark,
+    );
+    match b.ears {
+        Ears::Floppy => pen.ellipse(
+            head.0,
+            head.1 + b.head * 0.1,
+            b.head * 0.25,
+            b.head * 0.55,
+            dark,
+        ),
+        Ears::Pointed => pen.poly(
+            &[
+                (head.0 - b.head * 0.2, head.1 - b.head * 0.4),
+                (head.0 + b.head * 0.05, head.1 - b.head * 1.3),
+                (head.0 + b.head * 0.3, head.1 - b.head * 0.5),
+            ],
+            coat,
+        ),
+        Ears::Long => {
+            pen.ellipse(
+                head.0,
+                head.1 - b.head * 1.3,
+                b.head * 0.22,
+                b.head * 0.9,
+                coat,
+            );
+        }
+        Ears::Horns => pen.line(
+            &[
+                (head.0, head.1 - b.head * 0.5),
+                (head.0 - b.head * 0.3, head.1 - b.head * 1.2),
+            ],
+            b.head * 0.18,
+            pen.ink([232, 224, 200]),
+        ),
+        Ears::Big => pen.ellipse(
+            head.0 - b.head * 0.3,
+            head.1 + b.head * 0.1,
+            b.head * 0.6,
+            b.head * 0.85,
+            coat,
+        ),
+    }
+    head
+}
+
+pub fn dog(pen: &mut Pen<'_>, pose: &Pose) {
+    let coat = pen.ink(pose.colour);
+    let build = Build {
+        body_len: 0.95,
+        body_h: 0.3,
+        leg: 0.38,
+        neck: 0.22,
+        head: 0.16,
+        tail: 0.22,
+        ears: Ears::Floppy,
+    };
+    quadruped(pen, pose, &build, coat);
+}
+
+pub fn cat(pen: &mut Pen<'_>, pose: &Pose) {
+    let coat = pen.ink(pose.colour);
+    let build = Build {
+        body_len: 1.0,
+        body_h: 0.3,
+        leg: 0.34,
+        neck: 0.18,
+        head: 0.17,
+        tail: 0.45,
+        ears: Ears::Pointed,
+    };
+    let head = quadruped(pen, pose, &build, coat);
+    let whisker = pen.ink(WHITE);
+    pen.line(
+        &[
+            (head.0 + 0.3, head.1 + 0.02),
+            (head.0 + 0.45, head.1 - 0.01),
+        ],
+        0.012,
+        whisker,
+    );
+}
+
+pub fn fox(pen: &mut Pen<'_>, pose: &Pose) {
+    let coat = pen.ink(pose.colour);
+    let build = Build {
+        body_len: 1.0,
+        body_h: 0.28,
+        leg: 0.36,
+        neck: 0.2,
+        head: 0.16,
+        tail: 0.5,
+        ears: Ears::Pointed,
+    };
+    quadruped(pen, pose, &build, coat);
+    let tip = pen.ink(WHITE);
+    pen.circle(-0.98, -0.78 - 0.1 * pose.cycle().sin(), 0.06, tip);
+}
+
+pub fn horse(pen: &mut Pen<'_>, pose: &Pose) {
+    let coat = pen.ink(pose.colour);
+    let build = Build {
+        body_len: 1.0,
+        body_h: 0.3,
+        leg: 0.5,
+        neck: 0.3,
+        head: 0.12,
+        tail: 0.3,
+        ears: Ears::Pointed,
+    };
+    let head = quadruped(pen, pose, &build, coat);
+    let mane = pen.ink(DARK);
+    pen.line(&[(0.42, -0.78), (head.0 - 0.04, head.1 - 0.06)], 0.05, mane);
+}
+
+pub fn cow(pen: &mut Pen<'_>, pose: &Pose) {
+    let coat = pen.ink(WHITE);
+    let build = Build {
+        body_len: 1.05,
+        body_h: 0.4,
+        leg: 0.4,
+        neck: 0.12,
+        head: 0.15,
+        tail: 0.3,
+        ears: Ears::Horns,
+    };
+    quadruped(pen, pose, &build, coat);
+    let patch = pen.ink(pose.colour);
+    pen.ellipse(-0.15, -0.6, 0.16, 0.1, patch);
+    pen.ellipse(0.2, -0.52, 0.1, 0.08, patch);
+}
+
+pub fn rabbit(pen: &mut Pen<'_>, pose: &Pose) {
+    let coat = pen.ink(pose.colour);
+    let build = Build {
+        body_len: 0.8,
+        body_h: 0.38,
+        leg: 0.18,
+        neck: 0.12,
+        head: 0.17,
+        tail: 0.05,
+        ears: Ears::Long,
+    };
+    quadruped(pen, pose, &build, coat);
+    pen.circle(-0.42, -0.45, 0.08, pen.ink(WHITE));
+}
+
+pub fn elephant(pen: &mut Pen<'_>, pose: &Pose) {
+    let coat = pen.ink(pose.colour);
+    let build = Build {
+        body_len: 1.1,
+        body_h: 0.48,
+        leg: 0.4,
+        neck: 0.05,
+        head: 0.2,
+        tail: 0.15,
+        ears: Ears::Big,
+    };
+    let head = quadruped(pen, pose, &build, coat);
+    let sway = 0.08 * pose.cycle().sin();
+    pen.line(
+        &[
+            (head.0 + 0.25, head.1 + 0.05),
+            (head.0 + 0.35, head.1 + 0.3),
+            (head.0 + 0.3 + sway, head.1 + 0.5),
+        ],
+        0.09,
+        coat,
+    );
+    pen.line(
+        &[(head.0 + 0.15, head.1 + 0.12), (head.0 + 0.3, head.1 + 0.2)],
+        0.04,
+        pen.ink(WHITE),
+    );
+}
+
+pub fn bird(pen: &mut Pen<'_>, pose: &Pose) {
+    let body = pen.ink(pose.colour);
+    let beat = pose.beat();
+    pen.ellipse(0.0, -0.5, 0.45, 0.2, body);
+    pen.poly(&[(-0.4, -0.5), (-0.75, -0.65), (-0.75, -0.35)], body);
+    pen.circle(0.42, -0.6, 0.16, body);
+    pen.poly(
+        &[(0.55, -0.64), (0.78, -0.58), (0.55, -0.54)],
+        pen.ink([240, 170, 40]),
+    );
+    pen.circle(0.47, -0.64, 0.035, pen.ink(DARK));
+    let wing = pen.ink(pose.colour.map(|c| c.saturating_sub(40)));
+    pen.poly(
+        &[(-0.15, -0.55), (0.2, -0.55), (-0.1, -0.55 - 0.45 * beat)],
+        wing,
+    );
+}
+
+pub fn fish(pen: &mut Pen<'_>, pose: &Pose) {
+    let body = pen.ink(pose.colour);
+    let flick = 0.12 * pose.beat();
+    pen.poly(
+        &[(-0.45, -0.5), (-0.9, -0.8 + flick), (-0.9, -0.2 + flick)],
+        body,
+    );
+    pen.ellipse(0.0, -0.5, 0.6, 0.3, body);
+    pen.poly(&[(-0.1, -0.75), (0.15, -0.95), (0.25, -0.72)], body);
+    pen.circle(0.35, -0.56, 0.06, pen.ink(WHITE));
+    pen.circle(0.37, -0.56, 0.03, pen.ink(DARK));
+    pen.line(
+        &[(0.15, -0.7), (0.15, -0.3)],
+        0.03,
+        Pen::faded(pen.ink(DARK), 0.4),
+    );
+}
+
+pub fn butterfly(pen: &mut Pen<'_>, pose: &Pose) {
+    let wing = pen.ink(pose.colour);
+    let open = 0.25 + 0.75 * pose.beat().abs();
+    pen.scaled((0.0, -0.5), 1.0, open, |pen| {
+        pen.ellipse(-0.35, -0.72, 0.4, 0.25, wing);
+        pen.ellipse(0.35, -0.72, 0.4, 0.25, wing);
+        pen.ellipse(-0.25, -0.32, 0.28, 0.18, wing);
+        pen.ellipse(0.25, -0.32, 0.28, 0.18, wing);
+    });
+    let dark = pen.ink(DARK);
+    pen.ellipse(0.0, -0.5, 0.06, 0.3, dark);
+    pen.line(&[(0.0, -0.8), (0.15, -1.0)], 0.02, dark);
+    pen.line(&[(0.0, -0.8), (-0.15, -1.0)], 0.02, dark);
+}
+
+pub fn dragon(pen: &mut Pen<'_>, pose: &Pose) {
+    let scale = pen.ink(pose.colour);
+    let beat = pose.beat();
+    let membrane = Pen::faded(pen.ink(pose.colour.map(|c| c.saturating_sub(50))), 0.9);
+    pen.poly(
+        &[
+            (-0.2, -0.55),
+            (0.25, -0.55),
+            (-0.3, -0.55 - 0.5 * beat.max(-0.3) - 0.2),
+        ],
+        membrane,
+    );
+    pen.line(
+        &[(-0.45, -0.45), (-0.8, -0.35), (-1.05, -0.55)],
+        0.08,
+        scale,
+    );
+    pen.ellipse(0.0, -0.45, 0.5, 0.2, scale);
+    let s = pose.stride() * 0.5;
+    pen.limb((0.25, -0.35), s, 0.3, 0.08, scale);
+    pen.limb((-0.25, -0.35), -s, 0.3, 0.08, scale);
+    pen.line(&[(0.4, -0.55), (0.6, -0.8)], 0.12, scale);
+    pen.ellipse(0.72, -0.82, 0.17, 0.1, scale);
+    pen.poly(
+        &[(0.6, -0.9), (0.55, -1.05), (0.68, -0.92)],
+        pen.ink([232, 224, 200]),
+    );
+    pen.circle(0.76, -0.86, 0.025, pen.glow([255, 210, 60]));
+    let spikes: Vec<(f32, f32)> = (0..6)
+        .flat_map(|i| {
+            let x = -0.4 + i as f32 * 0.14;
+            [(x, -0.62), (x + 0.07, -0.74), (x + 0.14, -0.62)]
+        })
+        .collect();
+    pen.poly(&spikes, membrane);
+}

@@ -1,0 +1,312 @@
+//! The painter: draws one frame of a scene. The backdrop is drawn once; each frame samples it
+//! through the camera, then draws the subjects far to near (each into a small layer the size of
+//! its box), then the weather.
+
+use std::collections::BTreeMap;
+use std::f32::consts::PI;
+
+use image::RgbaImage;
+use image::imageops::FilterType;
+use tiny_skia::{PixmapMut, Transform};
+
+use crate::FPS;
+use crate::backdrop::Backdrop;
+use crate::camera::View;
+use crate::figure::{self, Pose};
+use crate::look::Look;
+use crate::pen::Pen;
+use crate::raster::{composite, sample_view};
+use crate::scene::{BackdropSource, Scene, Subject};
+use crate::vocabulary::{Framing, Motion, Placement, Setting};
+use crate::weather::{self, Canvas};
+
+/// Height of an adult at the front of a medium shot, as a share of the frame height.
+const PERSON_SHARE: f32 = 0.3;
+
+/// Where a subject lands on one frame, in screen pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placed {
+    /// Centre of its base (feet, wheels).
+    pub x: f32,
+    pub y: f32,
+    /// Height in pixels.
+    pub size: f32,
+    /// +1 facing right, -1 left; a fraction while spinning.
+    pub facing: f32,
+    pub alpha: f32,
+    pub pose: Pose,
+}
+
+/// A character's cutout, scaled for the last height asked, kept premultiplied.
+struct Sprite {
+    source: RgbaImage,
+    cached: Option<(u32, u32, u32, Vec<u8>)>,
+}
+
+pub struct Painter {
+    scene: Scene,
+    width: u32,
+    height: u32,
+    backdrop: Backdrop,
+    look: Look,
+    layer: Vec<u8>,
+    sprites: BTreeMap<String, Sprite>,
+}
+
+/// Scales a straight-alpha cutout to `height` pixels and premultiplies it.
+pub fn scale_sprite(source: &RgbaImage, height: u32) -> (u32, u32, Vec<u8>) {
+    let h = height.max(1);
+    let w =
+        ((source.width() as f32 * h as f32 / source.height().max(1) as f32).round() as u32).max(1);
+    let scaled = image::imageops::resize(source, w, h, FilterType::Triangle);
+    let mut data = scaled.into_raw();
+    for px in data.chunks_exact_mut(4) {
+        let a = u32::from(px[3]);
+        for c in &mut px[..3] {
+            *c = ((u32::from(*c) * a + 127) / 255) as u8;
+        }
+    }
+    (w, h, data)
+}
+
+impl Painter {
+    pub fn new(
+        scene: &Scene,
+        width: u32,
+        height: u32,
+        backdrop: Backdrop,
+        cutouts: &BTreeMap<String, RgbaImage>,
+    ) -> Painter {
+        let look = Look::new(scene.time_of_day, scene.weather, scene.mood, scene.style);
+        let sprites = cutouts
+            .iter()
+            .map(|(name, image)| {
+                (
+                    name.clone(),
+                    Sprite {
+                        source: image.clone(),
+                        cached: None,
+                    },
+                )
+            })
+            .collect();
+        Painter {
+            scene: scene.clone(),
+            width,
+            height,
+            backdrop,
+            look,
+            layer: Vec::new(),
+            sprites,
+        }
+    }
+
+    fn view(&self, frame: u32) -> View {
+        View::new(
+            self.scene.camera_pose(frame),
+            (self.backdrop.width, self.backdrop.height),
+            (self.width, self.height),
+        )
+    }
+
+    /// Where `subject` is drawn on `frame`, or `None` when it is not in the clip then.
+    pub fn place(&self, subject: &Subject, frame: u32) -> Option<Placed> {
+        let state = self.scene.subject_state(subject, frame)?;
+        let view = self.view(frame);
+        let b = &self.backdrop;
+        let framing = match self.scene.framing {
+            Framing::Wide => 0.6,
+            Framing::Medium => 1.0,
+            Framing::CloseUp => 1.8,
+            Framing::Aerial => 0.45,
+        };
+        let perspective = 1.0 - 0.6 * subject.depth;
+        let size = (self.height as f32
+            * PERSON_SHARE
+            * framing
+            * subject.kind.relative_height()
+            * subject.scale
+            * perspective)
+            .min(b.height as f32 * 0.9);
+        let wx = state.x * b.width as f32;
+        let mut wy = match subject.kind.placement() {
+            Placement::Ground => {
+                b.horizon + (b.height as f32 - b.horizon) * (0.92 - 0.8 * subject.depth)
+            }
+            Placement::Air | Placement::Sky => b.horizon * (1.0 - subject.altitude) + size * 0.5,
+        };
+        let t = state.motion_time;
+        let mut wxo = 0.0;
+        let mut facing = state.heading;
+        match state.motion {
+            Motion::Jump => wy -= size * 0.4 * (PI * t * 1.2).sin().abs(),
+            Motion::Bounce => wy -= size * 0.25 * (PI * t * 1.2).sin().abs(),
+            Motion::Float => wy -= size * 0.06 * (2.0 * PI * 0.3 * t).sin(),
+            Motion::Fly | Motion::Swim => wy -= size * 0.06 * (2.0 * PI * 0.5 * t).sin(),
+            Motion::Dance => wxo = size * 0.06 * (2.0 * PI * t).sin(),
+            Motion::Spin => {
+                let c = (2.0 * PI * 0.5 * t).cos();
+                facing *= c.signum() * c.abs().max(0.15);
+            }
+            _ => {}
+        }
+        let (x, y) = view.to_screen(wx + wxo, wy);
+        Some(Placed {
+            x,
+            y,
+            size: size * view.scale,
+            facing,
+            alpha: state.alpha,
+            pose: Pose {
+                colour: subject.colour.rgb(),
+                motion: state.motion,
+                time: state.time,
+            },
+        })
+    }
+
+    /// The premultiplied sprite of character `name` at `height` pixels: (width, height, data).
+    pub fn sprite(&mut self, name: &str, height: u32) -> Option<(u32, u32, &[u8])> {
+        let sprite = self.sprites.get_mut(name)?;
+        if sprite.cached.as_ref().map(|c| c.0) != Some(height) {
+            let (w, h, data) = scale_sprite(&sprite.source, height);
+            sprite.cached = Some((height, w, h, data));
+        }
+        sprite
+            .cached
+            .as_ref()
+            .map(|(_, w, h, d)| (*w, *h, d.as_slice()))
+    }
+
+    /// Top-left corner of a character sprite `w`x`h` placed at `p`.
+    pub fn sprite_origin(p: &Placed, w: u32, h: u32) -> (i32, i32) {
+        (
+            (p.x - w as f32 / 2.0).round() as i32,
+            (p.y - h as f32).round() as i32,
+        )
+    }
+
+    /// Draws `frame` into `out` (RGB8, `width * height * 3` bytes).
+    pub fn paint(&mut self, frame: u32, out: &mut [u8]) {
+        let view = self.view(frame);
+        let b = &self.backdrop;
+        sample_view(
+            &b.rgb,
+            b.width,
+            b.height,
+            view,
+            out,
+            self.width,
+            self.height,
+        );
+        let mut order: Vec<usize> = (0..self.scene.subjects.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (sa, sb) = (&self.scene.subjects[a], &self.scene.subjects[b]);
+            sb.depth.total_cmp(&sa.depth).then(sa.id.cmp(&sb.id))
+        });
+        for i in order {
+            let subject = self.scene.subjects[i].clone();
+            let Some(placed) = self.place(&subject, frame) else {
+                continue;
+            };
+            if placed.alpha <= 0.0 {
+                continue;
+            }
+            match subject.character.as_deref() {
+                Some(name) if self.sprites.contains_key(name) => {
+                    self.draw_sprite(name, &placed, out)
+                }
+                _ => self.draw_figure(&subject, &placed, out),
+            }
+        }
+        self.draw_weather(frame, view, out);
+    }
+
+    fn draw_sprite(&mut self, name: &str, p: &Placed, out: &mut [u8]) {
+        let (fw, fh) = (self.width, self.height);
+        if let Some((w, h, data)) = self.sprite(name, p.size.round().max(1.0) as u32) {
+            let (x, y) = Self::sprite_origin(p, w, h);
+            composite(out, fw, fh, data, w, h, x, y, p.alpha);
+        }
+    }
+
+    fn draw_figure(&mut self, subject: &Subject, p: &Placed, out: &mut [u8]) {
+        let half = figure::extent(subject.kind) * p.size + 2.0;
+        let x0 = (p.x - half).floor().max(0.0);
+        let x1 = (p.x + half).ceil().min(self.width as f32);
+        let y0 = (p.y - 1.3 * p.size - 2.0).floor().max(0.0);
+        let y1 = (p.y + 0.12 * p.size + 2.0).ceil().min(self.height as f32);
+        if x1 <= x0 || y1 <= y0 {
+            return;
+        }
+        let (lw, lh) = ((x1 - x0) as u32, (y1 - y0) as u32);
+        let len = lw as usize * lh as usize * 4;
+        if self.layer.len() < len {
+            self.layer.resize(len, 0);
+        }
+        let layer = &mut self.layer[..len];
+        layer.fill(0);
+        let Some(pixmap) = PixmapMut::from_bytes(layer, lw, lh) else {
+            return;
+        };
+        let transform =
+            Transform::from_translate(p.x - x0, p.y - y0).pre_scale(p.size * p.facing, p.size);
+        let mut pen = Pen::new(pixmap, transform, &self.look, subject.depth);
+        figure::draw(subject.kind, &mut pen, &p.pose);
+        composite(
+            out,
+            self.width,
+            self.height,
+            &self.layer[..len],
+            lw,
+            lh,
+            x0 as i32,
+            y0 as i32,
+            p.alpha,
+        );
+    }
+
+    fn draw_weather(&self, frame: u32, view: View, out: &mut [u8]) {
+        let Some(seg) = self.scene.segment_at(frame) else {
+            return;
+        };
+        let since = self
+            .scene
+            .timeline
+            .iter()
+            .rev()
+            .skip_while(|s| s.start_frame > frame)
+            .take_while(|s| s.weather == seg.weather)
+            .last()
+            .map_or(0, |s| s.start_frame);
+        let ramp = if self.scene.backdrop == BackdropSource::Still || since > 0 {
+            ((frame - since) as f32 / FPS as f32).min(1.0)
+        } else {
+            1.0
+        };
+        let clip = match self.backdrop.window {
+            Some([x, y, w, h]) => {
+                let (ax, ay) = view.to_screen(x, y);
+                let (bx, by) = view.to_screen(x + w, y + h);
+                [ax as i32, ay as i32, bx as i32, by as i32]
+            }
+            None => [0, 0, self.width as i32, self.height as i32],
+        };
+        let mut canvas = Canvas {
+            rgb: out,
+            width: self.width,
+            height: self.height,
+            clip,
+        };
+        let underwater = self.scene.setting == Setting::Underwater;
+        let t = frame as f32 / FPS as f32;
+        weather::overlay(
+            &mut canvas,
+            seg.weather,
+            underwater,
+            t,
+            ramp,
+            self.scene.seed,
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! The two-stage pipeline every mode runs: a producer thread draws frames and their audio
+//! chunks, the calling thread encodes them. A bounded channel of a few frames keeps memory flat
+//! whatever the clip length, and frame buffers are recycled rather than reallocated.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use kinora_media::{
+    ClipInfo, Mp4Encoder, RgbFrame, VideoParams, resize, sprite_tile_size,
+    spritesheet_frame_indices, spritesheet_jpeg, thumbnail_webp,
+};
+
+use crate::FPS;
+use crate::audio::{AudioSynth, SAMPLES_PER_FRAME};
+use crate::engine::{CancelToken, Progress};
+use crate::error::RenderError;
+use crate::painter::Painter;
+
+/// Frames in flight between the painter and the encoder.
+const QUEUE: usize = 3;
+
+/// Something that can produce frame `n` of a clip and its audio.
+pub trait FrameSource: Send {
+    fn draw(&mut self, frame: u32, out: &mut RgbFrame) -> Result<(), RenderError>;
+    fn audio(&mut self, frame: u32, out: &mut Vec<f32>) -> Result<(), RenderError>;
+}
+
+/// A scene drawn by the painter, with synthesised audio.
+pub struct SceneSource {
+    pub painter: Painter,
+    pub synth: AudioSynth,
+}
+
+impl FrameSource for SceneSource {
+    fn draw(&mut self, frame: u32, out: &mut RgbFrame) -> Result<(), RenderError> {
+        self.painter.paint(frame, &mut out.data);
+        Ok(())
+    }
+
+    fn audio(&mut self, frame: u32, out: &mut Vec<f32>) -> Result<(), RenderError> {
+        self.synth.render_frame(frame, out);
+        Ok(())
+    }
+}
+
+/// The thumbnail and sprite-sheet frames picked out of a clip as it passes.
+#[derive(Debug, Default)]
+pub struct Previews {
+    /// Output frame index of the thumbnail, and of each tile in order.
+    thumb_at: u32,
+    tiles_at: Vec<u32>,
+    thumb: Option<RgbFrame>,
+    tiles: Vec<Option<RgbFrame>>,
+}
+
+impl Previews {
+    /// Picks for a clip of `total` frames: the middle frame, and the documented tile frames.
+    pub fn for_clip(total: u32) -> Previews {
+        let tiles_at = spritesheet_frame_indices(total);
+        Previews {
+            thumb_at: total / 2,
+            tiles: vec![None; tiles_at.len()],
+            tiles_at,
+            thumb: None,
+        }
+    }
+
+    /// Offers output frame `index`; keeps a copy when it is one of the picks.
+    pub fn offer(&mut self, index: u32, frame: &RgbFrame) -> Result<(), RenderError> {
+        if index == self.thumb_at {
+            self.thumb = Some(frame.clone());
+        }
+        if let Some(slot) = self.tiles_at.iter().position(|&i| i == index) {
+            let (w, h) = sprite_tile_size(frame.width, frame.height);
+            self.tiles[slot] = Some(resize(frame, w, h)?);
+        }
+        Ok(())
+    }
+
+    /// The last output frame index any pick needs.
+    pub fn last_needed(&self) -> u32 {
+        self.tiles_at
+            .iter()
+            .copied()
+            .chain([self.thumb_at])
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Writes the WebP thumbnail and the JPEG sprite sheet.
+    pub fn write(self, thumbnail: &Path, spritesheet: &Path) -> Result<(), RenderError> {
+        let thumb = self
+            .thumb
+            .ok_or_else(|| RenderError::invalid("video", "the clip has no frame to preview"))?;
+        std::fs::write(thumbnail, thumbnail_webp(&thumb)?)?;
+        let tiles: Vec<RgbFrame> = self.tiles.into_iter().flatten().collect();
+        std::fs::write(spritesheet, spritesheet_jpeg(&tiles)?)?;
+        Ok(())
+    }
+}
+
+struct Drawn {
+    frame: RgbFrame,
+    audio: Vec<f32>,
+}
+
+fn produce<S: FrameSource>(
+    mut source: S,
+    frames: Range<u32>,
+    params: VideoParams,
+    tx: SyncSender<Result<Drawn, RenderError>>,
+    recycled: Receiver<Drawn>,
+    cancel: &CancelToken,
+) {
+    for n in frames {
+        if cancel.is_cancelled() {
+            return;
+        }
+        let mut drawn = recycled.try_recv().unwrap_or_else(|_| Drawn {
+            frame: RgbFrame::new(params.width, params.height),
+            audio: Vec::with_capacity(SAMPLES_PER_FRAME * 2),
+        });
+        drawn.audio.clear();
+        let result = source
+            .draw(n, &mut drawn.frame)
+            .and_then(|()| source.audio(n, &mut drawn.audio))
+            .map(|()| drawn);
+        let failed = result.is_err();
+        if tx.send(result).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// Draws `frames` of `source` and pushes them into `encoder`; output frame indices start at
+/// `first_output`. Progress runs from `progress.0` to `progress.1` percent.
+#[allow(clippy::too_many_arguments)]
+pub fn encode<S: FrameSource>(
+    encoder: &mut Mp4Encoder,
+    source: S,
+    frames: Range<u32>,
+    first_output: u32,
+    previews: &mut Previews,
+    progress: &Progress<'_>,
+    span: (u8, u8),
+    cancel: &CancelToken,
+) -> Result<(), RenderError> {
+    let params = encoder.params();
+    let total = frames.len().max(1) as u32;
+    let (tx, rx) = sync_channel::<Result<Drawn, RenderError>>(QUEUE);
+    let (back_tx, back_rx) = sync_channel::<Drawn>(QUEUE + 2);
+    std::thread::scope(|scope| {
+        let frames_for_producer = frames.clone();
+        scope.spawn(move || produce(source, frames_for_producer, params, tx, back_rx, cancel));
+        for done in 0..total {
+            if cancel.is_cancelled() {
+                return Err(RenderError::Cancelled);
+            }
+            let drawn = match rx.recv() {
+                Ok(result) => result?,
+                Err(_) if cancel.is_cancelled() => return Err(RenderError::Cancelled),
+                Err(_) => break,
+            };
+            previews.offer(first_output + done, &drawn.frame)?;
+            encoder.push_frame(&drawn.frame)?;
+            encoder.push_audio(&drawn.audio)?;
+            progress.report(span.0 as u32 + (span.1 - span.0) as u32 * (done + 1) / total);
+            let _ = back_tx.try_send(drawn);
+        }
+        Ok(())
+    })
+}
+
+/// Creates an encoder for `width`x`height` at the engine's frame rate, with audio.
+pub fn new_encoder(path: &Path, width: u32, height: u32) -> Result<Mp4Encoder, RenderError> {
+    Ok(Mp4Encoder::create(
+        path,
+        VideoParams::new(width, height, FPS),
+        true,
+    )?)
+}
+
+/// Finishes `encoder`, turning its summary into the clip info.
+pub fn finish(encoder: Mp4Encoder) -> Result<ClipInfo, RenderError> {
+    Ok(encoder.finish()?)
+}

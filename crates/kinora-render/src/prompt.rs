@@ -1,0 +1,233 @@
+//! Reading a prompt into a list of recognised terms, each tagged with its clause, so the scene
+//! builder can attach colours and motions to the nouns near them.
+
+use crate::vocabulary::{
+    CameraMove, Framing, Mood, Motion, NamedColour, Setting, Style, SubjectKind, TimeOfDay,
+    Weather, count_word, singulars,
+};
+
+/// Words that steer an edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditVerb {
+    Add,
+    Remove,
+    Replace,
+    /// "with", "into", "to", "for": joins the two halves of a replace.
+    Into,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Term {
+    Setting(Setting),
+    Time(TimeOfDay),
+    Weather(Weather),
+    Colour(NamedColour),
+    Motion(Motion),
+    Camera(CameraMove),
+    Framing(Framing),
+    Mood(Mood),
+    Style(Style),
+    /// A subject noun; `plural` when it was written in the plural.
+    Subject {
+        kind: SubjectKind,
+        plural: bool,
+    },
+    /// A character named in the request, by index into the request's character list.
+    Character(usize),
+    Count(usize),
+    Edit(EditVerb),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Found {
+    pub term: Term,
+    pub clause: usize,
+}
+
+/// The terms of a prompt in reading order, and the words that meant nothing to the engine.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub terms: Vec<Found>,
+    pub ignored: Vec<String>,
+}
+
+const FILLER: &[&str] = &[
+    "the", "of", "in", "on", "at", "is", "are", "it", "its", "this", "that", "through", "across",
+    "over", "under", "by", "from", "as", "its", "their", "his", "her", "they", "very", "slowly",
+    "quickly", "shot", "scene", "video", "clip", "camera", "near", "around", "along", "beside",
+    "behind", "toward", "towards", "up", "down", "make", "makes", "now", "there", "be", "gets",
+    "get", "become", "becomes", "instead", "its", "all", "an",
+];
+
+const CLAUSE_WORDS: &[&str] = &["and", "while", "then", "but", "as", "where", "whilst"];
+
+fn tokens(prompt: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for ch in prompt.chars() {
+        if ch.is_alphanumeric() || ch == '\'' {
+            word.extend(ch.to_lowercase());
+            continue;
+        }
+        if !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        if matches!(ch, ',' | '.' | ';' | '!' | '?' | ':') {
+            out.push(",".to_owned());
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+fn edit_verb(word: &str) -> Option<EditVerb> {
+    Some(match word {
+        "add" | "adds" | "include" | "introduce" | "insert" | "appears" | "appear" | "arrives" => {
+            EditVerb::Add
+        }
+        "remove" | "delete" | "erase" | "without" | "drop" | "removed" => EditVerb::Remove,
+        "replace" | "swap" | "change" | "turn" | "transform" => EditVerb::Replace,
+        "with" | "into" | "to" | "for" => EditVerb::Into,
+        _ => return None,
+    })
+}
+
+/// Recognises one phrase (already space-joined); vocabulary order decides ties.
+fn phrase_term(phrase: &str, characters: &[String]) -> Option<Term> {
+    if let Some(i) = characters
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case(phrase))
+    {
+        return Some(Term::Character(i));
+    }
+    if let Some(v) = CameraMove::from_phrase(phrase) {
+        return Some(Term::Camera(v));
+    }
+    if let Some(v) = Framing::from_phrase(phrase) {
+        return Some(Term::Framing(v));
+    }
+    if let Some(v) = Style::from_phrase(phrase) {
+        return Some(Term::Style(v));
+    }
+    if let Some(v) = TimeOfDay::from_phrase(phrase) {
+        return Some(Term::Time(v));
+    }
+    if let Some(v) = Weather::from_phrase(phrase) {
+        return Some(Term::Weather(v));
+    }
+    if let Some(v) = Setting::from_phrase(phrase) {
+        return Some(Term::Setting(v));
+    }
+    if let Some(v) = Mood::from_phrase(phrase) {
+        return Some(Term::Mood(v));
+    }
+    if let Some(v) = Motion::from_phrase(phrase) {
+        return Some(Term::Motion(v));
+    }
+    if let Some(v) = NamedColour::from_phrase(phrase) {
+        return Some(Term::Colour(v));
+    }
+    if let Some(kind) = SubjectKind::from_phrase(phrase) {
+        let plural = matches!(phrase, "people" | "children" | "kids" | "cattle" | "cacti");
+        return Some(Term::Subject { kind, plural });
+    }
+    if let Some(kind) = singulars(phrase).find_map(|s| SubjectKind::from_phrase(&s)) {
+        return Some(Term::Subject { kind, plural: true });
+    }
+    None
+}
+
+/// Reads `prompt`; `characters` are names that count as subjects of their own.
+pub fn read(prompt: &str, characters: &[String]) -> Reading {
+    let words = tokens(prompt);
+    let mut reading = Reading::default();
+    let mut clause = 0;
+    let mut i = 0;
+    while i < words.len() {
+        let word = words[i].as_str();
+        if word == "," || CLAUSE_WORDS.contains(&word) {
+            clause += 1;
+            i += 1;
+            continue;
+        }
+        let longest = (1..=3)
+            .rev()
+            .filter(|n| i + n <= words.len())
+            .find_map(|n| {
+                let phrase = words[i..i + n].join(" ");
+                phrase_term(&phrase, characters).map(|t| (n, t))
+            });
+        if let Some((n, term)) = longest {
+            reading.terms.push(Found { term, clause });
+            i += n;
+            continue;
+        }
+        if let Some(verb) = edit_verb(word) {
+            reading.terms.push(Found {
+                term: Term::Edit(verb),
+                clause,
+            });
+        } else if let Some(n) = count_word(word).or_else(|| word.parse::<usize>().ok()) {
+            reading.terms.push(Found {
+                term: Term::Count(n.clamp(1, 4)),
+                clause,
+            });
+        } else if !FILLER.contains(&word) && !reading.ignored.iter().any(|w| w == word) {
+            reading.ignored.push(word.to_owned());
+        }
+        i += 1;
+    }
+    reading
+}
+
+/// FNV-1a over the lowercased prompt: the stable hash behind every fallback choice.
+pub fn prompt_hash(prompt: &str) -> u64 {
+    prompt
+        .to_lowercase()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phrases_beat_single_words() {
+        let r = read("Close-up of a red car, pan left at sunset", &[]);
+        let terms: Vec<Term> = r.terms.iter().map(|f| f.term).collect();
+        assert!(terms.contains(&Term::Framing(Framing::CloseUp)));
+        assert!(terms.contains(&Term::Camera(CameraMove::PanLeft)));
+        assert!(terms.contains(&Term::Time(TimeOfDay::Dusk)));
+        assert!(terms.contains(&Term::Colour(NamedColour::Red)));
+    }
+
+    #[test]
+    fn plurals_and_characters() {
+        let r = read("Two dogs chase Mossy", &["mossy".to_owned()]);
+        let terms: Vec<Term> = r.terms.iter().map(|f| f.term).collect();
+        assert_eq!(
+            terms,
+            vec![
+                Term::Count(2),
+                Term::Subject {
+                    kind: SubjectKind::Dog,
+                    plural: true
+                },
+                Term::Motion(Motion::Run),
+                Term::Character(0),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_words_are_listed_once() {
+        let r = read("zorblax zorblax quux", &[]);
+        assert!(r.terms.is_empty());
+        assert_eq!(r.ignored, vec!["zorblax", "quux"]);
+    }
+}

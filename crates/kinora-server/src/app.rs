@@ -1,0 +1,141 @@
+//! Opening a node: stores, state, router, workers; and closing it without losing a job.
+
+use std::future::Future;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use kinora_core::{Catalogue, clock};
+use kinora_store::BlobStore;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Auth;
+use crate::metrics::{self, Metrics};
+use crate::routes;
+use crate::settings::Settings;
+use crate::state::{AppState, Inner};
+
+pub struct App {
+    pub state: AppState,
+}
+
+#[derive(Clone, Copy)]
+struct MakeId;
+
+impl MakeRequestId for MakeId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        kinora_core::ids::request_id().parse().ok().map(RequestId::new)
+    }
+}
+
+/// A node's stable name, kept in its data directory, so after a crash the restarted node can hand
+/// back the jobs its previous life was holding instead of waiting for their leases to lapse.
+fn node_id(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("node-id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim().to_string();
+        if !id.is_empty() {
+            return Ok(id);
+        }
+    }
+    let id = format!("node_{}", &kinora_core::ids::lease_id()[6..22]);
+    std::fs::write(&path, &id).with_context(|| format!("writing {}", path.display()))?;
+    Ok(id)
+}
+
+fn catalogue(settings: &Settings) -> anyhow::Result<Catalogue> {
+    let mut c = Catalogue::builtin();
+    for (alias, target) in &settings.model_aliases {
+        let mut spec = c
+            .get(target)
+            .with_context(|| format!("model_aliases: '{alias}' points at unknown model '{target}'"))?
+            .clone();
+        spec.id = alias.clone();
+        c.models.push(spec);
+    }
+    Ok(c)
+}
+
+impl App {
+    pub async fn open(settings: Settings) -> anyhow::Result<App> {
+        let data = settings.data_dir.clone();
+        std::fs::create_dir_all(&data).with_context(|| format!("creating data dir {}", data.display()))?;
+        let tmp_dir = data.join("tmp");
+        // Scratch from a previous life is garbage: its jobs are re-rendered from the queue.
+        let _ = std::fs::remove_dir_all(&tmp_dir);
+        std::fs::create_dir_all(&tmp_dir)?;
+        let store = kinora_store::open_sqlite(&data.join("kinora.db"))
+            .await
+            .context("opening the metadata store")?;
+        let blobs = BlobStore::local(&data.join("blobs")).context("opening the blob store")?;
+        let node_id = node_id(&data)?;
+        let released = store.release_owner(&format!("{node_id}/"), clock::now_millis()).await?;
+        if released > 0 {
+            tracing::info!(jobs = released, "re-queued jobs this node held before it stopped");
+        }
+        let state = AppState::new(Inner {
+            catalogue: catalogue(&settings)?,
+            auth: Auth::from_settings(&settings),
+            settings,
+            store,
+            blobs,
+            tmp_dir,
+            wake: Default::default(),
+            running: Default::default(),
+            metrics: Metrics::default(),
+            node_id,
+        });
+        Ok(App { state })
+    }
+
+    pub fn router(&self) -> Router {
+        let s = &self.state.settings;
+        let request_id = HeaderName::from_static("x-request-id");
+        Router::new()
+            .nest("/v1", routes::v1())
+            .route("/healthz", get(routes::ops::healthz))
+            .route("/readyz", get(routes::ops::readyz))
+            .route("/metrics", get(metrics::render))
+            .fallback(routes::ops::not_found)
+            .layer(axum::middleware::from_fn_with_state(self.state.clone(), metrics::track_http))
+            .layer(DefaultBodyLimit::max(s.max_upload_bytes))
+            .layer(TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(s.request_timeout_seconds),
+            ))
+            .layer(TraceLayer::new_for_http())
+            .layer(PropagateRequestIdLayer::new(request_id.clone()))
+            .layer(SetRequestIdLayer::new(request_id, MakeId))
+            .with_state(self.state.clone())
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking jobs, stops renders in flight and
+    /// hands their jobs back to the queue, so another node (or this one, restarted) runs them.
+    pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        let workers = crate::jobs::runner::spawn_workers(&self.state, self.state.settings.worker_count(), stop.clone());
+        let sweeper = crate::jobs::sweeper::spawn(&self.state, stop.clone());
+        let router = self.router();
+        let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+        stop.cancel();
+        for w in workers {
+            let _ = w.await;
+        }
+        let _ = sweeper.await;
+        let released = self
+            .state
+            .store
+            .release_owner(&format!("{}/", self.state.node_id), clock::now_millis())
+            .await?;
+        tracing::info!(jobs = released, "shut down; in-flight jobs returned to the queue");
+        result.context("serving HTTP")
+    }
+}

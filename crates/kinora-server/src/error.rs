@@ -1,0 +1,159 @@
+//! `ApiError`: every failure the API can answer, each knowing its OpenAI `type`, HTTP status and
+//! `code`. Internal failures get a fixed message; their detail goes to the log, never the client.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kinora_core::Invalid;
+use kinora_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Invalid(Invalid),
+    #[error("{message}")]
+    NotFound { message: String, param: Option<String> },
+    #[error("{message}")]
+    Conflict { message: String, code: &'static str },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Gone(String),
+    #[error("{0}")]
+    RangeNotSatisfiable(u64),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(param: &str, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Invalid(Invalid::new(param, code, message))
+    }
+
+    pub fn not_found(kind: &str, id: &str) -> Self {
+        ApiError::NotFound {
+            message: format!("No {kind} found with id '{id}'."),
+            param: Some(match kind {
+                "character" => "character_id".to_string(),
+                "file" => "file_id".to_string(),
+                _ => "video_id".to_string(),
+            }),
+        }
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ApiError::Internal(detail.to_string())
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, Option<String>, Option<String>) {
+        match self {
+            ApiError::Invalid(i) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                Some(i.param.clone()),
+                Some(i.code.to_string()),
+            ),
+            ApiError::NotFound { param, .. } => (
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                param.clone(),
+                Some("not_found".to_string()),
+            ),
+            ApiError::Conflict { code, .. } => (
+                StatusCode::CONFLICT,
+                "invalid_request_error",
+                None,
+                Some(code.to_string()),
+            ),
+            ApiError::Unauthorized(_) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_request_error",
+                None,
+                Some("invalid_api_key".to_string()),
+            ),
+            ApiError::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request_error",
+                None,
+                Some("payload_too_large".to_string()),
+            ),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "invalid_request_error",
+                None,
+                Some("unsupported_media_type".to_string()),
+            ),
+            ApiError::Gone(_) => (
+                StatusCode::GONE,
+                "invalid_request_error",
+                Some("video_id".to_string()),
+                Some("video_expired".to_string()),
+            ),
+            ApiError::RangeNotSatisfiable(_) => (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "invalid_request_error",
+                Some("range".to_string()),
+                Some("range_not_satisfiable".to_string()),
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                None,
+                Some("internal_error".to_string()),
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound {
+                message: "The requested object was not found.".to_string(),
+                param: None,
+            },
+            StoreError::Conflict(m) => ApiError::Conflict {
+                message: m,
+                code: "conflict",
+            },
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(i: Invalid) -> Self {
+        ApiError::Invalid(i)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, kind, param, code) = self.parts();
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                "The server had an error while processing your request.".to_string()
+            }
+            ApiError::RangeNotSatisfiable(size) => {
+                format!("The requested range is not satisfiable for a {size}-byte object.")
+            }
+            other => other.to_string(),
+        };
+        let body = json!({"error": {"message": message, "type": kind, "param": param, "code": code}});
+        let mut resp = (status, Json(body)).into_response();
+        if let ApiError::RangeNotSatisfiable(size) = self
+            && let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}"))
+        {
+            resp.headers_mut().insert(axum::http::header::CONTENT_RANGE, v);
+        }
+        resp
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

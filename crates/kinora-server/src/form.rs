@@ -1,0 +1,251 @@
+//! `Form`: one view of a request body, whether it came as JSON or as multipart.
+//!
+//! The official SDKs send multipart with bracketed keys (`video[id]`, `characters[][id]`,
+//! `input_reference[image_url]`) while hand-written clients send JSON objects. Both are flattened
+//! into the same bracketed keys here, so each endpoint parses one shape. File parts are streamed to
+//! temporary files, never held whole in memory, and every part feeds a digest used to recognise a
+//! retried request under an `Idempotency-Key`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header::CONTENT_TYPE;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
+use tokio::io::AsyncWriteExt;
+
+use crate::error::ApiError;
+
+/// Text values above this size are refused; `image_url` data URLs get the contract's 20 MiB.
+const MAX_TEXT_BYTES: usize = 21 * 1024 * 1024;
+
+#[derive(Debug)]
+pub struct Upload {
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub file: NamedTempFile,
+    pub size: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Form {
+    text: BTreeMap<String, Vec<String>>,
+    files: BTreeMap<String, Upload>,
+    digest: Vec<u8>,
+}
+
+impl Form {
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.text.get(key).and_then(|v| v.first()).map(String::as_str)
+    }
+
+    pub fn all(&self, key: &str) -> &[String] {
+        self.text.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.text.contains_key(key) || self.files.contains_key(key)
+    }
+
+    /// True when any key starts with `prefix` (`input_reference` matches `input_reference[file_id]`).
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        self.text.keys().chain(self.files.keys()).any(|k| k.starts_with(prefix))
+    }
+
+    pub fn take_file(&mut self, key: &str) -> Option<Upload> {
+        self.files.remove(key)
+    }
+
+    /// Hex digest of the request's content, independent of multipart boundaries and key order.
+    pub fn digest_hex(&self) -> String {
+        hex::encode(&self.digest)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.text.keys().chain(self.files.keys()).map(String::as_str)
+    }
+
+    fn push_text(&mut self, key: String, value: String) {
+        self.text.entry(key).or_default().push(value);
+    }
+
+    fn finish_digest(&mut self, file_digests: BTreeMap<String, String>) {
+        let mut h = Sha256::new();
+        for (k, vs) in &self.text {
+            for v in vs {
+                h.update(k.as_bytes());
+                h.update([0]);
+                h.update(v.as_bytes());
+                h.update([1]);
+            }
+        }
+        for (k, d) in file_digests {
+            h.update(k.as_bytes());
+            h.update([2]);
+            h.update(d.as_bytes());
+        }
+        self.digest = h.finalize().to_vec();
+    }
+
+    pub async fn from_json(bytes: &Bytes) -> Result<Form, ApiError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            ApiError::invalid("body", "invalid_json", format!("The body is not valid JSON: {e}"))
+        })?;
+        let Value::Object(map) = value else {
+            return Err(ApiError::invalid("body", "invalid_json", "The body must be a JSON object."));
+        };
+        let mut form = Form::default();
+        for (k, v) in map {
+            flatten(&mut form, k, v);
+        }
+        form.finish_digest(BTreeMap::new());
+        Ok(form)
+    }
+
+    pub async fn from_multipart(mut mp: Multipart, tmp_dir: &Path) -> Result<Form, ApiError> {
+        let mut form = Form::default();
+        let mut file_digests = BTreeMap::new();
+        while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
+            let name = field.name().unwrap_or_default().to_string();
+            if name.is_empty() {
+                continue;
+            }
+            if field.file_name().is_some() {
+                let filename = field.file_name().map(str::to_string);
+                let content_type = field.content_type().map(str::to_string);
+                let file = NamedTempFile::new_in(tmp_dir).map_err(ApiError::internal)?;
+                let std_file = file.reopen().map_err(ApiError::internal)?;
+                let mut out = tokio::fs::File::from_std(std_file);
+                let mut h = Sha256::new();
+                let mut size = 0u64;
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    h.update(&chunk);
+                    size += chunk.len() as u64;
+                    out.write_all(&chunk).await.map_err(ApiError::internal)?;
+                }
+                out.flush().await.map_err(ApiError::internal)?;
+                file_digests.insert(name.clone(), hex::encode(h.finalize()));
+                form.files.insert(
+                    name,
+                    Upload {
+                        filename,
+                        content_type,
+                        file,
+                        size,
+                    },
+                );
+            } else {
+                let mut buf = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    if buf.len() + chunk.len() > MAX_TEXT_BYTES {
+                        return Err(ApiError::invalid(
+                            &name,
+                            "field_too_large",
+                            format!("The field '{name}' is larger than {MAX_TEXT_BYTES} bytes."),
+                        ));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                let value = String::from_utf8(buf).map_err(|_| {
+                    ApiError::invalid(&name, "invalid_encoding", format!("The field '{name}' is not UTF-8 text."))
+                })?;
+                form.push_text(name, value);
+            }
+        }
+        form.finish_digest(file_digests);
+        Ok(form)
+    }
+
+    /// Reads a body as JSON or multipart according to its content type.
+    pub async fn from_request(req: Request, tmp_dir: &Path) -> Result<Form, ApiError> {
+        let ct = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if ct.starts_with("multipart/form-data") {
+            let mp = Multipart::from_request(req, &()).await.map_err(|e| {
+                ApiError::invalid("body", "invalid_multipart", format!("Malformed multipart body: {e}"))
+            })?;
+            Form::from_multipart(mp, tmp_dir).await
+        } else if ct.starts_with("application/json") || ct.is_empty() {
+            let bytes = Bytes::from_request(req, &()).await.map_err(body_error)?;
+            if bytes.is_empty() {
+                return Ok(Form::default());
+            }
+            Form::from_json(&bytes).await
+        } else {
+            Err(ApiError::UnsupportedMediaType(format!(
+                "Unsupported content type '{ct}'; send application/json or multipart/form-data."
+            )))
+        }
+    }
+}
+
+fn flatten(form: &mut Form, key: String, value: Value) {
+    match value {
+        Value::Null => {}
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(form, format!("{key}[{k}]"), v);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                flatten(form, format!("{key}[]"), v);
+            }
+        }
+        Value::String(s) => form.push_text(key, s),
+        other => form.push_text(key, other.to_string()),
+    }
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    let text = e.body_text();
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE || text.contains("length limit") {
+        ApiError::PayloadTooLarge("The request body is larger than this server accepts.".into())
+    } else {
+        ApiError::invalid("body", "invalid_multipart", format!("Malformed multipart body: {text}"))
+    }
+}
+
+fn body_error(e: axum::extract::rejection::BytesRejection) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge("The request body is larger than this server accepts.".into())
+    } else {
+        ApiError::invalid("body", "invalid_body", e.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn json_flattens_to_sdk_keys() {
+        let body = Bytes::from_static(
+            br#"{"prompt":"p","seconds":8,"video":{"id":"video_1"},"characters":[{"id":"char_a"},{"id":"char_b"}]}"#,
+        );
+        let f = Form::from_json(&body).await.unwrap();
+        assert_eq!(f.text("prompt"), Some("p"));
+        assert_eq!(f.text("seconds"), Some("8"));
+        assert_eq!(f.text("video[id]"), Some("video_1"));
+        assert_eq!(f.all("characters[][id]"), ["char_a", "char_b"]);
+        let again = Form::from_json(&Bytes::from_static(
+            br#"{"video":{"id":"video_1"},"seconds":8,"prompt":"p","characters":[{"id":"char_a"},{"id":"char_b"}]}"#,
+        ))
+        .await
+        .unwrap();
+        assert_eq!(f.digest_hex(), again.digest_hex(), "key order must not change the digest");
+    }
+
+    #[tokio::test]
+    async fn rejects_non_objects() {
+        assert!(Form::from_json(&Bytes::from_static(b"[1]")).await.is_err());
+        assert!(Form::from_json(&Bytes::from_static(b"{oops")).await.is_err());
+    }
+}

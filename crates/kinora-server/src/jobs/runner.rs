@@ -1,0 +1,239 @@
+//! Render workers. Each loop step is `tick()`: lease one job, render it, store the artifacts,
+//! report. The loop owns waking (a notify when a job is enqueued, a poll as fallback) and each job
+//! runs behind a panic boundary (`spawn_blocking`), so a bad job fails alone.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::Duration;
+
+use kinora_core::clock;
+use kinora_render::{CancelToken, RenderError, RenderOutputs};
+use kinora_store::{Completion, FailOutcome, JobError, Lease, MediaInfo, StoreError, Usage};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::jobs::inputs::{JobFailure, prepare, storage_failure};
+use crate::jobs::media::{Variant, blob_key, scene_key};
+use crate::state::AppState;
+
+/// What one `tick` did, for the loop and for tests.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Idle,
+    Completed(String),
+    Failed(String),
+    Requeued(String),
+    /// The lease was lost or the node is shutting down; the job belongs to someone else now.
+    Abandoned(String),
+}
+
+pub fn spawn_workers(state: &AppState, count: usize, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
+    (0..count)
+        .map(|i| {
+            let state = state.clone();
+            let shutdown = shutdown.clone();
+            let name = format!("{}/w{i}", state.node_id);
+            tokio::spawn(async move { worker_loop(state, name, shutdown).await })
+        })
+        .collect()
+}
+
+async fn worker_loop(state: AppState, name: String, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        match tick(&state, &name, &shutdown).await {
+            Outcome::Idle => {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = state.wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            }
+            other => tracing::debug!(worker = %name, outcome = ?other, "job step"),
+        }
+    }
+}
+
+/// Leases and runs at most one job.
+pub async fn tick(state: &AppState, worker: &str, shutdown: &CancellationToken) -> Outcome {
+    let lease_ms = state.settings.lease_seconds * 1000;
+    let lease = match state.store.claim(worker, clock::now_millis(), lease_ms).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return Outcome::Idle,
+        Err(e) => {
+            tracing::warn!(error = %e, "claiming a job failed");
+            return Outcome::Idle;
+        }
+    };
+    let id = lease.video.id.clone();
+    let token = CancelToken::new();
+    if let Ok(mut map) = state.running.lock() {
+        map.insert(id.clone(), token.clone());
+    }
+    let outcome = run(state, &lease, token, shutdown).await;
+    if let Ok(mut map) = state.running.lock() {
+        map.remove(&id);
+    }
+    outcome
+}
+
+async fn run(state: &AppState, lease: &Lease, token: CancelToken, shutdown: &CancellationToken) -> Outcome {
+    let id = lease.video.id.clone();
+    let started = std::time::Instant::now();
+    let progress = Arc::new(AtomicU8::new(0));
+    let lost = Arc::new(AtomicBool::new(false));
+    let heartbeat = spawn_heartbeat(state, lease, progress.clone(), token.clone(), lost.clone());
+    // Shutdown stops renders at once; the job is handed back to the queue by the node.
+    let stop_on_shutdown = {
+        let (token, shutdown) = (token.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            token.cancel();
+        })
+    };
+    let result = render_and_store(state, lease, progress, token).await;
+    heartbeat.abort();
+    stop_on_shutdown.abort();
+    state.metrics.render_seconds.observe(started.elapsed().as_secs_f64());
+
+    if lost.load(Ordering::SeqCst) || shutdown.is_cancelled() {
+        return Outcome::Abandoned(id);
+    }
+    let failure = match result {
+        Ok(completion) => {
+            return match state.store.complete(&id, &lease.lease_id, completion, clock::now_unix()).await {
+                Ok(_) => {
+                    state.metrics.jobs_finished(kinora_core::VideoStatus::Completed);
+                    Outcome::Completed(id)
+                }
+                Err(StoreError::LeaseLost) => Outcome::Abandoned(id),
+                Err(e) => {
+                    tracing::error!(video_id = %id, error = %e, "could not record completion");
+                    Outcome::Abandoned(id)
+                }
+            };
+        }
+        Err(f) => f,
+    };
+    let retry_at = failure.retryable.then(|| clock::now_millis() + backoff_ms(state, lease.attempt));
+    let err = JobError {
+        code: failure.code.to_string(),
+        message: failure.message,
+    };
+    match state.store.fail(&id, &lease.lease_id, err, retry_at, clock::now_unix()).await {
+        Ok(FailOutcome::Requeued { .. }) => Outcome::Requeued(id),
+        Ok(FailOutcome::Failed(_)) => {
+            state.metrics.jobs_finished(kinora_core::VideoStatus::Failed);
+            Outcome::Failed(id)
+        }
+        Err(e) => {
+            tracing::warn!(video_id = %id, error = %e, "could not record failure");
+            Outcome::Abandoned(id)
+        }
+    }
+}
+
+/// Exponential backoff with ±25% jitter, so retries of a shared cause do not arrive together.
+fn backoff_ms(state: &AppState, attempt: u32) -> i64 {
+    let base = state.settings.retry_backoff_seconds.max(1) * 1000;
+    let exp = base.saturating_mul(1_i64 << attempt.saturating_sub(1).min(16));
+    let jitter = rand::random_range(0.75..1.25);
+    (exp as f64 * jitter) as i64
+}
+
+fn spawn_heartbeat(
+    state: &AppState,
+    lease: &Lease,
+    progress: Arc<AtomicU8>,
+    token: CancelToken,
+    lost: Arc<AtomicBool>,
+) -> JoinHandle<()> {
+    let state = state.clone();
+    let (id, lease_id) = (lease.video.id.clone(), lease.lease_id.clone());
+    let lease_ms = state.settings.lease_seconds * 1000;
+    // Often enough that a cancel lands within a second and a lease never lapses while alive.
+    let every = Duration::from_millis((lease_ms / 3).clamp(100, 1000) as u64);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let p = progress.load(Ordering::Relaxed);
+            match state.store.heartbeat(&id, &lease_id, p, clock::now_millis(), lease_ms).await {
+                Ok(true) => token.cancel(),
+                Ok(false) => {}
+                Err(StoreError::LeaseLost) => {
+                    lost.store(true, Ordering::SeqCst);
+                    token.cancel();
+                    return;
+                }
+                Err(e) => tracing::warn!(video_id = %id, error = %e, "heartbeat failed"),
+            }
+        }
+    })
+}
+
+async fn render_and_store(
+    state: &AppState,
+    lease: &Lease,
+    progress: Arc<AtomicU8>,
+    token: CancelToken,
+) -> Result<Completion, JobFailure> {
+    let v = &lease.video;
+    let scratch = tempfile::TempDir::new_in(&state.tmp_dir)
+        .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
+    let req = prepare(state, v, scratch.path()).await?;
+    let out_dir = scratch.path().join("out");
+    std::fs::create_dir_all(&out_dir).map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
+    let rendered = {
+        let (out_dir, token, progress) = (out_dir.clone(), token.clone(), progress.clone());
+        tokio::task::spawn_blocking(move || {
+            // Rendering is 0–95%; storing the artifacts takes the rest.
+            let report = |p: u8| progress.store((u16::from(p.min(100)) * 95 / 100) as u8, Ordering::Relaxed);
+            kinora_render::render(&req, &out_dir, &report, &token)
+        })
+        .await
+    };
+    let outputs = match rendered {
+        Ok(Ok(o)) => o,
+        Ok(Err(RenderError::Cancelled)) => {
+            return Err(JobFailure::permanent("cancelled", "The video was cancelled before it finished rendering."));
+        }
+        Ok(Err(RenderError::InvalidInput { param, message })) => {
+            return Err(JobFailure::permanent("invalid_input", format!("{param}: {message}")));
+        }
+        Ok(Err(e)) => return Err(JobFailure::transient("render_failed", format!("Rendering failed: {e}"))),
+        Err(join) => {
+            tracing::error!(video_id = %v.id, error = %join, "render panicked");
+            return Err(JobFailure::permanent("internal_error", "The renderer crashed on this job."));
+        }
+    };
+    progress.store(96, Ordering::Relaxed);
+    let media = store_outputs(state, &v.id, &outputs).await?;
+    let model = state.catalogue.get(&v.model);
+    let total = outputs.info.duration_s.round().max(1.0) as u32;
+    let billed = v.spec.billed_seconds(total);
+    let cost = model.map_or(0.0, |m| m.cost_usd(v.size, billed, v.batch_id.is_some()));
+    Ok(Completion {
+        usage: Usage {
+            seconds: billed,
+            cost_usd: cost,
+        },
+        expires_at: clock::now_unix() + state.settings.retention_seconds,
+        media,
+        seconds: total,
+    })
+}
+
+/// `completed` is written only after this returns: every artifact is in the blob store first.
+async fn store_outputs(state: &AppState, id: &str, o: &RenderOutputs) -> Result<MediaInfo, JobFailure> {
+    let b = &state.blobs;
+    let video_bytes = b.put_file(&blob_key(id, Variant::Video), &o.video).await.map_err(storage_failure)?;
+    let thumbnail_bytes = b.put_file(&blob_key(id, Variant::Thumbnail), &o.thumbnail).await.map_err(storage_failure)?;
+    let spritesheet_bytes = b.put_file(&blob_key(id, Variant::Spritesheet), &o.spritesheet).await.map_err(storage_failure)?;
+    b.put_file(&scene_key(id), &o.scene).await.map_err(storage_failure)?;
+    Ok(MediaInfo {
+        video_bytes,
+        thumbnail_bytes,
+        spritesheet_bytes,
+        frames: o.info.frames,
+        duration_s: o.info.duration_s,
+    })
+}

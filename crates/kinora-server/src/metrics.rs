@@ -1,0 +1,127 @@
+//! Prometheus metrics: jobs by outcome, render time, queue depth (read from the store at scrape
+//! time, so every node reports the shared queue), HTTP latency by route.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use kinora_core::VideoStatus;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::state::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabel {
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabel {
+    pub method: String,
+    pub route: String,
+    pub code: u16,
+}
+
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    pub jobs_created: Counter,
+    pub jobs_cancelled: Counter,
+    finished: Family<StatusLabel, Counter>,
+    pub render_seconds: Histogram,
+    videos: Family<StatusLabel, Gauge>,
+    http: Family<RouteLabel, Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("kinora");
+        let jobs_created = Counter::default();
+        let jobs_cancelled = Counter::default();
+        let finished = Family::<StatusLabel, Counter>::default();
+        let render_seconds = Histogram::new(exponential_buckets(0.25, 2.0, 12));
+        let videos = Family::<StatusLabel, Gauge>::default();
+        let http = Family::<RouteLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        registry.register("jobs_created", "Video jobs accepted into the queue", jobs_created.clone());
+        registry.register("jobs_cancelled", "Queued video jobs cancelled", jobs_cancelled.clone());
+        registry.register("jobs_finished", "Video jobs that reached a terminal state on this node", finished.clone());
+        registry.register("render_seconds", "Wall time of one render attempt", render_seconds.clone());
+        registry.register("videos", "Videos in the store by status (includes the queue depth as status=queued)", videos.clone());
+        registry.register("http_request_seconds", "HTTP request latency by route", http.clone());
+        Metrics {
+            registry: Mutex::new(registry),
+            jobs_created,
+            jobs_cancelled,
+            finished,
+            render_seconds,
+            videos,
+            http,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn jobs_finished(&self, status: VideoStatus) {
+        self.finished
+            .get_or_create(&StatusLabel {
+                status: status.as_str().to_string(),
+            })
+            .inc();
+    }
+}
+
+pub async fn track_http(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .http
+        .get_or_create(&RouteLabel {
+            method,
+            route,
+            code: resp.status().as_u16(),
+        })
+        .observe(start.elapsed().as_secs_f64());
+    resp
+}
+
+pub async fn render(State(state): State<AppState>) -> Response {
+    if let Ok(counts) = state.store.count_by_status().await {
+        for s in VideoStatus::ALL {
+            let n = counts.iter().find(|(st, _)| *st == s).map_or(0, |(_, n)| *n);
+            state
+                .metrics
+                .videos
+                .get_or_create(&StatusLabel {
+                    status: s.as_str().to_string(),
+                })
+                .set(n as i64);
+        }
+    }
+    let mut out = String::new();
+    let encoded = match state.metrics.registry.lock() {
+        Ok(reg) => prometheus_client::encoding::text::encode(&mut out, &reg).is_ok(),
+        Err(_) => false,
+    };
+    if !encoded {
+        return crate::error::ApiError::internal("metrics encoding failed").into_response();
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        out,
+    )
+        .into_response()
+}

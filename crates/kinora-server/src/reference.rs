@@ -1,0 +1,128 @@
+//! `input_reference`: the image that becomes the first frame. Accepted as an uploaded file part,
+//! a `data:` URL or an `http(s)` URL (fetched under the egress policy, with size and time limits),
+//! checked to decode as JPEG, PNG or WebP at exactly the requested size, and stored as a blob.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use kinora_core::VideoSize;
+
+use crate::egress;
+use crate::error::{ApiError, ApiResult};
+use crate::form::Form;
+use crate::state::AppState;
+
+const PARAM: &str = "input_reference";
+
+/// Takes the reference from the form (if any), validates it and stores it; returns its blob key.
+pub async fn take(state: &AppState, form: &mut Form, size: VideoSize, video_id: &str) -> ApiResult<Option<String>> {
+    let url = form.text("input_reference[image_url]").map(str::to_string);
+    let file_id = form.text("input_reference[file_id]").map(str::to_string);
+    let upload = form.take_file(PARAM);
+    let given = usize::from(url.is_some()) + usize::from(file_id.is_some()) + usize::from(upload.is_some());
+    if given == 0 {
+        if form.has_prefix(PARAM) {
+            return Err(bad("input_reference must be an image file, {\"image_url\": ...} or {\"file_id\": ...}."));
+        }
+        return Ok(None);
+    }
+    if given > 1 {
+        return Err(bad("Provide exactly one of an uploaded file, image_url or file_id in input_reference."));
+    }
+    let max = state.settings.image_fetch.max_bytes;
+    let bytes = if let Some(up) = upload {
+        if up.size as usize > max {
+            return Err(bad(format!("The input_reference image is larger than {max} bytes.")));
+        }
+        Bytes::from(tokio::fs::read(up.file.path()).await.map_err(ApiError::internal)?)
+    } else if let Some(url) = url {
+        fetch_url(state, &url).await?
+    } else {
+        return Err(ApiError::invalid(
+            PARAM,
+            "files_api_unavailable",
+            "input_reference.file_id needs the Files API, which this server does not provide yet; upload the image or pass image_url.",
+        ));
+    };
+    check_image(&bytes, size)?;
+    let key = format!("inputs/{video_id}/reference");
+    state.blobs.put_bytes(&key, bytes).await?;
+    Ok(Some(key))
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::invalid(PARAM, "invalid_input_reference", message)
+}
+
+/// Decodes only the header for the size, then the whole image to catch truncated files early
+/// (a bad image must be a 400 now, not a failed job later).
+pub fn check_image(bytes: &[u8], size: VideoSize) -> ApiResult<()> {
+    let format = image::guess_format(bytes)
+        .map_err(|_| bad("input_reference is not an image (expected JPEG, PNG or WebP)."))?;
+    if !matches!(format, image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP) {
+        return Err(bad(format!("input_reference must be JPEG, PNG or WebP, not {format:?}.")));
+    }
+    let img = image::load_from_memory_with_format(bytes, format)
+        .map_err(|e| bad(format!("input_reference could not be decoded: {e}")))?;
+    if (img.width(), img.height()) != (size.width, size.height) {
+        return Err(bad(format!(
+            "input_reference must match the requested size {size}; the image is {}x{}.",
+            img.width(),
+            img.height()
+        )));
+    }
+    Ok(())
+}
+
+async fn fetch_url(state: &AppState, url: &str) -> ApiResult<Bytes> {
+    let limits = &state.settings.image_fetch;
+    if let Some(rest) = url.strip_prefix("data:") {
+        let (meta, data) = rest
+            .split_once(',')
+            .ok_or_else(|| bad("Malformed data: URL in input_reference.image_url."))?;
+        if !meta.ends_with(";base64") {
+            return Err(bad("data: URLs in input_reference.image_url must be base64-encoded."));
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|_| bad("The data: URL in input_reference.image_url is not valid base64."))?;
+        if decoded.len() > limits.max_bytes {
+            return Err(bad(format!("The input_reference image is larger than {} bytes.", limits.max_bytes)));
+        }
+        return Ok(Bytes::from(decoded));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|_| bad("input_reference.image_url is not a valid URL."))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("input_reference.image_url must be an http(s) or data: URL."));
+    }
+    let host = parsed.host_str().ok_or_else(|| bad("input_reference.image_url has no host."))?;
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs = egress::resolve_allowed(host, port, limits.danger_allow_private, "input_reference").await?;
+    let client = reqwest::Client::builder()
+        .resolve_to_addrs(host, &addrs)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(limits.timeout_seconds))
+        .build()
+        .map_err(ApiError::internal)?;
+    let mut resp = client
+        .get(parsed.clone())
+        .send()
+        .await
+        .map_err(|e| bad(format!("Fetching input_reference.image_url failed: {e}")))?;
+    if !resp.status().is_success() {
+        return Err(bad(format!("Fetching input_reference.image_url returned HTTP {}.", resp.status())));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| bad(format!("Reading input_reference.image_url failed: {e}")))?
+    {
+        if body.len() + chunk.len() > limits.max_bytes {
+            return Err(bad(format!("The input_reference image is larger than {} bytes.", limits.max_bytes)));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}

@@ -1,0 +1,175 @@
+//! `GET|HEAD /v1/videos/{id}/content`: media streamed from the blob store, with `ETag`,
+//! `Accept-Ranges` and single `Range` requests (browsers seek in MP4s with them).
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kinora_core::VideoStatus;
+use serde::Deserialize;
+
+use crate::auth::Project;
+use crate::error::{ApiError, ApiResult};
+use crate::jobs::media::{Variant, blob_key};
+use crate::routes::videos::load;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct ContentQuery {
+    pub variant: Option<String>,
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    project: Project,
+    Path(id): Path<String>,
+    Query(q): Query<ContentQuery>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let variant = match q.variant.as_deref() {
+        None | Some("") => Variant::Video,
+        Some(v) => Variant::parse(v).ok_or_else(|| {
+            ApiError::invalid(
+                "variant",
+                "invalid_variant",
+                format!("variant must be one of 'video', 'thumbnail', 'spritesheet'; got '{v}'."),
+            )
+        })?,
+    };
+    let r = load(&state, &project, &id).await?;
+    match r.status {
+        VideoStatus::Completed => {}
+        VideoStatus::Queued | VideoStatus::InProgress => {
+            return Err(ApiError::invalid(
+                "video_id",
+                "video_not_ready",
+                format!("Video '{id}' is {} ({}% done); its content is available once it is completed.", r.status.as_str(), r.progress),
+            ));
+        }
+        VideoStatus::Failed => {
+            return Err(ApiError::invalid("video_id", "video_failed", format!("Video '{id}' failed and has no content.")));
+        }
+        VideoStatus::Expired => {
+            return Err(ApiError::Gone(format!("The content of video '{id}' has expired and was deleted.")));
+        }
+    }
+    let key = blob_key(&id, variant);
+    let meta = state
+        .blobs
+        .head(&key)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("completed video {id} has no blob {key}")))?;
+    let etag = format!("\"{}\"", meta.etag.trim_matches('"'));
+
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok(with_common(StatusCode::NOT_MODIFIED.into_response(), &etag, variant));
+    }
+
+    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        Some(raw) if if_range_matches(&headers, &etag) => parse_range(raw, meta.size)?,
+        _ => None,
+    };
+    let (status, start, end) = match range {
+        Some((s, e)) => (StatusCode::PARTIAL_CONTENT, s, e),
+        None => (StatusCode::OK, 0, meta.size),
+    };
+    let body = if method == Method::HEAD || meta.size == 0 {
+        Body::empty()
+    } else {
+        let stream = state.blobs.get_range(&key, range.map(|(s, e)| s..e)).await?;
+        Body::from_stream(stream)
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    if status == StatusCode::PARTIAL_CONTENT
+        && let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{}", end - 1, meta.size))
+    {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(meta.last_modified.max(0) as u64),
+    )) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    Ok(with_common(resp, &etag, variant))
+}
+
+fn with_common(mut resp: Response, etag: &str, variant: Variant) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(variant.content_type()));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    resp
+}
+
+/// `If-Range` with a different ETag means "the file changed; send it whole".
+fn if_range_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == etag)
+}
+
+/// One `bytes=` range as a half-open interval. Multiple ranges are answered whole (allowed by
+/// RFC 9110), which every MP4 player handles.
+pub fn parse_range(raw: &str, size: u64) -> ApiResult<Option<(u64, u64)>> {
+    let Some(spec) = raw.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let (a, b) = spec.split_once('-').ok_or(ApiError::RangeNotSatisfiable(size))?;
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        let n: u64 = b.parse().map_err(|_| ApiError::RangeNotSatisfiable(size))?;
+        if n == 0 {
+            return Err(ApiError::RangeNotSatisfiable(size));
+        }
+        (size.saturating_sub(n), size)
+    } else {
+        let start: u64 = a.parse().map_err(|_| ApiError::RangeNotSatisfiable(size))?;
+        let end = if b.is_empty() {
+            size
+        } else {
+            let last: u64 = b.parse().map_err(|_| ApiError::RangeNotSatisfiable(size))?;
+            if last < start {
+                return Err(ApiError::RangeNotSatisfiable(size));
+            }
+            (last + 1).min(size)
+        };
+        (start, end)
+    };
+    if range.0 >= size {
+        return Err(ApiError::RangeNotSatisfiable(size));
+    }
+    Ok(Some(range))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-99", 1000).unwrap(), Some((0, 100)));
+        assert_eq!(parse_range("bytes=500-", 1000).unwrap(), Some((500, 1000)));
+        assert_eq!(parse_range("bytes=-100", 1000).unwrap(), Some((900, 1000)));
+        assert_eq!(parse_range("bytes=990-2000", 1000).unwrap(), Some((990, 1000)));
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000).unwrap(), None);
+        assert_eq!(parse_range("items=0-1", 1000).unwrap(), None);
+        assert!(parse_range("bytes=1000-", 1000).is_err());
+        assert!(parse_range("bytes=5-2", 1000).is_err());
+        assert!(parse_range("bytes=abc", 1000).is_err());
+    }
+}

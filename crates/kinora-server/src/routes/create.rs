@@ -1,0 +1,123 @@
+//! `POST /v1/videos`: parse, validate against the catalogue, store inputs, enqueue.
+
+use axum::extract::{Request, State};
+use axum::response::Response;
+use kinora_core::{JobSpec, Seconds, VideoSize, ids};
+
+use crate::auth::Project;
+use crate::error::{ApiError, ApiResult};
+use crate::form::Form;
+use crate::reference;
+use crate::routes::enqueue::{Job, enqueue, idempotency, seed_or_random};
+use crate::state::AppState;
+
+/// At most this many characters in one video (the contract's "up to two").
+pub const MAX_CHARACTERS: usize = 2;
+pub const MAX_PROMPT_CHARS: usize = 32_000;
+
+pub fn prompt(form: &Form) -> ApiResult<String> {
+    let p = form.text("prompt").unwrap_or("");
+    if p.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "prompt",
+            "missing_prompt",
+            "prompt is required and must not be empty.",
+        ));
+    }
+    if p.chars().count() > MAX_PROMPT_CHARS {
+        return Err(ApiError::invalid(
+            "prompt",
+            "prompt_too_long",
+            format!("prompt must be at most {MAX_PROMPT_CHARS} characters."),
+        ));
+    }
+    Ok(p.to_string())
+}
+
+pub fn seconds(form: &Form, default: Option<Seconds>) -> ApiResult<Seconds> {
+    match form.text("seconds") {
+        None | Some("") => default.ok_or_else(|| {
+            ApiError::invalid("seconds", "missing_seconds", "seconds is required.")
+        }),
+        Some(raw) => Seconds::parse_wire(raw).ok_or_else(|| {
+            ApiError::invalid(
+                "seconds",
+                "invalid_seconds",
+                format!("seconds must be one of \"4\", \"8\", \"12\", \"16\", \"20\"; got '{raw}'."),
+            )
+        }),
+    }
+}
+
+pub async fn create(State(state): State<AppState>, project: Project, req: Request) -> ApiResult<Response> {
+    let headers = req.headers().clone();
+    let mut form = Form::from_request(req, &state.tmp_dir).await?;
+    let prompt = prompt(&form)?;
+    let model = state.catalogue.resolve(form.text("model"))?.clone();
+    let seconds = seconds(&form, Some(Seconds::DEFAULT))?;
+    model.check_seconds(seconds)?;
+    let size = match form.text("size") {
+        None | Some("") => VideoSize::new(720, 1280),
+        Some(raw) => raw.parse::<VideoSize>().map_err(|e| {
+            ApiError::invalid("size", "invalid_size", format!("{e}; got '{raw}'."))
+        })?,
+    };
+    model.check_size(size)?;
+    let seed = seed_or_random(form.text("seed"))?;
+
+    let character_ids = form.all("characters[][id]").to_vec();
+    if character_ids.len() > MAX_CHARACTERS {
+        return Err(ApiError::invalid(
+            "characters",
+            "too_many_characters",
+            format!("A video can include at most {MAX_CHARACTERS} characters; got {}.", character_ids.len()),
+        ));
+    }
+    if form.has_prefix("characters") && character_ids.is_empty() {
+        return Err(ApiError::invalid(
+            "characters",
+            "invalid_characters",
+            "characters must be an array of objects like {\"id\": \"char_...\"}.",
+        ));
+    }
+    let lower_prompt = prompt.to_lowercase();
+    for cid in &character_ids {
+        let found = if ids::looks_like(cid, "char_") {
+            state.store.get_character(&project.0, cid).await?
+        } else {
+            None
+        };
+        let c = found.ok_or_else(|| {
+            ApiError::invalid("characters", "character_not_found", format!("No character found with id '{cid}'."))
+        })?;
+        if !lower_prompt.contains(&c.name.to_lowercase()) {
+            return Err(ApiError::invalid(
+                "characters",
+                "character_not_in_prompt",
+                format!(
+                    "The prompt must mention character '{}' ({}) by name; the id alone does not place it in the scene.",
+                    c.name, c.id
+                ),
+            ));
+        }
+    }
+
+    let id = ids::video_id();
+    let idem = idempotency(&headers, "videos", &form.digest_hex())?;
+    let input_reference = reference::take(&state, &mut form, size, &id).await?;
+    let job = Job {
+        id,
+        project: project.0,
+        model: model.id.clone(),
+        prompt,
+        size,
+        seconds: seconds.get(),
+        seed,
+        spec: JobSpec::Create {
+            input_reference,
+            characters: character_ids,
+        },
+        remixed_from_video_id: None,
+    };
+    enqueue(&state, job, idem).await
+}

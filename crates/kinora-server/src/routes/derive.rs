@@ -1,0 +1,220 @@
+//! Videos made from other videos: `POST /v1/videos/extensions`, `POST /v1/videos/edits` and the
+//! legacy `POST /v1/videos/{id}/remix`.
+
+use axum::extract::{Path, Request, State};
+use axum::http::HeaderValue;
+use axum::response::Response;
+use kinora_core::{JobSpec, Seconds, SourceVideo, VideoSize, VideoStatus, ids};
+use kinora_store::VideoRecord;
+
+use crate::auth::Project;
+use crate::error::{ApiError, ApiResult};
+use crate::form::{Form, Upload};
+use crate::routes::create::{prompt, seconds};
+use crate::routes::enqueue::{Job, enqueue, idempotency, seed_or_random};
+use crate::routes::videos::load;
+use crate::state::AppState;
+
+/// An extension chain may hold at most this many extensions (the contract's "six times").
+pub const MAX_EXTENSIONS: u32 = 6;
+
+/// The clip a derived video starts from.
+enum Source {
+    Stored(VideoRecord),
+    Uploaded { key: String, size: VideoSize, seconds: u32 },
+}
+
+async fn source(state: &AppState, project: &Project, form: &mut Form, new_id: &str) -> ApiResult<Source> {
+    let by_id = form.text("video[id]").map(str::to_string);
+    let upload = form.take_file("video");
+    match (by_id, upload) {
+        (Some(_), Some(_)) => Err(ApiError::invalid("video", "invalid_video", "Provide either video.id or an uploaded video, not both.")),
+        (None, None) => Err(ApiError::invalid(
+            "video",
+            "missing_video",
+            "video is required: {\"id\": \"video_...\"} of a completed video, or an uploaded MP4.",
+        )),
+        (Some(id), None) => {
+            let r = load(state, project, &id).await.map_err(|_| {
+                ApiError::invalid("video", "video_not_found", format!("No video found with id '{id}'."))
+            })?;
+            if r.status != VideoStatus::Completed {
+                return Err(ApiError::invalid(
+                    "video",
+                    "video_not_completed",
+                    format!("Video '{id}' is {}; only completed videos can be extended, edited or remixed.", r.status.as_str()),
+                ));
+            }
+            Ok(Source::Stored(r))
+        }
+        (None, Some(up)) => uploaded(state, up, new_id).await,
+    }
+}
+
+async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Source> {
+    let path = up.file.path().to_path_buf();
+    let info = tokio::task::spawn_blocking(move || kinora_media::probe(&path))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::invalid("video", "invalid_video", format!("The uploaded video could not be read as an H.264 MP4: {e}")))?;
+    if info.frames == 0 || info.duration_s <= 0.0 {
+        return Err(ApiError::invalid("video", "invalid_video", "The uploaded video has no frames."));
+    }
+    if info.width % 2 == 1 || info.height % 2 == 1 || info.width < 64 || info.height < 64 || info.width > 1920 || info.height > 1920 {
+        return Err(ApiError::invalid(
+            "video",
+            "invalid_video_size",
+            format!("The uploaded video is {}x{}; sizes must be even and between 64 and 1920 pixels a side.", info.width, info.height),
+        ));
+    }
+    let seconds = info.duration_s.round().max(1.0) as u32;
+    if seconds > Seconds::MAX_TOTAL {
+        return Err(ApiError::invalid("video", "video_too_long", format!("The uploaded video is longer than {} s.", Seconds::MAX_TOTAL)));
+    }
+    let key = format!("inputs/{new_id}/source.mp4");
+    state.blobs.put_file(&key, up.file.path()).await?;
+    Ok(Source::Uploaded {
+        key,
+        size: VideoSize::new(info.width, info.height),
+        seconds,
+    })
+}
+
+fn forbid(form: &Form, param: &str, what: &str) -> ApiResult<()> {
+    if form.has_prefix(param) {
+        return Err(ApiError::invalid(param, "unsupported_parameter", format!("{param} is not supported by {what}.")));
+    }
+    Ok(())
+}
+
+pub async fn extend(State(state): State<AppState>, project: Project, req: Request) -> ApiResult<Response> {
+    let headers = req.headers().clone();
+    let mut form = Form::from_request(req, &state.tmp_dir).await?;
+    forbid(&form, "characters", "extensions")?;
+    forbid(&form, "input_reference", "extensions")?;
+    let prompt = prompt(&form)?;
+    let new_seconds = seconds(&form, None)?.get();
+    let seed = seed_or_random(form.text("seed"))?;
+    let id = ids::video_id();
+    let idem = idempotency(&headers, "extensions", &form.digest_hex())?;
+    let (model, size, source_seconds, depth, src) = match source(&state, &project, &mut form, &id).await? {
+        Source::Stored(r) => {
+            let depth = match &r.spec {
+                JobSpec::Extend { chain_depth, .. } => chain_depth + 1,
+                _ => 1,
+            };
+            (r.model.clone(), r.size, r.seconds, depth, SourceVideo::Video { id: r.id })
+        }
+        Source::Uploaded { key, size, seconds } => {
+            let model = state.catalogue.resolve(form.text("model"))?.id.clone();
+            (model, size, seconds, 1, SourceVideo::Upload { blob_key: key })
+        }
+    };
+    if depth > MAX_EXTENSIONS {
+        return Err(ApiError::invalid(
+            "video",
+            "too_many_extensions",
+            format!("A video can be extended at most {MAX_EXTENSIONS} times; this one already has been."),
+        ));
+    }
+    let total = source_seconds + new_seconds;
+    if total > Seconds::MAX_TOTAL {
+        return Err(ApiError::invalid(
+            "seconds",
+            "video_too_long",
+            format!("Extending a {source_seconds} s video by {new_seconds} s would exceed the {} s maximum.", Seconds::MAX_TOTAL),
+        ));
+    }
+    let job = Job {
+        id,
+        project: project.0,
+        model,
+        prompt,
+        size,
+        seconds: total,
+        seed,
+        spec: JobSpec::Extend {
+            source: src,
+            new_seconds,
+            chain_depth: depth,
+        },
+        remixed_from_video_id: None,
+    };
+    enqueue(&state, job, idem).await
+}
+
+pub async fn edit(State(state): State<AppState>, project: Project, req: Request) -> ApiResult<Response> {
+    let headers = req.headers().clone();
+    let mut form = Form::from_request(req, &state.tmp_dir).await?;
+    let prompt = prompt(&form)?;
+    let seed = seed_or_random(form.text("seed"))?;
+    let id = ids::video_id();
+    let idem = idempotency(&headers, "edits", &form.digest_hex())?;
+    let requested_model = form.text("model").map(str::to_string);
+    let (model, size, secs, src, seed) = match source(&state, &project, &mut form, &id).await? {
+        // An edit of a stored video keeps its seed unless one is given, so "the same scene with
+        // one change" really is the same scene.
+        Source::Stored(r) => {
+            let seed = if form.has("seed") { seed } else { r.seed };
+            (r.model.clone(), r.size, r.seconds, SourceVideo::Video { id: r.id }, seed)
+        }
+        Source::Uploaded { key, size, seconds } => {
+            let Some(m) = requested_model.as_deref().filter(|m| !m.is_empty()) else {
+                return Err(ApiError::invalid("model", "missing_model", "model is required when editing an uploaded video."));
+            };
+            let model = state.catalogue.resolve(Some(m))?.id.clone();
+            (model, size, seconds, SourceVideo::Upload { blob_key: key }, seed)
+        }
+    };
+    let job = Job {
+        id,
+        project: project.0,
+        model,
+        prompt,
+        size,
+        seconds: secs,
+        seed,
+        spec: JobSpec::Edit { source: src },
+        remixed_from_video_id: None,
+    };
+    enqueue(&state, job, idem).await
+}
+
+pub async fn remix(
+    State(state): State<AppState>,
+    project: Project,
+    Path(source_id): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
+    let headers = req.headers().clone();
+    let form = Form::from_request(req, &state.tmp_dir).await?;
+    let prompt = prompt(&form)?;
+    let r = load(&state, &project, &source_id).await?;
+    if r.status != VideoStatus::Completed {
+        return Err(ApiError::invalid(
+            "video_id",
+            "video_not_completed",
+            format!("Video '{source_id}' is {}; only completed videos can be remixed.", r.status.as_str()),
+        ));
+    }
+    let idem = idempotency(&headers, &format!("remix:{source_id}"), &form.digest_hex())?;
+    let job = Job {
+        id: ids::video_id(),
+        project: project.0,
+        model: r.model.clone(),
+        prompt,
+        size: r.size,
+        seconds: r.seconds,
+        seed: r.seed,
+        spec: JobSpec::Remix {
+            source: SourceVideo::Video { id: r.id.clone() },
+        },
+        remixed_from_video_id: Some(r.id),
+    };
+    let mut resp = enqueue(&state, job, idem).await?;
+    // RFC 9745: deprecated since the edits endpoint replaced it (2026-03-12).
+    let h = resp.headers_mut();
+    h.insert("deprecation", HeaderValue::from_static("@1773273600"));
+    h.insert("link", HeaderValue::from_static("</v1/videos/edits>; rel=\"successor-version\""));
+    Ok(resp)
+}

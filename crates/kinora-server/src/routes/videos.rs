@@ -1,0 +1,164 @@
+//! Reading, listing, cancelling and deleting videos.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use kinora_core::{VideoStatus, clock};
+use kinora_store::{CancelOutcome, Order, VideoRecord};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Project;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::view::{VideoView, list_view};
+
+/// The video as JSON, with its live queue position and the poll hint the SDK's `poll()` obeys.
+pub async fn video_response(state: &AppState, r: &VideoRecord) -> ApiResult<Response> {
+    let position = if r.status == VideoStatus::Queued {
+        state.store.queue_position(&r.id).await?
+    } else {
+        None
+    };
+    let mut resp = Json(VideoView::from_record(r, position)).into_response();
+    if !r.status.is_terminal()
+        && let Ok(v) = HeaderValue::from_str(&state.settings.poll_after_ms.to_string())
+    {
+        resp.headers_mut().insert("openai-poll-after-ms", v);
+    }
+    Ok(resp)
+}
+
+pub async fn load(state: &AppState, project: &Project, id: &str) -> ApiResult<VideoRecord> {
+    if !kinora_core::ids::looks_like(id, "video_") {
+        return Err(ApiError::not_found("video", id));
+    }
+    state
+        .store
+        .get_video(&project.0, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("video", id))
+}
+
+pub async fn retrieve(
+    State(state): State<AppState>,
+    project: Project,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let r = load(&state, &project, &id).await?;
+    video_response(&state, &r).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub after: Option<String>,
+    pub limit: Option<String>,
+    pub order: Option<String>,
+}
+
+/// Parses the cursor parameters shared by every list endpoint.
+pub fn page_params(q: &ListQuery) -> ApiResult<(Option<String>, u32, Order)> {
+    let limit = match q.limit.as_deref() {
+        None | Some("") => 20,
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit", "invalid_limit", "limit must be an integer from 1 to 100."))?,
+    };
+    let order = match q.order.as_deref() {
+        None | Some("") | Some("desc") => Order::Desc,
+        Some("asc") => Order::Asc,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "order",
+                "invalid_order",
+                format!("order must be 'asc' or 'desc', not '{other}'."),
+            ));
+        }
+    };
+    let after = q.after.clone().filter(|a| !a.is_empty());
+    Ok((after, limit, order))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    project: Project,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let (after, limit, order) = page_params(&q)?;
+    let page = state
+        .store
+        .list_videos(&project.0, after.as_deref(), limit, order)
+        .await
+        .map_err(|e| match e {
+            kinora_store::StoreError::NotFound => ApiError::invalid(
+                "after",
+                "invalid_cursor",
+                format!("No video found with id '{}' to page after.", after.clone().unwrap_or_default()),
+            ),
+            other => other.into(),
+        })?;
+    let mut views = Vec::with_capacity(page.items.len());
+    for r in &page.items {
+        let position = if r.status == VideoStatus::Queued {
+            state.store.queue_position(&r.id).await?
+        } else {
+            None
+        };
+        views.push(VideoView::from_record(r, position));
+    }
+    let ids: Vec<&str> = page.items.iter().map(|r| r.id.as_str()).collect();
+    Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
+}
+
+/// Kinora: stop a job. A queued job fails at once; a running one stops at its next frame.
+pub async fn cancel(
+    State(state): State<AppState>,
+    project: Project,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    if !kinora_core::ids::looks_like(&id, "video_") {
+        return Err(ApiError::not_found("video", &id));
+    }
+    match state.store.request_cancel(&project.0, &id, clock::now_unix()).await? {
+        CancelOutcome::NotFound => Err(ApiError::not_found("video", &id)),
+        CancelOutcome::AlreadyTerminal(r) => Err(ApiError::Conflict {
+            message: format!("Video '{}' is already {} and cannot be cancelled.", r.id, r.status.as_str()),
+            code: "video_not_cancellable",
+        }),
+        CancelOutcome::Cancelled(r) => {
+            state.metrics.jobs_cancelled.inc();
+            video_response(&state, &r).await
+        }
+        CancelOutcome::Requested(r) => {
+            state.cancel_local(&r.id);
+            video_response(&state, &r).await
+        }
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    project: Project,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let r = load(&state, &project, &id).await?;
+    if !r.status.is_terminal() {
+        // Deleting unfinished work cancels it first, so no worker keeps rendering into a
+        // video nobody can see.
+        if let CancelOutcome::Requested(_) =
+            state.store.request_cancel(&project.0, &id, clock::now_unix()).await?
+        {
+            state.cancel_local(&id);
+        }
+    }
+    state
+        .store
+        .delete_video(&project.0, &id, clock::now_unix())
+        .await?
+        .ok_or_else(|| ApiError::not_found("video", &id))?;
+    crate::jobs::media::remove_video_blobs(&state, &id).await;
+    Ok(Json(json!({"id": id, "object": "video.deleted", "deleted": true})).into_response())
+}

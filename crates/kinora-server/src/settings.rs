@@ -1,0 +1,255 @@
+//! Typed settings, layered: built-in defaults → TOML file → `KINORA_*` environment → flags.
+//!
+//! The binary parses flags and environment (clap) into `Overrides`; this module folds them over
+//! the file and the defaults so every node of a deployment resolves settings the same way.
+//! Unknown keys in the file are errors: a typo must not silently fall back to a default.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// A secret that never prints.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+/// A named project owning a set of API keys; everything made with one of its keys is its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSettings {
+    pub name: String,
+    pub api_keys: Vec<Secret>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Keys that are each their own project.
+    pub api_keys: Vec<Secret>,
+    /// Keys grouped into named projects.
+    pub projects: Vec<ProjectSettings>,
+    /// In-process render workers; 0 makes an API-only node.
+    pub workers: Option<usize>,
+    pub danger_allow_no_auth: bool,
+    /// How long finished media stays downloadable.
+    pub retention_seconds: i64,
+    pub max_upload_bytes: usize,
+    pub request_timeout_seconds: u64,
+    /// A worker that misses heartbeats for this long loses its job to another.
+    pub lease_seconds: i64,
+    pub max_attempts: u32,
+    /// First retry delay; doubles each attempt.
+    pub retry_backoff_seconds: i64,
+    /// Poll hint for clients (`openai-poll-after-ms`).
+    pub poll_after_ms: u64,
+    pub image_fetch: ImageFetchSettings,
+    /// Extra model ids mapped onto the built-in engine, e.g. `{"kinora-animatic" = "sora-2-pro"}`.
+    pub model_aliases: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImageFetchSettings {
+    pub max_bytes: usize,
+    pub timeout_seconds: u64,
+    /// Fetch `image_url`s that resolve to private, loopback or link-local addresses.
+    pub danger_allow_private: bool,
+}
+
+impl Default for ImageFetchSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 20 * 1024 * 1024,
+            timeout_seconds: 10,
+            danger_allow_private: false,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            data_dir: PathBuf::from("kinora-data"),
+            api_keys: Vec::new(),
+            projects: Vec::new(),
+            workers: None,
+            danger_allow_no_auth: false,
+            retention_seconds: 7 * 24 * 3600,
+            max_upload_bytes: 256 * 1024 * 1024,
+            request_timeout_seconds: 120,
+            lease_seconds: 30,
+            max_attempts: 3,
+            retry_backoff_seconds: 2,
+            poll_after_ms: 1000,
+            image_fetch: ImageFetchSettings::default(),
+            model_aliases: BTreeMap::new(),
+        }
+    }
+}
+
+/// What flags and environment can override; `None` leaves the file's or the default's value.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub api_keys: Vec<String>,
+    pub workers: Option<usize>,
+    pub danger_allow_no_auth: bool,
+    pub retention_seconds: Option<i64>,
+    pub lease_seconds: Option<i64>,
+    pub max_upload_bytes: Option<usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read settings file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid settings file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Unsafe(String),
+}
+
+impl Settings {
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Settings, SettingsError> {
+        let mut s = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                toml::from_str::<Settings>(&text).map_err(|e| SettingsError::Parse {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })?
+            }
+            None => Settings::default(),
+        };
+        if let Some(v) = overrides.listen {
+            s.listen = v;
+        }
+        if let Some(v) = overrides.data_dir {
+            s.data_dir = v;
+        }
+        if !overrides.api_keys.is_empty() {
+            s.api_keys = overrides.api_keys.into_iter().map(Secret).collect();
+        }
+        if overrides.workers.is_some() {
+            s.workers = overrides.workers;
+        }
+        s.danger_allow_no_auth |= overrides.danger_allow_no_auth;
+        if let Some(v) = overrides.retention_seconds {
+            s.retention_seconds = v;
+        }
+        if let Some(v) = overrides.lease_seconds {
+            s.lease_seconds = v;
+        }
+        if let Some(v) = overrides.max_upload_bytes {
+            s.max_upload_bytes = v;
+        }
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Refuses configurations that would expose an unauthenticated API to a network.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let has_keys = !self.api_keys.is_empty() || self.projects.iter().any(|p| !p.api_keys.is_empty());
+        if !has_keys && !self.listen.ip().is_loopback() && !self.danger_allow_no_auth {
+            return Err(SettingsError::Unsafe(format!(
+                "refusing to listen on {} without API keys: add --api-key (or KINORA_API_KEYS), \
+                 listen on loopback, or pass --danger-allow-no-auth",
+                self.listen
+            )));
+        }
+        if self.lease_seconds < 1 || self.max_attempts < 1 || self.retention_seconds < 1 {
+            return Err(SettingsError::Unsafe(
+                "lease_seconds, max_attempts and retention_seconds must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn worker_count(&self) -> usize {
+        self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+    }
+
+    /// The settings as TOML, secrets redacted, for `kinora config print`.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut copy = self.clone();
+        let redact = |keys: &mut Vec<Secret>| {
+            for k in keys.iter_mut() {
+                *k = Secret("[redacted]".into());
+            }
+        };
+        redact(&mut copy.api_keys);
+        for p in &mut copy.projects {
+            redact(&mut p.api_keys);
+        }
+        toml::to_string_pretty(&copy).unwrap_or_else(|e| format!("# cannot print settings: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layering_and_redaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "workers = 3\napi_keys = [\"sk-file\"]\nretention_seconds = 60\n").unwrap();
+        let s = Settings::load(
+            Some(&file),
+            Overrides {
+                workers: Some(1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.workers, Some(1));
+        assert_eq!(s.retention_seconds, 60);
+        let printed = s.to_redacted_toml();
+        assert!(!printed.contains("sk-file"), "{printed}");
+        assert!(format!("{s:?}").contains("redacted"));
+    }
+
+    #[test]
+    fn unknown_keys_and_open_binds_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "wokers = 3\n").unwrap();
+        assert!(matches!(
+            Settings::load(Some(&file), Overrides::default()),
+            Err(SettingsError::Parse { .. })
+        ));
+        let open = Overrides {
+            listen: Some("0.0.0.0:8000".parse().unwrap()),
+            ..Default::default()
+        };
+        assert!(matches!(Settings::load(None, open.clone()), Err(SettingsError::Unsafe(_))));
+        let allowed = Overrides {
+            danger_allow_no_auth: true,
+            ..open
+        };
+        assert!(Settings::load(None, allowed).is_ok());
+    }
+}

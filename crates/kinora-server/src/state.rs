@@ -1,0 +1,56 @@
+//! `AppState`: what every handler and worker shares, chosen once at start-up.
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use kinora_core::Catalogue;
+use kinora_render::CancelToken;
+use kinora_store::{BlobStore, MetadataStore};
+use tokio::sync::Notify;
+
+use crate::auth::Auth;
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub settings: Settings,
+    pub store: Arc<dyn MetadataStore>,
+    pub blobs: BlobStore,
+    pub catalogue: Catalogue,
+    pub auth: Auth,
+    /// Scratch space for uploads and renders, on the same disk as the data.
+    pub tmp_dir: PathBuf,
+    /// Wakes idle workers when a job is enqueued, so a new job does not wait for the poll.
+    pub wake: Notify,
+    /// Jobs rendering in this process, so a cancel takes effect without waiting for a heartbeat.
+    pub running: Mutex<HashMap<String, CancelToken>>,
+    pub metrics: Metrics,
+    /// Identifies this process in lease owners; restarts get a new one.
+    pub node_id: String,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        AppState(Arc::new(inner))
+    }
+
+    pub fn cancel_local(&self, id: &str) {
+        if let Ok(map) = self.running.lock()
+            && let Some(token) = map.get(id)
+        {
+            token.cancel();
+        }
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

@@ -1,0 +1,187 @@
+//! `BlobStore`: the few verbs Kinora needs over `object_store` (local directory, memory; S3 later).
+//!
+//! Readers never see a partial object. `LocalFileSystem` writes every put and multipart upload to
+//! a staging file (`<name>#<n>`, which listings skip) and renames it into place on completion;
+//! rename is atomic on one filesystem. S3 makes an object visible only when its upload completes.
+//!
+//! ETags: `LocalFileSystem` derives one from inode, mtime and size, which survives restarts and
+//! changes on every rewrite (a rewrite is a new file renamed into place). A backend that reports
+//! none gets `"<size hex>-<mtime ms hex>"` (see [`BlobMeta`]).
+
+use std::ops::Range;
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore, PutPayload, WriteMultipart};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::error::{Result, StoreError};
+
+/// Parts of a multipart upload; S3 requires at least 5 MiB for every part but the last.
+const PART_BYTES: usize = 8 * 1024 * 1024;
+/// Parts in flight at once, bounding an upload's memory to about `PART_BYTES * 4`.
+const PARTS_IN_FLIGHT: usize = 4;
+const READ_BUF: usize = 256 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobMeta {
+    pub size: u64,
+    pub etag: String,
+    /// Unix seconds.
+    pub last_modified: i64,
+}
+
+#[derive(Clone)]
+pub struct BlobStore {
+    inner: Arc<dyn ObjectStore>,
+}
+
+impl std::fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BlobStore({})", self.inner)
+    }
+}
+
+fn key_path(key: &str) -> Result<Path> {
+    Path::parse(key).map_err(|e| StoreError::Backend(format!("invalid blob key {key:?}: {e}")))
+}
+
+fn meta_of(m: &ObjectMeta) -> BlobMeta {
+    let last_modified_ms = m.last_modified.timestamp_millis();
+    BlobMeta {
+        size: m.size,
+        etag: m
+            .e_tag
+            .clone()
+            .unwrap_or_else(|| format!("{:x}-{:x}", m.size, last_modified_ms)),
+        last_modified: m.last_modified.timestamp(),
+    }
+}
+
+impl BlobStore {
+    /// Objects as files under `dir`, which is created if missing.
+    pub fn local(dir: &FsPath) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        // Cleanup removes directories a delete leaves empty, so deleted videos leave no trace.
+        let fs = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
+        Ok(Self::from_object_store(Arc::new(fs)))
+    }
+
+    pub fn memory() -> Self {
+        Self::from_object_store(Arc::new(InMemory::new()))
+    }
+
+    /// Any `object_store` backend, for deployments configured elsewhere (S3 and friends).
+    pub fn from_object_store(inner: Arc<dyn ObjectStore>) -> Self {
+        Self { inner }
+    }
+
+    /// Uploads a local file, streamed in parts; returns its size. Files up to one part go in a
+    /// single put, since a multipart upload would buffer that much anyway.
+    pub async fn put_file(&self, key: &str, path: &FsPath) -> Result<u64> {
+        let location = key_path(key)?;
+        let mut file = tokio::fs::File::open(path).await?;
+        let len = file.metadata().await?.len();
+        if len <= PART_BYTES as u64 {
+            let mut buf = Vec::with_capacity(len as usize);
+            file.read_to_end(&mut buf).await?;
+            let n = buf.len() as u64;
+            self.inner.put(&location, PutPayload::from(buf)).await?;
+            return Ok(n);
+        }
+        let upload = self.inner.put_multipart(&location).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut buf = vec![0u8; READ_BUF];
+        let mut total = 0u64;
+        loop {
+            let n = match file.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    // Abort so the backend drops the staged parts.
+                    let _ = writer.abort().await;
+                    return Err(e.into());
+                }
+            };
+            if let Err(e) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                let _ = writer.abort().await;
+                return Err(e.into());
+            }
+            writer.write(&buf[..n]);
+            total += n as u64;
+        }
+        writer.finish().await?;
+        Ok(total)
+    }
+
+    pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<u64> {
+        let n = bytes.len() as u64;
+        self.inner
+            .put(&key_path(key)?, PutPayload::from_bytes(bytes))
+            .await?;
+        Ok(n)
+    }
+
+    pub async fn head(&self, key: &str) -> Result<Option<BlobMeta>> {
+        match self.inner.head(&key_path(key)?).await {
+            Ok(m) => Ok(Some(meta_of(&m))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Streams the object, or `range` of it (an end past the object is clamped; a start at or
+    /// past the end is an error, so callers check ranges against [`Self::head`] first).
+    pub async fn get_range(
+        &self,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<BoxStream<'static, Result<Bytes, StoreError>>> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let got = self.inner.get_opts(&key_path(key)?, options).await?;
+        Ok(got.into_stream().map_err(StoreError::from).boxed())
+    }
+
+    /// Streams the object into a local file (created or truncated); returns its size.
+    pub async fn get_to_file(&self, key: &str, path: &FsPath) -> Result<u64> {
+        let mut stream = self.get_range(key, None).await?;
+        let mut file = tokio::fs::File::create(path).await?;
+        let mut total = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            file.write_all(&chunk).await?;
+            total += chunk.len() as u64;
+        }
+        file.flush().await?;
+        Ok(total)
+    }
+
+    /// The whole object in memory: for small objects only.
+    pub async fn get_bytes(&self, key: &str) -> Result<Bytes> {
+        Ok(self.inner.get(&key_path(key)?).await?.bytes().await?)
+    }
+
+    /// Deletes every object under `prefix`, a path of whole segments (`videos/video_1` matches
+    /// `videos/video_1/video.mp4`, not `videos/video_10/…`). Returns how many were deleted.
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<u64> {
+        let prefix = key_path(prefix)?;
+        let locations = self
+            .inner
+            .list(Some(&prefix))
+            .map_ok(|m| m.location)
+            .boxed();
+        let deleted: Vec<Path> = self.inner.delete_stream(locations).try_collect().await?;
+        Ok(deleted.len() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests;
