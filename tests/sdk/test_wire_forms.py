@@ -5,6 +5,7 @@ from __future__ import annotations
 from openai import OpenAI
 from openai.types import Video
 
+from media import png_data_url, reference_png
 from video_jobs import VIDEO_KEYS, cancel_quietly
 
 
@@ -34,3 +35,20 @@ def test_json_edit_by_id(client: OpenAI, base_video: Video) -> None:
         assert (job.size, job.seconds) == (base_video.size, base_video.seconds)
     finally:
         cancel_quietly(client, [job.id])
+
+
+def test_json_create_with_input_reference_object(client: OpenAI) -> None:
+    video = client.post(
+        "/videos",
+        body={
+            "prompt": "Light sweeps across the frame",
+            "size": "1280x720",
+            "input_reference": {"image_url": png_data_url(reference_png(1280, 720))},
+        },
+        cast_to=Video,
+    )
+    try:
+        assert video.size == "1280x720"
+        assert video.status in ("queued", "in_progress")
+    finally:
+        cancel_quietly(client, [video.id])

@@ -116,10 +116,19 @@ impl View {
         let vh = out.1 as f32 / scale;
         let x0 = (pose.cx * world.0 as f32 - vw / 2.0).clamp(0.0, (world.0 as f32 - vw).max(0.0));
         let y0 = (pose.cy * world.1 as f32 - vh / 2.0).clamp(0.0, (world.1 as f32 - vh).max(0.0));
+        // At zoom 1 the view snaps to whole pixels so the painter copies rows instead of
+        // resampling; a pan moves several pixels a frame, so the snap does not show.
+        if scale == 1.0 {
+            return View {
+                x0: x0.round(),
+                y0: y0.round(),
+                scale,
+            };
+        }
         View { x0, y0, scale }
     }
 
-    pub fn to_screen(&self, x: f32, y: f32) -> (f32, f32) {
+    pub fn to_screen(self, x: f32, y: f32) -> (f32, f32) {
         ((x - self.x0) * self.scale, (y - self.y0) * self.scale)
     }
 }

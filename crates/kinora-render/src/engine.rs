@@ -176,7 +176,7 @@ pub fn check_seconds(seconds: u32) -> Result<(), RenderError> {
 }
 
 fn check_size(width: u32, height: u32) -> Result<(), RenderError> {
-    let ok = |v: u32| (MIN_SIDE..=MAX_SIDE).contains(&v) && v % 2 == 0;
+    let ok = |v: u32| (MIN_SIDE..=MAX_SIDE).contains(&v) && v.is_multiple_of(2);
     if !ok(width) || !ok(height) {
         return Err(RenderError::invalid(
             "size",

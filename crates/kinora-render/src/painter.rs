@@ -226,7 +226,7 @@ impl Painter {
         let (fw, fh) = (self.width, self.height);
         if let Some((w, h, data)) = self.sprite(name, p.size.round().max(1.0) as u32) {
             let (x, y) = Self::sprite_origin(p, w, h);
-            composite(out, fw, fh, data, w, h, x, y, p.alpha);
+            composite(out, (fw, fh), data, (w, h), (x, y), p.alpha);
         }
     }
 
@@ -255,13 +255,10 @@ impl Painter {
         figure::draw(subject.kind, &mut pen, &p.pose);
         composite(
             out,
-            self.width,
-            self.height,
+            (self.width, self.height),
             &self.layer[..len],
-            lw,
-            lh,
-            x0 as i32,
-            y0 as i32,
+            (lw, lh),
+            (x0 as i32, y0 as i32),
             p.alpha,
         );
     }

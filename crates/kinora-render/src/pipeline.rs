@@ -153,7 +153,38 @@ pub fn encode<S: FrameSource>(
     std::thread::scope(|scope| {
         let frames_for_producer = frames.clone();
         scope.spawn(move || produce(source, frames_for_producer, params, tx, back_rx, cancel));
-        for done in 0..total {
+        // `rx` moves into the consumer and is dropped when it returns, even early, so a
+        // producer blocked on a full queue wakes up and ends before the scope joins it.
+        let sink = Sink {
+            encoder,
+            previews,
+            progress,
+            span,
+            total,
+            first_output,
+        };
+        sink.consume(rx, back_tx, cancel)
+    })
+}
+
+struct Sink<'a, 'p> {
+    encoder: &'a mut Mp4Encoder,
+    previews: &'a mut Previews,
+    progress: &'a Progress<'p>,
+    span: (u8, u8),
+    total: u32,
+    first_output: u32,
+}
+
+impl Sink<'_, '_> {
+    fn consume(
+        self,
+        rx: Receiver<Result<Drawn, RenderError>>,
+        back: SyncSender<Drawn>,
+        cancel: &CancelToken,
+    ) -> Result<(), RenderError> {
+        let (lo, hi) = (u32::from(self.span.0), u32::from(self.span.1));
+        for done in 0..self.total {
             if cancel.is_cancelled() {
                 return Err(RenderError::Cancelled);
             }
@@ -162,14 +193,16 @@ pub fn encode<S: FrameSource>(
                 Err(_) if cancel.is_cancelled() => return Err(RenderError::Cancelled),
                 Err(_) => break,
             };
-            previews.offer(first_output + done, &drawn.frame)?;
-            encoder.push_frame(&drawn.frame)?;
-            encoder.push_audio(&drawn.audio)?;
-            progress.report(span.0 as u32 + (span.1 - span.0) as u32 * (done + 1) / total);
-            let _ = back_tx.try_send(drawn);
+            self.previews
+                .offer(self.first_output + done, &drawn.frame)?;
+            self.encoder.push_frame(&drawn.frame)?;
+            self.encoder.push_audio(&drawn.audio)?;
+            self.progress
+                .report(lo + (hi - lo) * (done + 1) / self.total);
+            let _ = back.try_send(drawn);
         }
         Ok(())
-    })
+    }
 }
 
 /// Creates an encoder for `width`x`height` at the engine's frame rate, with audio.

@@ -62,13 +62,10 @@ pub fn sample_view(src: &[u8], sw: u32, sh: u32, view: View, dst: &mut [u8], dw:
 /// scaled by `alpha` (0..=1).
 pub fn composite(
     frame: &mut [u8],
-    fw: u32,
-    fh: u32,
+    (fw, fh): (u32, u32),
     layer: &[u8],
-    lw: u32,
-    lh: u32,
-    x: i32,
-    y: i32,
+    (lw, lh): (u32, u32),
+    (x, y): (i32, i32),
     alpha: f32,
 ) {
     let a_mul = (alpha.clamp(0.0, 1.0) * 256.0) as u32;
@@ -86,13 +83,13 @@ pub fn composite(
         let start = (fy as usize * fw as usize + (x + lx0) as usize) * 3;
         let dst = &mut frame[start..start + (lx1 - lx0) as usize * 3];
         for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(4)) {
-            let a = u32::from(s[3]) * a_mul >> 8;
+            let a = (u32::from(s[3]) * a_mul) >> 8;
             if a == 0 {
                 continue;
             }
             let keep = 255 - a;
             for c in 0..3 {
-                let premul = u32::from(s[c]) * a_mul >> 8;
+                let premul = (u32::from(s[c]) * a_mul) >> 8;
                 d[c] = (premul + (u32::from(d[c]) * keep + 127) / 255).min(255) as u8;
             }
         }
@@ -103,7 +100,7 @@ pub fn composite(
 pub fn flash(frame: &mut [u8], amount: f32) {
     let k = (amount.clamp(0.0, 1.0) * 256.0) as u32;
     for v in frame.iter_mut() {
-        *v = (u32::from(*v) + ((255 - u32::from(*v)) * k >> 8)) as u8;
+        *v = (u32::from(*v) + (((255 - u32::from(*v)) * k) >> 8)) as u8;
     }
 }
 
@@ -166,9 +163,9 @@ mod tests {
 
     #[test]
     fn composite_respects_alpha() {
-        let mut frame = vec![0u8; 2 * 1 * 3];
+        let mut frame = vec![0u8; 6];
         let layer = [255, 0, 0, 255, 0, 0, 0, 0];
-        composite(&mut frame, 2, 1, &layer, 2, 1, 0, 0, 1.0);
+        composite(&mut frame, (2, 1), &layer, (2, 1), (0, 0), 1.0);
         assert_eq!(frame, vec![255, 0, 0, 0, 0, 0]);
     }
 }

@@ -141,7 +141,7 @@ pub fn lightning(time: f32, seed: u64) -> f32 {
     let strike = window * 3.0 + 0.3 + 2.2 * unit(seed, window as u64 + 40_000);
     let since = time - strike;
     if (0.0..0.2).contains(&since) {
-        if since < 0.06 || since > 0.12 {
+        if !(0.06..=0.12).contains(&since) {
             0.55
         } else {
             0.2

@@ -80,8 +80,8 @@ async fn idempotency_keys() {
 async fn a_lost_worker_loses_its_job_to_another() {
     let app = TestApp::spawn(0).await;
     let id = app.create(json!({"prompt": "a train crossing a bridge", "seed": 3})).await["id"].as_str().unwrap().to_string();
-    // A worker that claimed the job and then vanished: its lease lapsed long ago.
-    let ghost = app.state.store.claim("ghost/w0", clock::now_millis() - 60_000, 1_000).await.unwrap().unwrap();
+    // A worker that claimed the job and then vanished: a lease that lapsed a second ago.
+    let ghost = app.state.store.claim("ghost/w0", clock::now_millis(), -1_000).await.unwrap().unwrap();
     assert_eq!(ghost.video.id, id);
     let (reclaimed, _) = sweeper::sweep(&app.state).await;
     assert_eq!(reclaimed, 1);

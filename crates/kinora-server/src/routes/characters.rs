@@ -101,14 +101,18 @@ pub async fn retrieve(State(state): State<AppState>, project: Project, Path(id):
 
 pub async fn list(State(state): State<AppState>, project: Project, Query(q): Query<ListQuery>) -> ApiResult<Response> {
     let (after, limit, order) = page_params(&q)?;
-    let page = state
+    let mut page = state
         .store
-        .list_characters(&project.0, after.as_deref(), limit, order)
+        .list_characters(&project.0, after.as_deref(), limit.max(1), order)
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::invalid("after", "invalid_cursor", "No character found with that id to page after."),
             other => other.into(),
         })?;
+    if limit == 0 {
+        page.has_more = !page.items.is_empty();
+        page.items.clear();
+    }
     let views: Vec<_> = page.items.iter().map(character_view).collect();
     let ids: Vec<&str> = page.items.iter().map(|c| c.id.as_str()).collect();
     Ok(Json(list_view(&views, &ids, page.has_more)).into_response())

@@ -64,8 +64,8 @@ pub fn page_params(q: &ListQuery) -> ApiResult<(Option<String>, u32, Order)> {
         Some(s) => s
             .parse::<u32>()
             .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::invalid("limit", "invalid_limit", "limit must be an integer from 1 to 100."))?,
+            .filter(|n| *n <= 100)
+            .ok_or_else(|| ApiError::invalid("limit", "invalid_limit", "limit must be an integer from 0 to 100."))?,
     };
     let order = match q.order.as_deref() {
         None | Some("") | Some("desc") => Order::Desc,
@@ -88,9 +88,11 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let (after, limit, order) = page_params(&q)?;
-    let page = state
+    // limit=0 (allowed by the contract) asks only whether anything is there: fetch one row for
+    // has_more and return none.
+    let mut page = state
         .store
-        .list_videos(&project.0, after.as_deref(), limit, order)
+        .list_videos(&project.0, after.as_deref(), limit.max(1), order)
         .await
         .map_err(|e| match e {
             kinora_store::StoreError::NotFound => ApiError::invalid(
@@ -100,6 +102,10 @@ pub async fn list(
             ),
             other => other.into(),
         })?;
+    if limit == 0 {
+        page.has_more = !page.items.is_empty();
+        page.items.clear();
+    }
     let mut views = Vec::with_capacity(page.items.len());
     for r in &page.items {
         let position = if r.status == VideoStatus::Queued {
