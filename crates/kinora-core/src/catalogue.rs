@@ -214,6 +214,11 @@ mod tests {
         let pro = c.get("sora-2-pro").unwrap();
         assert_eq!(pro.cost_usd(VideoSize::new(1920, 1080), 20, false), 14.0);
         assert_eq!(pro.cost_usd(VideoSize::new(1920, 1080), 20, true), 7.0);
-        assert_eq!(c.get("sora-2").unwrap().cost_usd(VideoSize::new(720, 1280), 8, false), 0.8);
+        assert_eq!(
+            c.get("sora-2")
+                .unwrap()
+                .cost_usd(VideoSize::new(720, 1280), 8, false),
+            0.8
+        );
     }
 }

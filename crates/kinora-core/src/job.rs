@@ -63,7 +63,9 @@ mod tests {
     #[test]
     fn stored_form_round_trips() {
         let spec = JobSpec::Extend {
-            source: SourceVideo::Video { id: "video_1".into() },
+            source: SourceVideo::Video {
+                id: "video_1".into(),
+            },
             new_seconds: 8,
             chain_depth: 2,
         };

@@ -80,7 +80,9 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "1280", "x720", "1280x", "0x720", "-1x720", "12a0x720", "999999x1"] {
+        for bad in [
+            "", "1280", "x720", "1280x", "0x720", "-1x720", "12a0x720", "999999x1",
+        ] {
             assert!(bad.parse::<VideoSize>().is_err(), "{bad}");
         }
     }

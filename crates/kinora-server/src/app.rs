@@ -13,7 +13,9 @@ use kinora_core::{Catalogue, clock};
 use kinora_store::BlobStore;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -32,7 +34,10 @@ struct MakeId;
 
 impl MakeRequestId for MakeId {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        kinora_core::ids::request_id().parse().ok().map(RequestId::new)
+        kinora_core::ids::request_id()
+            .parse()
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -56,7 +61,9 @@ fn catalogue(settings: &Settings) -> anyhow::Result<Catalogue> {
     for (alias, target) in &settings.model_aliases {
         let mut spec = c
             .get(target)
-            .with_context(|| format!("model_aliases: '{alias}' points at unknown model '{target}'"))?
+            .with_context(|| {
+                format!("model_aliases: '{alias}' points at unknown model '{target}'")
+            })?
             .clone();
         spec.id = alias.clone();
         c.models.push(spec);
@@ -67,7 +74,8 @@ fn catalogue(settings: &Settings) -> anyhow::Result<Catalogue> {
 impl App {
     pub async fn open(settings: Settings) -> anyhow::Result<App> {
         let data = settings.data_dir.clone();
-        std::fs::create_dir_all(&data).with_context(|| format!("creating data dir {}", data.display()))?;
+        std::fs::create_dir_all(&data)
+            .with_context(|| format!("creating data dir {}", data.display()))?;
         let tmp_dir = data.join("tmp");
         // Scratch from a previous life is garbage: its jobs are re-rendered from the queue.
         let _ = std::fs::remove_dir_all(&tmp_dir);
@@ -77,9 +85,14 @@ impl App {
             .context("opening the metadata store")?;
         let blobs = BlobStore::local(&data.join("blobs")).context("opening the blob store")?;
         let node_id = node_id(&data)?;
-        let released = store.release_owner(&format!("{node_id}/"), clock::now_millis()).await?;
+        let released = store
+            .release_owner(&format!("{node_id}/"), clock::now_millis())
+            .await?;
         if released > 0 {
-            tracing::info!(jobs = released, "re-queued jobs this node held before it stopped");
+            tracing::info!(
+                jobs = released,
+                "re-queued jobs this node held before it stopped"
+            );
         }
         let state = AppState::new(Inner {
             catalogue: catalogue(&settings)?,
@@ -105,7 +118,10 @@ impl App {
             .route("/readyz", get(routes::ops::readyz))
             .route("/metrics", get(metrics::render))
             .fallback(routes::ops::not_found)
-            .layer(axum::middleware::from_fn_with_state(self.state.clone(), metrics::track_http))
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                metrics::track_http,
+            ))
             .layer(DefaultBodyLimit::max(s.max_upload_bytes))
             .layer(TimeoutLayer::with_status_code(
                 axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -119,12 +135,22 @@ impl App {
 
     /// Serves until `shutdown` resolves, then stops taking jobs, stops renders in flight and
     /// hands their jobs back to the queue, so another node (or this one, restarted) runs them.
-    pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
-        let workers = crate::jobs::runner::spawn_workers(&self.state, self.state.settings.worker_count(), stop.clone());
+        let workers = crate::jobs::runner::spawn_workers(
+            &self.state,
+            self.state.settings.worker_count(),
+            stop.clone(),
+        );
         let sweeper = crate::jobs::sweeper::spawn(&self.state, stop.clone());
         let router = self.router();
-        let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
         stop.cancel();
         for w in workers {
             let _ = w.await;
@@ -135,7 +161,10 @@ impl App {
             .store
             .release_owner(&format!("{}/", self.state.node_id), clock::now_millis())
             .await?;
-        tracing::info!(jobs = released, "shut down; in-flight jobs returned to the queue");
+        tracing::info!(
+            jobs = released,
+            "shut down; in-flight jobs returned to the queue"
+        );
         result.context("serving HTTP")
     }
 }

@@ -39,11 +39,31 @@ pub fn is_public(ip: IpAddr) -> bool {
 
 /// Resolves `host:port` and returns the addresses the policy lets us connect to. Connecting to
 /// exactly these (not re-resolving) closes the DNS-rebinding gap between check and use.
-pub async fn resolve_allowed(host: &str, port: u16, allow_private: bool, param: &str) -> ApiResult<Vec<SocketAddr>> {
-    let lookup = tokio::time::timeout(Duration::from_secs(5), tokio::net::lookup_host((host, port)))
-        .await
-        .map_err(|_| ApiError::invalid(param, "url_unreachable", format!("Resolving '{host}' timed out.")))?
-        .map_err(|_| ApiError::invalid(param, "url_unreachable", format!("Cannot resolve host '{host}'.")))?;
+pub async fn resolve_allowed(
+    host: &str,
+    port: u16,
+    allow_private: bool,
+    param: &str,
+) -> ApiResult<Vec<SocketAddr>> {
+    let lookup = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::net::lookup_host((host, port)),
+    )
+    .await
+    .map_err(|_| {
+        ApiError::invalid(
+            param,
+            "url_unreachable",
+            format!("Resolving '{host}' timed out."),
+        )
+    })?
+    .map_err(|_| {
+        ApiError::invalid(
+            param,
+            "url_unreachable",
+            format!("Cannot resolve host '{host}'."),
+        )
+    })?;
     let addrs: Vec<SocketAddr> = lookup.collect();
     let allowed: Vec<SocketAddr> = addrs
         .iter()
@@ -54,7 +74,9 @@ pub async fn resolve_allowed(host: &str, port: u16, allow_private: bool, param: 
         return Err(ApiError::invalid(
             param,
             "url_not_allowed",
-            format!("The URL's host '{host}' resolves to a private or internal address, which this server does not fetch."),
+            format!(
+                "The URL's host '{host}' resolves to a private or internal address, which this server does not fetch."
+            ),
         ));
     }
     Ok(allowed)
@@ -66,7 +88,19 @@ mod tests {
 
     #[test]
     fn classifies_addresses() {
-        for private in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.5.5", "169.254.1.1", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:10.0.0.1", "0.0.0.0"] {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.5",
+            "169.254.1.1",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+        ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
         for public in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {

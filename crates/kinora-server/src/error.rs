@@ -13,7 +13,10 @@ pub enum ApiError {
     #[error("{0}")]
     Invalid(Invalid),
     #[error("{message}")]
-    NotFound { message: String, param: Option<String> },
+    NotFound {
+        message: String,
+        param: Option<String>,
+    },
     #[error("{message}")]
     Conflict { message: String, code: &'static str },
     #[error("{0}")]
@@ -145,12 +148,14 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body = json!({"error": {"message": message, "type": kind, "param": param, "code": code}});
+        let body =
+            json!({"error": {"message": message, "type": kind, "param": param, "code": code}});
         let mut resp = (status, Json(body)).into_response();
         if let ApiError::RangeNotSatisfiable(size) = self
             && let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}"))
         {
-            resp.headers_mut().insert(axum::http::header::CONTENT_RANGE, v);
+            resp.headers_mut()
+                .insert(axum::http::header::CONTENT_RANGE, v);
         }
         resp
     }

@@ -39,7 +39,10 @@ pub struct Form {
 
 impl Form {
     pub fn text(&self, key: &str) -> Option<&str> {
-        self.text.get(key).and_then(|v| v.first()).map(String::as_str)
+        self.text
+            .get(key)
+            .and_then(|v| v.first())
+            .map(String::as_str)
     }
 
     pub fn all(&self, key: &str) -> &[String] {
@@ -52,7 +55,10 @@ impl Form {
 
     /// True when any key starts with `prefix` (`input_reference` matches `input_reference[file_id]`).
     pub fn has_prefix(&self, prefix: &str) -> bool {
-        self.text.keys().chain(self.files.keys()).any(|k| k.starts_with(prefix))
+        self.text
+            .keys()
+            .chain(self.files.keys())
+            .any(|k| k.starts_with(prefix))
     }
 
     pub fn take_file(&mut self, key: &str) -> Option<Upload> {
@@ -65,7 +71,10 @@ impl Form {
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.text.keys().chain(self.files.keys()).map(String::as_str)
+        self.text
+            .keys()
+            .chain(self.files.keys())
+            .map(String::as_str)
     }
 
     fn push_text(&mut self, key: String, value: String) {
@@ -92,10 +101,18 @@ impl Form {
 
     pub async fn from_json(bytes: &Bytes) -> Result<Form, ApiError> {
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            ApiError::invalid("body", "invalid_json", format!("The body is not valid JSON: {e}"))
+            ApiError::invalid(
+                "body",
+                "invalid_json",
+                format!("The body is not valid JSON: {e}"),
+            )
         })?;
         let Value::Object(map) = value else {
-            return Err(ApiError::invalid("body", "invalid_json", "The body must be a JSON object."));
+            return Err(ApiError::invalid(
+                "body",
+                "invalid_json",
+                "The body must be a JSON object.",
+            ));
         };
         let mut form = Form::default();
         for (k, v) in map {
@@ -150,7 +167,11 @@ impl Form {
                     buf.extend_from_slice(&chunk);
                 }
                 let value = String::from_utf8(buf).map_err(|_| {
-                    ApiError::invalid(&name, "invalid_encoding", format!("The field '{name}' is not UTF-8 text."))
+                    ApiError::invalid(
+                        &name,
+                        "invalid_encoding",
+                        format!("The field '{name}' is not UTF-8 text."),
+                    )
                 })?;
                 form.push_text(name, value);
             }
@@ -169,7 +190,11 @@ impl Form {
             .to_ascii_lowercase();
         if ct.starts_with("multipart/form-data") {
             let mp = Multipart::from_request(req, &()).await.map_err(|e| {
-                ApiError::invalid("body", "invalid_multipart", format!("Malformed multipart body: {e}"))
+                ApiError::invalid(
+                    "body",
+                    "invalid_multipart",
+                    format!("Malformed multipart body: {e}"),
+                )
             })?;
             Form::from_multipart(mp, tmp_dir).await
         } else if ct.starts_with("application/json") || ct.is_empty() {
@@ -209,7 +234,11 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE || text.contains("length limit") {
         ApiError::PayloadTooLarge("The request body is larger than this server accepts.".into())
     } else {
-        ApiError::invalid("body", "invalid_multipart", format!("Malformed multipart body: {text}"))
+        ApiError::invalid(
+            "body",
+            "invalid_multipart",
+            format!("Malformed multipart body: {text}"),
+        )
     }
 }
 
@@ -240,12 +269,20 @@ mod tests {
         ))
         .await
         .unwrap();
-        assert_eq!(f.digest_hex(), again.digest_hex(), "key order must not change the digest");
+        assert_eq!(
+            f.digest_hex(),
+            again.digest_hex(),
+            "key order must not change the digest"
+        );
     }
 
     #[tokio::test]
     async fn rejects_non_objects() {
         assert!(Form::from_json(&Bytes::from_static(b"[1]")).await.is_err());
-        assert!(Form::from_json(&Bytes::from_static(b"{oops")).await.is_err());
+        assert!(
+            Form::from_json(&Bytes::from_static(b"{oops"))
+                .await
+                .is_err()
+        );
     }
 }

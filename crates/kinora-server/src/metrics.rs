@@ -50,12 +50,36 @@ impl Default for Metrics {
         let http = Family::<RouteLabel, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
-        registry.register("jobs_created", "Video jobs accepted into the queue", jobs_created.clone());
-        registry.register("jobs_cancelled", "Queued video jobs cancelled", jobs_cancelled.clone());
-        registry.register("jobs_finished", "Video jobs that reached a terminal state on this node", finished.clone());
-        registry.register("render_seconds", "Wall time of one render attempt", render_seconds.clone());
-        registry.register("videos", "Videos in the store by status (includes the queue depth as status=queued)", videos.clone());
-        registry.register("http_request_seconds", "HTTP request latency by route", http.clone());
+        registry.register(
+            "jobs_created",
+            "Video jobs accepted into the queue",
+            jobs_created.clone(),
+        );
+        registry.register(
+            "jobs_cancelled",
+            "Queued video jobs cancelled",
+            jobs_cancelled.clone(),
+        );
+        registry.register(
+            "jobs_finished",
+            "Video jobs that reached a terminal state on this node",
+            finished.clone(),
+        );
+        registry.register(
+            "render_seconds",
+            "Wall time of one render attempt",
+            render_seconds.clone(),
+        );
+        registry.register(
+            "videos",
+            "Videos in the store by status (includes the queue depth as status=queued)",
+            videos.clone(),
+        );
+        registry.register(
+            "http_request_seconds",
+            "HTTP request latency by route",
+            http.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             jobs_created,
@@ -101,7 +125,10 @@ pub async fn track_http(State(state): State<AppState>, req: Request, next: Next)
 pub async fn render(State(state): State<AppState>) -> Response {
     if let Ok(counts) = state.store.count_by_status().await {
         for s in VideoStatus::ALL {
-            let n = counts.iter().find(|(st, _)| *st == s).map_or(0, |(_, n)| *n);
+            let n = counts
+                .iter()
+                .find(|(st, _)| *st == s)
+                .map_or(0, |(_, n)| *n);
             state
                 .metrics
                 .videos
@@ -120,7 +147,10 @@ pub async fn render(State(state): State<AppState>) -> Response {
         return crate::error::ApiError::internal("metrics encoding failed").into_response();
     }
     (
-        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         out,
     )
         .into_response()

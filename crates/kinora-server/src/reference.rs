@@ -16,26 +16,42 @@ use crate::state::AppState;
 const PARAM: &str = "input_reference";
 
 /// Takes the reference from the form (if any), validates it and stores it; returns its blob key.
-pub async fn take(state: &AppState, form: &mut Form, size: VideoSize, video_id: &str) -> ApiResult<Option<String>> {
+pub async fn take(
+    state: &AppState,
+    form: &mut Form,
+    size: VideoSize,
+    video_id: &str,
+) -> ApiResult<Option<String>> {
     let url = form.text("input_reference[image_url]").map(str::to_string);
     let file_id = form.text("input_reference[file_id]").map(str::to_string);
     let upload = form.take_file(PARAM);
-    let given = usize::from(url.is_some()) + usize::from(file_id.is_some()) + usize::from(upload.is_some());
+    let given =
+        usize::from(url.is_some()) + usize::from(file_id.is_some()) + usize::from(upload.is_some());
     if given == 0 {
         if form.has_prefix(PARAM) {
-            return Err(bad("input_reference must be an image file, {\"image_url\": ...} or {\"file_id\": ...}."));
+            return Err(bad(
+                "input_reference must be an image file, {\"image_url\": ...} or {\"file_id\": ...}.",
+            ));
         }
         return Ok(None);
     }
     if given > 1 {
-        return Err(bad("Provide exactly one of an uploaded file, image_url or file_id in input_reference."));
+        return Err(bad(
+            "Provide exactly one of an uploaded file, image_url or file_id in input_reference.",
+        ));
     }
     let max = state.settings.image_fetch.max_bytes;
     let bytes = if let Some(up) = upload {
         if up.size as usize > max {
-            return Err(bad(format!("The input_reference image is larger than {max} bytes.")));
+            return Err(bad(format!(
+                "The input_reference image is larger than {max} bytes."
+            )));
         }
-        Bytes::from(tokio::fs::read(up.file.path()).await.map_err(ApiError::internal)?)
+        Bytes::from(
+            tokio::fs::read(up.file.path())
+                .await
+                .map_err(ApiError::internal)?,
+        )
     } else if let Some(url) = url {
         fetch_url(state, &url).await?
     } else {
@@ -60,8 +76,13 @@ fn bad(message: impl Into<String>) -> ApiError {
 pub fn check_image(bytes: &[u8], size: VideoSize) -> ApiResult<()> {
     let format = image::guess_format(bytes)
         .map_err(|_| bad("input_reference is not an image (expected JPEG, PNG or WebP)."))?;
-    if !matches!(format, image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP) {
-        return Err(bad(format!("input_reference must be JPEG, PNG or WebP, not {format:?}.")));
+    if !matches!(
+        format,
+        image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP
+    ) {
+        return Err(bad(format!(
+            "input_reference must be JPEG, PNG or WebP, not {format:?}."
+        )));
     }
     let img = image::load_from_memory_with_format(bytes, format)
         .map_err(|e| bad(format!("input_reference could not be decoded: {e}")))?;
@@ -82,23 +103,34 @@ async fn fetch_url(state: &AppState, url: &str) -> ApiResult<Bytes> {
             .split_once(',')
             .ok_or_else(|| bad("Malformed data: URL in input_reference.image_url."))?;
         if !meta.ends_with(";base64") {
-            return Err(bad("data: URLs in input_reference.image_url must be base64-encoded."));
+            return Err(bad(
+                "data: URLs in input_reference.image_url must be base64-encoded.",
+            ));
         }
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(data.trim())
             .map_err(|_| bad("The data: URL in input_reference.image_url is not valid base64."))?;
         if decoded.len() > limits.max_bytes {
-            return Err(bad(format!("The input_reference image is larger than {} bytes.", limits.max_bytes)));
+            return Err(bad(format!(
+                "The input_reference image is larger than {} bytes.",
+                limits.max_bytes
+            )));
         }
         return Ok(Bytes::from(decoded));
     }
-    let parsed = reqwest::Url::parse(url).map_err(|_| bad("input_reference.image_url is not a valid URL."))?;
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|_| bad("input_reference.image_url is not a valid URL."))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(bad("input_reference.image_url must be an http(s) or data: URL."));
+        return Err(bad(
+            "input_reference.image_url must be an http(s) or data: URL.",
+        ));
     }
-    let host = parsed.host_str().ok_or_else(|| bad("input_reference.image_url has no host."))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| bad("input_reference.image_url has no host."))?;
     let port = parsed.port_or_known_default().unwrap_or(443);
-    let addrs = egress::resolve_allowed(host, port, limits.danger_allow_private, "input_reference").await?;
+    let addrs =
+        egress::resolve_allowed(host, port, limits.danger_allow_private, "input_reference").await?;
     let client = reqwest::Client::builder()
         .resolve_to_addrs(host, &addrs)
         .redirect(reqwest::redirect::Policy::none())
@@ -111,7 +143,10 @@ async fn fetch_url(state: &AppState, url: &str) -> ApiResult<Bytes> {
         .await
         .map_err(|e| bad(format!("Fetching input_reference.image_url failed: {e}")))?;
     if !resp.status().is_success() {
-        return Err(bad(format!("Fetching input_reference.image_url returned HTTP {}.", resp.status())));
+        return Err(bad(format!(
+            "Fetching input_reference.image_url returned HTTP {}.",
+            resp.status()
+        )));
     }
     let mut body = Vec::new();
     while let Some(chunk) = resp
@@ -120,7 +155,10 @@ async fn fetch_url(state: &AppState, url: &str) -> ApiResult<Bytes> {
         .map_err(|e| bad(format!("Reading input_reference.image_url failed: {e}")))?
     {
         if body.len() + chunk.len() > limits.max_bytes {
-            return Err(bad(format!("The input_reference image is larger than {} bytes.", limits.max_bytes)));
+            return Err(bad(format!(
+                "The input_reference image is larger than {} bytes.",
+                limits.max_bytes
+            )));
         }
         body.extend_from_slice(&chunk);
     }

@@ -168,7 +168,8 @@ impl Settings {
 
     /// Refuses configurations that would expose an unauthenticated API to a network.
     pub fn check(&self) -> Result<(), SettingsError> {
-        let has_keys = !self.api_keys.is_empty() || self.projects.iter().any(|p| !p.api_keys.is_empty());
+        let has_keys =
+            !self.api_keys.is_empty() || self.projects.iter().any(|p| !p.api_keys.is_empty());
         if !has_keys && !self.listen.ip().is_loopback() && !self.danger_allow_no_auth {
             return Err(SettingsError::Unsafe(format!(
                 "refusing to listen on {} without API keys: add --api-key (or KINORA_API_KEYS), \
@@ -216,7 +217,11 @@ mod tests {
     fn layering_and_redaction() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("k.toml");
-        std::fs::write(&file, "workers = 3\napi_keys = [\"sk-file\"]\nretention_seconds = 60\n").unwrap();
+        std::fs::write(
+            &file,
+            "workers = 3\napi_keys = [\"sk-file\"]\nretention_seconds = 60\n",
+        )
+        .unwrap();
         let s = Settings::load(
             Some(&file),
             Overrides {
@@ -245,7 +250,10 @@ mod tests {
             listen: Some("0.0.0.0:8000".parse().unwrap()),
             ..Default::default()
         };
-        assert!(matches!(Settings::load(None, open.clone()), Err(SettingsError::Unsafe(_))));
+        assert!(matches!(
+            Settings::load(None, open.clone()),
+            Err(SettingsError::Unsafe(_))
+        ));
         let allowed = Overrides {
             danger_allow_no_auth: true,
             ..open

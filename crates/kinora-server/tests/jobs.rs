@@ -14,11 +14,29 @@ use tokio_util::sync::CancellationToken;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_queued_and_running() {
     let app = TestApp::spawn(0).await;
-    let id = app.create(json!({"prompt": "a bus in the rain"})).await["id"].as_str().unwrap().to_string();
-    let v: Value = app.client.post(app.url(&format!("/videos/{id}/cancel"))).bearer_auth(KEY).send().await.unwrap().json().await.unwrap();
+    let id = app.create(json!({"prompt": "a bus in the rain"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v: Value = app
+        .client
+        .post(app.url(&format!("/videos/{id}/cancel")))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["status"], "failed");
     assert_eq!(v["error"]["code"], "cancelled");
-    let again = app.client.post(app.url(&format!("/videos/{id}/cancel"))).bearer_auth(KEY).send().await.unwrap();
+    let again = app
+        .client
+        .post(app.url(&format!("/videos/{id}/cancel")))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
     let e = expect_error(again, 409, None).await;
     assert_eq!(e["code"], "video_not_cancellable");
     app.stop().await;
@@ -32,7 +50,13 @@ async fn cancel_queued_and_running() {
         .to_string();
     app.wait_status(&long, "in_progress").await;
     let asked = Instant::now();
-    let r = app.client.post(app.url(&format!("/videos/{long}/cancel"))).bearer_auth(KEY).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/videos/{long}/cancel")))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let done = app.wait(&long).await;
     let took = asked.elapsed();
@@ -47,10 +71,22 @@ async fn cancel_queued_and_running() {
 async fn idempotency_keys() {
     let app = TestApp::spawn(0).await;
     let post = |body: Value, key: &str| {
-        app.client.post(app.url("/videos")).bearer_auth(KEY).header("Idempotency-Key", key).json(&body).send()
+        app.client
+            .post(app.url("/videos"))
+            .bearer_auth(KEY)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
     };
-    let a: Value = post(json!({"prompt": "a cat", "seconds": "8"}), "k1").await.unwrap().json().await.unwrap();
-    let b = post(json!({"seconds": "8", "prompt": "a cat"}), "k1").await.unwrap();
+    let a: Value = post(json!({"prompt": "a cat", "seconds": "8"}), "k1")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let b = post(json!({"seconds": "8", "prompt": "a cat"}), "k1")
+        .await
+        .unwrap();
     assert_eq!(b.headers()["idempotent-replayed"], "true");
     let b: Value = b.json().await.unwrap();
     assert_eq!(a["id"], b["id"]);
@@ -79,15 +115,30 @@ async fn idempotency_keys() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_worker_loses_its_job_to_another() {
     let app = TestApp::spawn(0).await;
-    let id = app.create(json!({"prompt": "a train crossing a bridge", "seed": 3})).await["id"].as_str().unwrap().to_string();
+    let id = app
+        .create(json!({"prompt": "a train crossing a bridge", "seed": 3}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // A worker that claimed the job and then vanished: a lease that lapsed a second ago.
-    let ghost = app.state.store.claim("ghost/w0", clock::now_millis(), -1_000).await.unwrap().unwrap();
+    let ghost = app
+        .state
+        .store
+        .claim("ghost/w0", clock::now_millis(), -1_000)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ghost.video.id, id);
     let (reclaimed, _) = sweeper::sweep(&app.state).await;
     assert_eq!(reclaimed, 1);
     let outcome = runner::tick(&app.state, "tester/w0", &CancellationToken::new()).await;
     assert_eq!(outcome, runner::Outcome::Completed(id.clone()));
-    let late = app.state.store.heartbeat(&id, &ghost.lease_id, 50, clock::now_millis(), 1000).await;
+    let late = app
+        .state
+        .store
+        .heartbeat(&id, &ghost.lease_id, 50, clock::now_millis(), 1000)
+        .await;
     assert!(matches!(late, Err(StoreError::LeaseLost)), "{late:?}");
     let v = app.wait(&id).await;
     assert_eq!(v["status"], "completed");
@@ -100,7 +151,13 @@ async fn restart_finishes_every_job() {
     let app = TestApp::with_settings(settings(dir.path(), 1)).await;
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(app.create(json!({"prompt": format!("waves on a beach, take {i}"), "seed": i})).await["id"].as_str().unwrap().to_string());
+        ids.push(
+            app.create(json!({"prompt": format!("waves on a beach, take {i}"), "seed": i}))
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     app.wait_status(&ids[0], "in_progress").await;
     app.stop().await;
@@ -118,7 +175,10 @@ async fn media_expires_after_retention() {
     let mut s = settings(dir.path(), 1);
     s.retention_seconds = 1;
     let app = TestApp::with_settings(s).await;
-    let id = app.create(json!({"prompt": "a snail on a leaf"})).await["id"].as_str().unwrap().to_string();
+    let id = app.create(json!({"prompt": "a snail on a leaf"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let done = app.wait(&id).await;
     assert_eq!(done["status"], "completed");
     let expired = app.wait_status(&id, "expired").await;

@@ -14,7 +14,21 @@ async fn create_render_download_delete() {
         .await;
     assert_eq!(v["object"], "video");
     assert!(v["status"] == "queued" || v["status"] == "in_progress");
-    for k in ["id", "object", "model", "status", "progress", "created_at", "completed_at", "expires_at", "prompt", "size", "seconds", "remixed_from_video_id", "error"] {
+    for k in [
+        "id",
+        "object",
+        "model",
+        "status",
+        "progress",
+        "created_at",
+        "completed_at",
+        "expires_at",
+        "prompt",
+        "size",
+        "seconds",
+        "remixed_from_video_id",
+        "error",
+    ] {
         assert!(v.get(k).is_some(), "missing {k}");
     }
     assert_eq!(v["model"], "sora-2");
@@ -45,11 +59,27 @@ async fn create_render_download_delete() {
     assert_eq!(sheet.headers()["content-type"], "image/jpeg");
     assert_eq!(&sheet.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
 
-    let del: Value = app.delete(&format!("/videos/{id}")).await.json().await.unwrap();
-    assert_eq!(del, json!({"id": id, "object": "video.deleted", "deleted": true}));
-    expect_error(app.get(&format!("/videos/{id}")).await, 404, Some("video_id")).await;
+    let del: Value = app
+        .delete(&format!("/videos/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        del,
+        json!({"id": id, "object": "video.deleted", "deleted": true})
+    );
+    expect_error(
+        app.get(&format!("/videos/{id}")).await,
+        404,
+        Some("video_id"),
+    )
+    .await;
     expect_error(app.content(&id, "video").await, 404, None).await;
-    assert!(!app.data.join("blobs/videos").join(&id).exists(), "media must be removed");
+    assert!(
+        !app.data.join("blobs/videos").join(&id).exists(),
+        "media must be removed"
+    );
     app.stop().await;
 }
 
@@ -57,7 +87,15 @@ async fn create_render_download_delete() {
 async fn multipart_create_as_the_sdk_sends_it() {
     let app = TestApp::spawn(0).await;
     let r = app
-        .post_form("/videos", text_form(&[("prompt", "a lighthouse on a cliff"), ("model", "sora-2-pro"), ("seconds", "20"), ("size", "1920x1080")]))
+        .post_form(
+            "/videos",
+            text_form(&[
+                ("prompt", "a lighthouse on a cliff"),
+                ("model", "sora-2-pro"),
+                ("seconds", "20"),
+                ("size", "1920x1080"),
+            ]),
+        )
         .await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["size"], "1920x1080");
@@ -72,7 +110,12 @@ async fn list_pages_with_exact_cursors() {
     let app = TestApp::spawn(0).await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(app.create(json!({"prompt": format!("shot {i}")})).await["id"].as_str().unwrap().to_string());
+        ids.push(
+            app.create(json!({"prompt": format!("shot {i}")})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     let page: Value = app.get("/videos?limit=2").await.json().await.unwrap();
     assert_eq!(page["object"], "list");
@@ -82,8 +125,15 @@ async fn list_pages_with_exact_cursors() {
     let mut seen: Vec<String> = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let q = after.as_ref().map_or(String::new(), |a| format!("&after={a}"));
-        let page: Value = app.get(&format!("/videos?limit=2{q}")).await.json().await.unwrap();
+        let q = after
+            .as_ref()
+            .map_or(String::new(), |a| format!("&after={a}"));
+        let page: Value = app
+            .get(&format!("/videos?limit=2{q}"))
+            .await
+            .json()
+            .await
+            .unwrap();
         for v in page["data"].as_array().unwrap() {
             seen.push(v["id"].as_str().unwrap().to_string());
         }
@@ -95,8 +145,18 @@ async fn list_pages_with_exact_cursors() {
     let mut expected = ids.clone();
     expected.reverse();
     assert_eq!(seen, expected);
-    let asc: Value = app.get("/videos?order=asc&limit=100").await.json().await.unwrap();
-    let asc_ids: Vec<&str> = asc["data"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+    let asc: Value = app
+        .get("/videos?order=asc&limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let asc_ids: Vec<&str> = asc["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
     assert_eq!(asc_ids, ids.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(asc["has_more"], false);
     // Queue positions follow submission order.
@@ -107,14 +167,22 @@ async fn list_pages_with_exact_cursors() {
     assert_eq!(empty["has_more"], true);
     expect_error(app.get("/videos?limit=101").await, 400, Some("limit")).await;
     expect_error(app.get("/videos?order=up").await, 400, Some("order")).await;
-    expect_error(app.get("/videos?after=video_doesnotexist").await, 400, Some("after")).await;
+    expect_error(
+        app.get("/videos?after=video_doesnotexist").await,
+        400,
+        Some("after"),
+    )
+    .await;
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn projects_are_isolated_and_keys_required() {
     let app = TestApp::spawn(0).await;
-    let id = app.create(json!({"prompt": "a quiet harbour"})).await["id"].as_str().unwrap().to_string();
+    let id = app.create(json!({"prompt": "a quiet harbour"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let other = reqwest::Client::new()
         .get(app.url(&format!("/videos/{id}")))
         .bearer_auth(OTHER_KEY)
@@ -132,10 +200,19 @@ async fn projects_are_isolated_and_keys_required() {
         .await
         .unwrap();
     assert_eq!(listed["data"].as_array().unwrap().len(), 0);
-    let none = reqwest::Client::new().get(app.url("/videos")).send().await.unwrap();
+    let none = reqwest::Client::new()
+        .get(app.url("/videos"))
+        .send()
+        .await
+        .unwrap();
     let e = expect_error(none, 401, None).await;
     assert_eq!(e["code"], "invalid_api_key");
-    let wrong = reqwest::Client::new().get(app.url("/videos")).bearer_auth("sk-nope").send().await.unwrap();
+    let wrong = reqwest::Client::new()
+        .get(app.url("/videos"))
+        .bearer_auth("sk-nope")
+        .send()
+        .await
+        .unwrap();
     expect_error(wrong, 401, None).await;
     app.stop().await;
 }

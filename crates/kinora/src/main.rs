@@ -11,7 +11,11 @@ mod serve_cli;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "kinora", version, about = "Self-hosted, OpenAI-compatible video generation (the Sora 2 Videos API, open)")]
+#[command(
+    name = "kinora",
+    version,
+    about = "Self-hosted, OpenAI-compatible video generation (the Sora 2 Videos API, open)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -311,6 +311,9 @@ pub struct BenchArgs {
     /// Comma-separated WIDTHxHEIGHT list.
     #[arg(long, default_value = "1280x720,1920x1080")]
     pub sizes: String,
+    /// Runs per size; each figure is the best run.
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
     /// Markdown file whose engine section is replaced with the results.
     #[arg(long, default_value = "docs/benchmarks.md")]
     pub out: PathBuf,
@@ -330,7 +333,7 @@ impl BenchArgs {
         let work = self.work_dir.unwrap_or_else(|| {
             std::env::temp_dir().join(format!("kinora-bench-{}", std::process::id()))
         });
-        let report = run_bench(&sizes, self.seconds, &work);
+        let report = run_bench(&sizes, self.seconds, self.runs, &work);
         let _ = std::fs::remove_dir_all(&work);
         let markdown = report?.markdown();
         print!("{markdown}");

@@ -19,7 +19,12 @@ pub struct SettingsArgs {
     pub data_dir: Option<PathBuf>,
     /// An API key; repeat for several. Each key is its own project unless the settings file
     /// groups keys into projects.
-    #[arg(long = "api-key", env = "KINORA_API_KEYS", value_delimiter = ',', hide_env_values = true)]
+    #[arg(
+        long = "api-key",
+        env = "KINORA_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
     pub api_keys: Vec<String>,
     /// In-process render workers (default: one per core; 0 serves the API only).
     #[arg(long, env = "KINORA_WORKERS")]
@@ -43,7 +48,12 @@ impl SettingsArgs {
         let overrides = Overrides {
             listen: self.listen,
             data_dir: self.data_dir.clone(),
-            api_keys: self.api_keys.iter().filter(|k| !k.trim().is_empty()).cloned().collect(),
+            api_keys: self
+                .api_keys
+                .iter()
+                .filter(|k| !k.trim().is_empty())
+                .cloned()
+                .collect(),
             workers: self.workers,
             danger_allow_no_auth: self.danger_allow_no_auth,
             retention_seconds: self.retention_seconds,
@@ -84,7 +94,9 @@ fn init_tracing() {
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
     let settings = args.settings.load()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
         let addr = listener.local_addr()?;
@@ -102,7 +114,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

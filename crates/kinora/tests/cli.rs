@@ -18,11 +18,18 @@ fn config_print_layers_and_redacts() {
         .env("KINORA_API_KEYS", "sk-secret-1,sk-secret-2")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("workers = 5"), "flags beat the file: {text}");
     assert!(text.contains("retention_seconds = 600"), "{text}");
-    assert!(!text.contains("sk-secret"), "secrets must be redacted: {text}");
+    assert!(
+        !text.contains("sk-secret"),
+        "secrets must be redacted: {text}"
+    );
     assert!(text.contains("[redacted]"), "{text}");
 }
 
@@ -45,7 +52,11 @@ fn unknown_settings_keys_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("kinora.toml");
     std::fs::write(&file, "wrokers = 3\n").unwrap();
-    let out = kinora().args(["config", "print", "--config"]).arg(&file).output().unwrap();
+    let out = kinora()
+        .args(["config", "print", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrokers"));
 }

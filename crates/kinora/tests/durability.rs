@@ -17,7 +17,15 @@ struct Node {
 
 fn start(data: &Path, workers: u32) -> Node {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kinora"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--api-key", KEY, "--lease-seconds", "3"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            KEY,
+            "--lease-seconds",
+            "3",
+        ])
         .arg("--data-dir")
         .arg(data)
         .args(["--workers", &workers.to_string()])
@@ -41,7 +49,15 @@ fn start(data: &Path, workers: u32) -> Node {
 }
 
 async fn get(client: &reqwest::Client, url: String) -> Value {
-    client.get(url).bearer_auth(KEY).send().await.unwrap().json().await.unwrap()
+    client
+        .get(url)
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 async fn wait_terminal(client: &reqwest::Client, node: &Node, id: &str) -> Value {
@@ -88,12 +104,21 @@ async fn kill_nine_then_restart_loses_nothing() {
     for id in &ids {
         let v = wait_terminal(&client, &b, id).await;
         assert_eq!(v["status"], "completed", "{v}");
-        let r = client.get(format!("{}/videos/{id}/content", b.base)).bearer_auth(KEY).send().await.unwrap();
+        let r = client
+            .get(format!("{}/videos/{id}/content", b.base))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         etags.push(r.bytes().await.unwrap());
     }
     let list = get(&client, format!("{}/videos?limit=100", b.base)).await;
-    assert_eq!(list["data"].as_array().unwrap().len(), 4, "no job lost, none duplicated");
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        4,
+        "no job lost, none duplicated"
+    );
 
     // The job that was mid-render when the node died was rendered again from scratch; a fresh job
     // with the same inputs must give the same bytes, so the retry could not change the result.
@@ -108,7 +133,10 @@ async fn kill_nine_then_restart_loses_nothing() {
         .await
         .unwrap();
     let again_id = again["id"].as_str().unwrap();
-    assert_eq!(wait_terminal(&client, &b, again_id).await["status"], "completed");
+    assert_eq!(
+        wait_terminal(&client, &b, again_id).await["status"],
+        "completed"
+    );
     let bytes = client
         .get(format!("{}/videos/{again_id}/content", b.base))
         .bearer_auth(KEY)

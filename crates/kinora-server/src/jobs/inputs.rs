@@ -37,7 +37,10 @@ impl JobFailure {
 
 pub fn storage_failure(e: StoreError) -> JobFailure {
     tracing::warn!(error = %e, "storage error during a job");
-    JobFailure::transient("storage_unavailable", "Media storage was unavailable; the job will be retried.")
+    JobFailure::transient(
+        "storage_unavailable",
+        "Media storage was unavailable; the job will be retried.",
+    )
 }
 
 /// Blob key of the character's manifest of files (written when the character was created).
@@ -45,7 +48,11 @@ pub fn character_manifest_key(id: &str) -> String {
     format!("characters/{id}/files.json")
 }
 
-pub async fn prepare(state: &AppState, v: &VideoRecord, dir: &Path) -> Result<RenderRequest, JobFailure> {
+pub async fn prepare(
+    state: &AppState,
+    v: &VideoRecord,
+    dir: &Path,
+) -> Result<RenderRequest, JobFailure> {
     let mode = match &v.spec {
         JobSpec::Create {
             input_reference,
@@ -54,14 +61,20 @@ pub async fn prepare(state: &AppState, v: &VideoRecord, dir: &Path) -> Result<Re
             let input_reference = match input_reference {
                 Some(key) => {
                     let path = dir.join("reference");
-                    state.blobs.get_to_file(key, &path).await.map_err(storage_failure)?;
+                    state
+                        .blobs
+                        .get_to_file(key, &path)
+                        .await
+                        .map_err(storage_failure)?;
                     Some(path)
                 }
                 None => None,
             };
             let mut refs = Vec::new();
             for (i, id) in characters.iter().enumerate() {
-                refs.push(fetch_character(state, v, id, &dir.join(format!("character_{i}"))).await?);
+                refs.push(
+                    fetch_character(state, v, id, &dir.join(format!("character_{i}"))).await?,
+                );
             }
             RenderMode::Create {
                 input_reference,
@@ -70,11 +83,17 @@ pub async fn prepare(state: &AppState, v: &VideoRecord, dir: &Path) -> Result<Re
         }
         JobSpec::Extend { source, .. } => {
             let (source, source_scene) = fetch_source(state, source, dir).await?;
-            RenderMode::Extend { source, source_scene }
+            RenderMode::Extend {
+                source,
+                source_scene,
+            }
         }
         JobSpec::Edit { source } | JobSpec::Remix { source } => {
             let (source, source_scene) = fetch_source(state, source, dir).await?;
-            RenderMode::Edit { source, source_scene }
+            RenderMode::Edit {
+                source,
+                source_scene,
+            }
         }
     };
     let seconds = match &v.spec {
@@ -91,13 +110,23 @@ pub async fn prepare(state: &AppState, v: &VideoRecord, dir: &Path) -> Result<Re
     })
 }
 
-async fn fetch_character(state: &AppState, v: &VideoRecord, id: &str, dir: &Path) -> Result<CharacterRef, JobFailure> {
+async fn fetch_character(
+    state: &AppState,
+    v: &VideoRecord,
+    id: &str,
+    dir: &Path,
+) -> Result<CharacterRef, JobFailure> {
     let c = state
         .store
         .get_character(&v.project, id)
         .await
         .map_err(storage_failure)?
-        .ok_or_else(|| JobFailure::permanent("character_not_found", format!("Character '{id}' was deleted before the video rendered.")))?;
+        .ok_or_else(|| {
+            JobFailure::permanent(
+                "character_not_found",
+                format!("Character '{id}' was deleted before the video rendered."),
+            )
+        })?;
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
@@ -106,12 +135,19 @@ async fn fetch_character(state: &AppState, v: &VideoRecord, id: &str, dir: &Path
         .get_bytes(&character_manifest_key(id))
         .await
         .map_err(storage_failure)?;
-    let files: Vec<String> = serde_json::from_slice(&manifest)
-        .map_err(|e| JobFailure::permanent("character_corrupt", format!("Character '{id}' has an unreadable manifest: {e}")))?;
+    let files: Vec<String> = serde_json::from_slice(&manifest).map_err(|e| {
+        JobFailure::permanent(
+            "character_corrupt",
+            format!("Character '{id}' has an unreadable manifest: {e}"),
+        )
+    })?;
     for name in files {
         // Names come from our own manifest, but never let one escape the scratch directory.
         if name.contains('/') || name.contains("..") {
-            return Err(JobFailure::permanent("character_corrupt", format!("Character '{id}' lists an invalid file name.")));
+            return Err(JobFailure::permanent(
+                "character_corrupt",
+                format!("Character '{id}' lists an invalid file name."),
+            ));
         }
         state
             .blobs
@@ -125,15 +161,29 @@ async fn fetch_character(state: &AppState, v: &VideoRecord, id: &str, dir: &Path
     })
 }
 
-async fn fetch_source(state: &AppState, source: &SourceVideo, dir: &Path) -> Result<(std::path::PathBuf, Option<std::path::PathBuf>), JobFailure> {
+async fn fetch_source(
+    state: &AppState,
+    source: &SourceVideo,
+    dir: &Path,
+) -> Result<(std::path::PathBuf, Option<std::path::PathBuf>), JobFailure> {
     let video = dir.join("source.mp4");
     match source {
         SourceVideo::Upload { blob_key: key } => {
-            state.blobs.get_to_file(key, &video).await.map_err(storage_failure)?;
+            state
+                .blobs
+                .get_to_file(key, &video)
+                .await
+                .map_err(storage_failure)?;
             Ok((video, None))
         }
         SourceVideo::Video { id } => {
-            if state.blobs.head(&blob_key(id, Variant::Video)).await.map_err(storage_failure)?.is_none() {
+            if state
+                .blobs
+                .head(&blob_key(id, Variant::Video))
+                .await
+                .map_err(storage_failure)?
+                .is_none()
+            {
                 return Err(JobFailure::permanent(
                     "source_unavailable",
                     format!("The source video '{id}' no longer has content (deleted or expired)."),
@@ -145,9 +195,18 @@ async fn fetch_source(state: &AppState, source: &SourceVideo, dir: &Path) -> Res
                 .await
                 .map_err(storage_failure)?;
             let scene = dir.join("source.scene.json");
-            let has_scene = state.blobs.head(&scene_key(id)).await.map_err(storage_failure)?.is_some();
+            let has_scene = state
+                .blobs
+                .head(&scene_key(id))
+                .await
+                .map_err(storage_failure)?
+                .is_some();
             if has_scene {
-                state.blobs.get_to_file(&scene_key(id), &scene).await.map_err(storage_failure)?;
+                state
+                    .blobs
+                    .get_to_file(&scene_key(id), &scene)
+                    .await
+                    .map_err(storage_failure)?;
             }
             Ok((video, has_scene.then_some(scene)))
         }

@@ -27,7 +27,11 @@ pub enum Outcome {
     Abandoned(String),
 }
 
-pub fn spawn_workers(state: &AppState, count: usize, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
+pub fn spawn_workers(
+    state: &AppState,
+    count: usize,
+    shutdown: CancellationToken,
+) -> Vec<JoinHandle<()>> {
     (0..count)
         .map(|i| {
             let state = state.clone();
@@ -56,7 +60,11 @@ async fn worker_loop(state: AppState, name: String, shutdown: CancellationToken)
 /// Leases and runs at most one job.
 pub async fn tick(state: &AppState, worker: &str, shutdown: &CancellationToken) -> Outcome {
     let lease_ms = state.settings.lease_seconds * 1000;
-    let lease = match state.store.claim(worker, clock::now_millis(), lease_ms).await {
+    let lease = match state
+        .store
+        .claim(worker, clock::now_millis(), lease_ms)
+        .await
+    {
         Ok(Some(l)) => l,
         Ok(None) => return Outcome::Idle,
         Err(e) => {
@@ -76,7 +84,12 @@ pub async fn tick(state: &AppState, worker: &str, shutdown: &CancellationToken) 
     outcome
 }
 
-async fn run(state: &AppState, lease: &Lease, token: CancelToken, shutdown: &CancellationToken) -> Outcome {
+async fn run(
+    state: &AppState,
+    lease: &Lease,
+    token: CancelToken,
+    shutdown: &CancellationToken,
+) -> Outcome {
     let id = lease.video.id.clone();
     let started = std::time::Instant::now();
     let progress = Arc::new(AtomicU8::new(0));
@@ -93,16 +106,25 @@ async fn run(state: &AppState, lease: &Lease, token: CancelToken, shutdown: &Can
     let result = render_and_store(state, lease, progress, token).await;
     heartbeat.abort();
     stop_on_shutdown.abort();
-    state.metrics.render_seconds.observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .render_seconds
+        .observe(started.elapsed().as_secs_f64());
 
     if lost.load(Ordering::SeqCst) || shutdown.is_cancelled() {
         return Outcome::Abandoned(id);
     }
     let failure = match result {
         Ok(completion) => {
-            return match state.store.complete(&id, &lease.lease_id, completion, clock::now_unix()).await {
+            return match state
+                .store
+                .complete(&id, &lease.lease_id, completion, clock::now_unix())
+                .await
+            {
                 Ok(_) => {
-                    state.metrics.jobs_finished(kinora_core::VideoStatus::Completed);
+                    state
+                        .metrics
+                        .jobs_finished(kinora_core::VideoStatus::Completed);
                     Outcome::Completed(id)
                 }
                 Err(StoreError::LeaseLost) => Outcome::Abandoned(id),
@@ -114,15 +136,23 @@ async fn run(state: &AppState, lease: &Lease, token: CancelToken, shutdown: &Can
         }
         Err(f) => f,
     };
-    let retry_at = failure.retryable.then(|| clock::now_millis() + backoff_ms(state, lease.attempt));
+    let retry_at = failure
+        .retryable
+        .then(|| clock::now_millis() + backoff_ms(state, lease.attempt));
     let err = JobError {
         code: failure.code.to_string(),
         message: failure.message,
     };
-    match state.store.fail(&id, &lease.lease_id, err, retry_at, clock::now_unix()).await {
+    match state
+        .store
+        .fail(&id, &lease.lease_id, err, retry_at, clock::now_unix())
+        .await
+    {
         Ok(FailOutcome::Requeued { .. }) => Outcome::Requeued(id),
         Ok(FailOutcome::Failed(_)) => {
-            state.metrics.jobs_finished(kinora_core::VideoStatus::Failed);
+            state
+                .metrics
+                .jobs_finished(kinora_core::VideoStatus::Failed);
             Outcome::Failed(id)
         }
         Err(e) => {
@@ -156,7 +186,11 @@ fn spawn_heartbeat(
         loop {
             tokio::time::sleep(every).await;
             let p = progress.load(Ordering::Relaxed);
-            match state.store.heartbeat(&id, &lease_id, p, clock::now_millis(), lease_ms).await {
+            match state
+                .store
+                .heartbeat(&id, &lease_id, p, clock::now_millis(), lease_ms)
+                .await
+            {
                 Ok(true) => token.cancel(),
                 Ok(false) => {}
                 Err(StoreError::LeaseLost) => {
@@ -181,12 +215,14 @@ async fn render_and_store(
         .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
     let req = prepare(state, v, scratch.path()).await?;
     let out_dir = scratch.path().join("out");
-    std::fs::create_dir_all(&out_dir).map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
     let rendered = {
         let (out_dir, token, progress) = (out_dir.clone(), token.clone(), progress.clone());
         tokio::task::spawn_blocking(move || {
             // Rendering is 0–95%; storing the artifacts takes the rest.
-            let report = |p: u8| progress.store((u16::from(p.min(100)) * 95 / 100) as u8, Ordering::Relaxed);
+            let report =
+                |p: u8| progress.store((u16::from(p.min(100)) * 95 / 100) as u8, Ordering::Relaxed);
             kinora_render::render(&req, &out_dir, &report, &token)
         })
         .await
@@ -194,15 +230,29 @@ async fn render_and_store(
     let outputs = match rendered {
         Ok(Ok(o)) => o,
         Ok(Err(RenderError::Cancelled)) => {
-            return Err(JobFailure::permanent("cancelled", "The video was cancelled before it finished rendering."));
+            return Err(JobFailure::permanent(
+                "cancelled",
+                "The video was cancelled before it finished rendering.",
+            ));
         }
         Ok(Err(RenderError::InvalidInput { param, message })) => {
-            return Err(JobFailure::permanent("invalid_input", format!("{param}: {message}")));
+            return Err(JobFailure::permanent(
+                "invalid_input",
+                format!("{param}: {message}"),
+            ));
         }
-        Ok(Err(e)) => return Err(JobFailure::transient("render_failed", format!("Rendering failed: {e}"))),
+        Ok(Err(e)) => {
+            return Err(JobFailure::transient(
+                "render_failed",
+                format!("Rendering failed: {e}"),
+            ));
+        }
         Err(join) => {
             tracing::error!(video_id = %v.id, error = %join, "render panicked");
-            return Err(JobFailure::permanent("internal_error", "The renderer crashed on this job."));
+            return Err(JobFailure::permanent(
+                "internal_error",
+                "The renderer crashed on this job.",
+            ));
         }
     };
     progress.store(96, Ordering::Relaxed);
@@ -223,12 +273,27 @@ async fn render_and_store(
 }
 
 /// `completed` is written only after this returns: every artifact is in the blob store first.
-async fn store_outputs(state: &AppState, id: &str, o: &RenderOutputs) -> Result<MediaInfo, JobFailure> {
+async fn store_outputs(
+    state: &AppState,
+    id: &str,
+    o: &RenderOutputs,
+) -> Result<MediaInfo, JobFailure> {
     let b = &state.blobs;
-    let video_bytes = b.put_file(&blob_key(id, Variant::Video), &o.video).await.map_err(storage_failure)?;
-    let thumbnail_bytes = b.put_file(&blob_key(id, Variant::Thumbnail), &o.thumbnail).await.map_err(storage_failure)?;
-    let spritesheet_bytes = b.put_file(&blob_key(id, Variant::Spritesheet), &o.spritesheet).await.map_err(storage_failure)?;
-    b.put_file(&scene_key(id), &o.scene).await.map_err(storage_failure)?;
+    let video_bytes = b
+        .put_file(&blob_key(id, Variant::Video), &o.video)
+        .await
+        .map_err(storage_failure)?;
+    let thumbnail_bytes = b
+        .put_file(&blob_key(id, Variant::Thumbnail), &o.thumbnail)
+        .await
+        .map_err(storage_failure)?;
+    let spritesheet_bytes = b
+        .put_file(&blob_key(id, Variant::Spritesheet), &o.spritesheet)
+        .await
+        .map_err(storage_failure)?;
+    b.put_file(&scene_key(id), &o.scene)
+        .await
+        .map_err(storage_failure)?;
     Ok(MediaInfo {
         video_bytes,
         thumbnail_bytes,

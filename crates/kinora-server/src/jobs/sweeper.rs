@@ -15,7 +15,10 @@ pub async fn sweep(state: &AppState) -> (u64, usize) {
     let reclaimed = match state.store.reclaim_expired(clock::now_millis()).await {
         Ok(n) => {
             if n > 0 {
-                tracing::info!(jobs = n, "reclaimed jobs from workers that stopped heartbeating");
+                tracing::info!(
+                    jobs = n,
+                    "reclaimed jobs from workers that stopped heartbeating"
+                );
                 state.wake.notify_waiters();
             }
             n

@@ -9,20 +9,24 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use kinora_core::{clock, ids};
 use kinora_render::RenderError;
-use kinora_store::{CharacterRecord, StoreError};
+use kinora_store::CharacterRecord;
 use serde_json::json;
 
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult};
 use crate::form::Form;
 use crate::jobs::inputs::character_manifest_key;
-use crate::routes::videos::{ListQuery, page_params};
+use crate::routes::paging::{Cursor, ListQuery};
 use crate::state::AppState;
 use crate::view::{character_view, list_view};
 
 pub const MAX_NAME_CHARS: usize = 80;
 
-pub async fn create(State(state): State<AppState>, project: Project, req: Request) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    project: Project,
+    req: Request,
+) -> ApiResult<Response> {
     let is_multipart = req
         .headers()
         .get(CONTENT_TYPE)
@@ -38,27 +42,48 @@ pub async fn create(State(state): State<AppState>, project: Project, req: Reques
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
     let name = form.text("name").unwrap_or("").trim().to_string();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::invalid("name", "invalid_name", format!("name is required and must be 1-{MAX_NAME_CHARS} characters.")));
+        return Err(ApiError::invalid(
+            "name",
+            "invalid_name",
+            format!("name is required and must be 1-{MAX_NAME_CHARS} characters."),
+        ));
     }
-    let upload = form
-        .take_file("video")
-        .ok_or_else(|| ApiError::invalid("video", "missing_video", "video (an MP4 file, 2-4 s) is required."))?;
+    let upload = form.take_file("video").ok_or_else(|| {
+        ApiError::invalid(
+            "video",
+            "missing_video",
+            "video (an MP4 file, 2-4 s) is required.",
+        )
+    })?;
     let id = ids::character_id();
     let scratch = tempfile::TempDir::new_in(&state.tmp_dir).map_err(ApiError::internal)?;
     let out_dir = scratch.path().join("character");
     std::fs::create_dir_all(&out_dir).map_err(ApiError::internal)?;
-    let (clip, n, dir) = (upload.file.path().to_path_buf(), name.clone(), out_dir.clone());
-    let info = tokio::task::spawn_blocking(move || kinora_render::extract_character(&clip, &n, &dir))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| match e {
-            RenderError::InvalidInput { message, .. } => ApiError::invalid("video", "invalid_video", message),
-            RenderError::Media(m) => ApiError::invalid("video", "invalid_video", format!("The clip could not be decoded: {m}")),
-            other => ApiError::internal(other),
-        })?;
+    let (clip, n, dir) = (
+        upload.file.path().to_path_buf(),
+        name.clone(),
+        out_dir.clone(),
+    );
+    let info =
+        tokio::task::spawn_blocking(move || kinora_render::extract_character(&clip, &n, &dir))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| match e {
+                RenderError::InvalidInput { message, .. } => {
+                    ApiError::invalid("video", "invalid_video", message)
+                }
+                RenderError::Media(m) => ApiError::invalid(
+                    "video",
+                    "invalid_video",
+                    format!("The clip could not be decoded: {m}"),
+                ),
+                other => ApiError::internal(other),
+            })?;
 
     let mut names = Vec::new();
-    let mut entries = tokio::fs::read_dir(&out_dir).await.map_err(ApiError::internal)?;
+    let mut entries = tokio::fs::read_dir(&out_dir)
+        .await
+        .map_err(ApiError::internal)?;
     while let Some(entry) = entries.next_entry().await.map_err(ApiError::internal)? {
         let file_name = entry.file_name().to_string_lossy().to_string();
         state
@@ -94,36 +119,50 @@ async fn load(state: &AppState, project: &Project, id: &str) -> ApiResult<Charac
     found.ok_or_else(|| ApiError::not_found("character", id))
 }
 
-pub async fn retrieve(State(state): State<AppState>, project: Project, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn retrieve(
+    State(state): State<AppState>,
+    project: Project,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let c = load(&state, &project, &id).await?;
     Ok(Json(character_view(&c)).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, project: Project, Query(q): Query<ListQuery>) -> ApiResult<Response> {
-    let (after, limit, order) = page_params(&q)?;
-    let mut page = state
+pub async fn list(
+    State(state): State<AppState>,
+    project: Project,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let cursor = Cursor::parse(&q)?;
+    let page = state
         .store
-        .list_characters(&project.0, after.as_deref(), limit.max(1), order)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::invalid("after", "invalid_cursor", "No character found with that id to page after."),
-            other => other.into(),
-        })?;
-    if limit == 0 {
-        page.has_more = !page.items.is_empty();
-        page.items.clear();
-    }
+        .list_characters(
+            &project.0,
+            cursor.after.as_deref(),
+            cursor.fetch_limit(),
+            cursor.order,
+        )
+        .await;
+    let page = cursor.finish(page, "character")?;
     let views: Vec<_> = page.items.iter().map(character_view).collect();
     let ids: Vec<&str> = page.items.iter().map(|c| c.id.as_str()).collect();
     Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
 }
 
-pub async fn delete(State(state): State<AppState>, project: Project, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn delete(
+    State(state): State<AppState>,
+    project: Project,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     load(&state, &project, &id).await?;
     if !state.store.delete_character(&project.0, &id).await? {
         return Err(ApiError::not_found("character", &id));
     }
-    if let Err(e) = state.blobs.delete_prefix(&format!("characters/{id}/")).await {
+    if let Err(e) = state
+        .blobs
+        .delete_prefix(&format!("characters/{id}/"))
+        .await
+    {
         tracing::warn!(character_id = %id, error = %e, "could not remove character blobs");
     }
     Ok(Json(json!({"id": id, "object": "character.deleted", "deleted": true})).into_response())

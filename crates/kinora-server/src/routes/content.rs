@@ -44,14 +44,24 @@ pub async fn download(
             return Err(ApiError::invalid(
                 "video_id",
                 "video_not_ready",
-                format!("Video '{id}' is {} ({}% done); its content is available once it is completed.", r.status.as_str(), r.progress),
+                format!(
+                    "Video '{id}' is {} ({}% done); its content is available once it is completed.",
+                    r.status.as_str(),
+                    r.progress
+                ),
             ));
         }
         VideoStatus::Failed => {
-            return Err(ApiError::invalid("video_id", "video_failed", format!("Video '{id}' failed and has no content.")));
+            return Err(ApiError::invalid(
+                "video_id",
+                "video_failed",
+                format!("Video '{id}' failed and has no content."),
+            ));
         }
         VideoStatus::Expired => {
-            return Err(ApiError::Gone(format!("The content of video '{id}' has expired and was deleted.")));
+            return Err(ApiError::Gone(format!(
+                "The content of video '{id}' has expired and was deleted."
+            )));
         }
     }
     let key = blob_key(&id, variant);
@@ -67,7 +77,11 @@ pub async fn download(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
     {
-        return Ok(with_common(StatusCode::NOT_MODIFIED.into_response(), &etag, variant));
+        return Ok(with_common(
+            StatusCode::NOT_MODIFIED.into_response(),
+            &etag,
+            variant,
+        ));
     }
 
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
@@ -81,7 +95,10 @@ pub async fn download(
     let body = if method == Method::HEAD || meta.size == 0 {
         Body::empty()
     } else {
-        let stream = state.blobs.get_range(&key, range.map(|(s, e)| s..e)).await?;
+        let stream = state
+            .blobs
+            .get_range(&key, range.map(|(s, e)| s..e))
+            .await?;
         Body::from_stream(stream)
     };
     let mut resp = Response::new(body);
@@ -103,12 +120,18 @@ pub async fn download(
 
 fn with_common(mut resp: Response, etag: &str, variant: Variant) -> Response {
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(variant.content_type()));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(variant.content_type()),
+    );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Ok(v) = HeaderValue::from_str(etag) {
         h.insert(header::ETAG, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
     resp
 }
 
@@ -129,7 +152,9 @@ pub fn parse_range(raw: &str, size: u64) -> ApiResult<Option<(u64, u64)>> {
     if spec.contains(',') {
         return Ok(None);
     }
-    let (a, b) = spec.split_once('-').ok_or(ApiError::RangeNotSatisfiable(size))?;
+    let (a, b) = spec
+        .split_once('-')
+        .ok_or(ApiError::RangeNotSatisfiable(size))?;
     let (a, b) = (a.trim(), b.trim());
     let range = if a.is_empty() {
         let n: u64 = b.parse().map_err(|_| ApiError::RangeNotSatisfiable(size))?;
@@ -165,7 +190,10 @@ mod tests {
         assert_eq!(parse_range("bytes=0-99", 1000).unwrap(), Some((0, 100)));
         assert_eq!(parse_range("bytes=500-", 1000).unwrap(), Some((500, 1000)));
         assert_eq!(parse_range("bytes=-100", 1000).unwrap(), Some((900, 1000)));
-        assert_eq!(parse_range("bytes=990-2000", 1000).unwrap(), Some((990, 1000)));
+        assert_eq!(
+            parse_range("bytes=990-2000", 1000).unwrap(),
+            Some((990, 1000))
+        );
         assert_eq!(parse_range("bytes=0-1,5-6", 1000).unwrap(), None);
         assert_eq!(parse_range("items=0-1", 1000).unwrap(), None);
         assert!(parse_range("bytes=1000-", 1000).is_err());

@@ -36,20 +36,25 @@ pub fn prompt(form: &Form) -> ApiResult<String> {
 
 pub fn seconds(form: &Form, default: Option<Seconds>) -> ApiResult<Seconds> {
     match form.text("seconds") {
-        None | Some("") => default.ok_or_else(|| {
-            ApiError::invalid("seconds", "missing_seconds", "seconds is required.")
-        }),
+        None | Some("") => default
+            .ok_or_else(|| ApiError::invalid("seconds", "missing_seconds", "seconds is required.")),
         Some(raw) => Seconds::parse_wire(raw).ok_or_else(|| {
             ApiError::invalid(
                 "seconds",
                 "invalid_seconds",
-                format!("seconds must be one of \"4\", \"8\", \"12\", \"16\", \"20\"; got '{raw}'."),
+                format!(
+                    "seconds must be one of \"4\", \"8\", \"12\", \"16\", \"20\"; got '{raw}'."
+                ),
             )
         }),
     }
 }
 
-pub async fn create(State(state): State<AppState>, project: Project, req: Request) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    project: Project,
+    req: Request,
+) -> ApiResult<Response> {
     let headers = req.headers().clone();
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
     let prompt = prompt(&form)?;
@@ -58,9 +63,9 @@ pub async fn create(State(state): State<AppState>, project: Project, req: Reques
     model.check_seconds(seconds)?;
     let size = match form.text("size") {
         None | Some("") => VideoSize::new(720, 1280),
-        Some(raw) => raw.parse::<VideoSize>().map_err(|e| {
-            ApiError::invalid("size", "invalid_size", format!("{e}; got '{raw}'."))
-        })?,
+        Some(raw) => raw
+            .parse::<VideoSize>()
+            .map_err(|e| ApiError::invalid("size", "invalid_size", format!("{e}; got '{raw}'.")))?,
     };
     model.check_size(size)?;
     let seed = seed_or_random(form.text("seed"))?;
@@ -70,7 +75,10 @@ pub async fn create(State(state): State<AppState>, project: Project, req: Reques
         return Err(ApiError::invalid(
             "characters",
             "too_many_characters",
-            format!("A video can include at most {MAX_CHARACTERS} characters; got {}.", character_ids.len()),
+            format!(
+                "A video can include at most {MAX_CHARACTERS} characters; got {}.",
+                character_ids.len()
+            ),
         ));
     }
     if form.has_prefix("characters") && character_ids.is_empty() {
@@ -88,7 +96,11 @@ pub async fn create(State(state): State<AppState>, project: Project, req: Reques
             None
         };
         let c = found.ok_or_else(|| {
-            ApiError::invalid("characters", "character_not_found", format!("No character found with id '{cid}'."))
+            ApiError::invalid(
+                "characters",
+                "character_not_found",
+                format!("No character found with id '{cid}'."),
+            )
         })?;
         if !lower_prompt.contains(&c.name.to_lowercase()) {
             return Err(ApiError::invalid(

@@ -20,15 +20,28 @@ pub const MAX_EXTENSIONS: u32 = 6;
 
 /// The clip a derived video starts from.
 enum Source {
-    Stored(VideoRecord),
-    Uploaded { key: String, size: VideoSize, seconds: u32 },
+    Stored(Box<VideoRecord>),
+    Uploaded {
+        key: String,
+        size: VideoSize,
+        seconds: u32,
+    },
 }
 
-async fn source(state: &AppState, project: &Project, form: &mut Form, new_id: &str) -> ApiResult<Source> {
+async fn source(
+    state: &AppState,
+    project: &Project,
+    form: &mut Form,
+    new_id: &str,
+) -> ApiResult<Source> {
     let by_id = form.text("video[id]").map(str::to_string);
     let upload = form.take_file("video");
     match (by_id, upload) {
-        (Some(_), Some(_)) => Err(ApiError::invalid("video", "invalid_video", "Provide either video.id or an uploaded video, not both.")),
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "video",
+            "invalid_video",
+            "Provide either video.id or an uploaded video, not both.",
+        )),
         (None, None) => Err(ApiError::invalid(
             "video",
             "missing_video",
@@ -36,16 +49,23 @@ async fn source(state: &AppState, project: &Project, form: &mut Form, new_id: &s
         )),
         (Some(id), None) => {
             let r = load(state, project, &id).await.map_err(|_| {
-                ApiError::invalid("video", "video_not_found", format!("No video found with id '{id}'."))
+                ApiError::invalid(
+                    "video",
+                    "video_not_found",
+                    format!("No video found with id '{id}'."),
+                )
             })?;
             if r.status != VideoStatus::Completed {
                 return Err(ApiError::invalid(
                     "video",
                     "video_not_completed",
-                    format!("Video '{id}' is {}; only completed videos can be extended, edited or remixed.", r.status.as_str()),
+                    format!(
+                        "Video '{id}' is {}; only completed videos can be extended, edited or remixed.",
+                        r.status.as_str()
+                    ),
                 ));
             }
-            Ok(Source::Stored(r))
+            Ok(Source::Stored(Box::new(r)))
         }
         (None, Some(up)) => uploaded(state, up, new_id).await,
     }
@@ -56,20 +76,46 @@ async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Sourc
     let info = tokio::task::spawn_blocking(move || kinora_media::probe(&path))
         .await
         .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::invalid("video", "invalid_video", format!("The uploaded video could not be read as an H.264 MP4: {e}")))?;
+        .map_err(|e| {
+            ApiError::invalid(
+                "video",
+                "invalid_video",
+                format!("The uploaded video could not be read as an H.264 MP4: {e}"),
+            )
+        })?;
     if info.frames == 0 || info.duration_s <= 0.0 {
-        return Err(ApiError::invalid("video", "invalid_video", "The uploaded video has no frames."));
+        return Err(ApiError::invalid(
+            "video",
+            "invalid_video",
+            "The uploaded video has no frames.",
+        ));
     }
-    if info.width % 2 == 1 || info.height % 2 == 1 || info.width < 64 || info.height < 64 || info.width > 1920 || info.height > 1920 {
+    if info.width % 2 == 1
+        || info.height % 2 == 1
+        || info.width < 64
+        || info.height < 64
+        || info.width > 1920
+        || info.height > 1920
+    {
         return Err(ApiError::invalid(
             "video",
             "invalid_video_size",
-            format!("The uploaded video is {}x{}; sizes must be even and between 64 and 1920 pixels a side.", info.width, info.height),
+            format!(
+                "The uploaded video is {}x{}; sizes must be even and between 64 and 1920 pixels a side.",
+                info.width, info.height
+            ),
         ));
     }
     let seconds = info.duration_s.round().max(1.0) as u32;
     if seconds > Seconds::MAX_TOTAL {
-        return Err(ApiError::invalid("video", "video_too_long", format!("The uploaded video is longer than {} s.", Seconds::MAX_TOTAL)));
+        return Err(ApiError::invalid(
+            "video",
+            "video_too_long",
+            format!(
+                "The uploaded video is longer than {} s.",
+                Seconds::MAX_TOTAL
+            ),
+        ));
     }
     let key = format!("inputs/{new_id}/source.mp4");
     state.blobs.put_file(&key, up.file.path()).await?;
@@ -82,12 +128,20 @@ async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Sourc
 
 fn forbid(form: &Form, param: &str, what: &str) -> ApiResult<()> {
     if form.has_prefix(param) {
-        return Err(ApiError::invalid(param, "unsupported_parameter", format!("{param} is not supported by {what}.")));
+        return Err(ApiError::invalid(
+            param,
+            "unsupported_parameter",
+            format!("{param} is not supported by {what}."),
+        ));
     }
     Ok(())
 }
 
-pub async fn extend(State(state): State<AppState>, project: Project, req: Request) -> ApiResult<Response> {
+pub async fn extend(
+    State(state): State<AppState>,
+    project: Project,
+    req: Request,
+) -> ApiResult<Response> {
     let headers = req.headers().clone();
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
     forbid(&form, "characters", "extensions")?;
@@ -97,24 +151,39 @@ pub async fn extend(State(state): State<AppState>, project: Project, req: Reques
     let seed = seed_or_random(form.text("seed"))?;
     let id = ids::video_id();
     let idem = idempotency(&headers, "extensions", &form.digest_hex())?;
-    let (model, size, source_seconds, depth, src) = match source(&state, &project, &mut form, &id).await? {
-        Source::Stored(r) => {
-            let depth = match &r.spec {
-                JobSpec::Extend { chain_depth, .. } => chain_depth + 1,
-                _ => 1,
-            };
-            (r.model.clone(), r.size, r.seconds, depth, SourceVideo::Video { id: r.id })
-        }
-        Source::Uploaded { key, size, seconds } => {
-            let model = state.catalogue.resolve(form.text("model"))?.id.clone();
-            (model, size, seconds, 1, SourceVideo::Upload { blob_key: key })
-        }
-    };
+    let (model, size, source_seconds, depth, src) =
+        match source(&state, &project, &mut form, &id).await? {
+            Source::Stored(r) => {
+                let depth = match &r.spec {
+                    JobSpec::Extend { chain_depth, .. } => chain_depth + 1,
+                    _ => 1,
+                };
+                (
+                    r.model.clone(),
+                    r.size,
+                    r.seconds,
+                    depth,
+                    SourceVideo::Video { id: r.id },
+                )
+            }
+            Source::Uploaded { key, size, seconds } => {
+                let model = state.catalogue.resolve(form.text("model"))?.id.clone();
+                (
+                    model,
+                    size,
+                    seconds,
+                    1,
+                    SourceVideo::Upload { blob_key: key },
+                )
+            }
+        };
     if depth > MAX_EXTENSIONS {
         return Err(ApiError::invalid(
             "video",
             "too_many_extensions",
-            format!("A video can be extended at most {MAX_EXTENSIONS} times; this one already has been."),
+            format!(
+                "A video can be extended at most {MAX_EXTENSIONS} times; this one already has been."
+            ),
         ));
     }
     let total = source_seconds + new_seconds;
@@ -122,7 +191,10 @@ pub async fn extend(State(state): State<AppState>, project: Project, req: Reques
         return Err(ApiError::invalid(
             "seconds",
             "video_too_long",
-            format!("Extending a {source_seconds} s video by {new_seconds} s would exceed the {} s maximum.", Seconds::MAX_TOTAL),
+            format!(
+                "Extending a {source_seconds} s video by {new_seconds} s would exceed the {} s maximum.",
+                Seconds::MAX_TOTAL
+            ),
         ));
     }
     let job = Job {
@@ -143,7 +215,11 @@ pub async fn extend(State(state): State<AppState>, project: Project, req: Reques
     enqueue(&state, job, idem).await
 }
 
-pub async fn edit(State(state): State<AppState>, project: Project, req: Request) -> ApiResult<Response> {
+pub async fn edit(
+    State(state): State<AppState>,
+    project: Project,
+    req: Request,
+) -> ApiResult<Response> {
     let headers = req.headers().clone();
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
     let prompt = prompt(&form)?;
@@ -156,14 +232,30 @@ pub async fn edit(State(state): State<AppState>, project: Project, req: Request)
         // one change" really is the same scene.
         Source::Stored(r) => {
             let seed = if form.has("seed") { seed } else { r.seed };
-            (r.model.clone(), r.size, r.seconds, SourceVideo::Video { id: r.id }, seed)
+            (
+                r.model.clone(),
+                r.size,
+                r.seconds,
+                SourceVideo::Video { id: r.id },
+                seed,
+            )
         }
         Source::Uploaded { key, size, seconds } => {
             let Some(m) = requested_model.as_deref().filter(|m| !m.is_empty()) else {
-                return Err(ApiError::invalid("model", "missing_model", "model is required when editing an uploaded video."));
+                return Err(ApiError::invalid(
+                    "model",
+                    "missing_model",
+                    "model is required when editing an uploaded video.",
+                ));
             };
             let model = state.catalogue.resolve(Some(m))?.id.clone();
-            (model, size, seconds, SourceVideo::Upload { blob_key: key }, seed)
+            (
+                model,
+                size,
+                seconds,
+                SourceVideo::Upload { blob_key: key },
+                seed,
+            )
         }
     };
     let job = Job {
@@ -194,7 +286,10 @@ pub async fn remix(
         return Err(ApiError::invalid(
             "video_id",
             "video_not_completed",
-            format!("Video '{source_id}' is {}; only completed videos can be remixed.", r.status.as_str()),
+            format!(
+                "Video '{source_id}' is {}; only completed videos can be remixed.",
+                r.status.as_str()
+            ),
         ));
     }
     let idem = idempotency(&headers, &format!("remix:{source_id}"), &form.digest_hex())?;
@@ -215,6 +310,9 @@ pub async fn remix(
     // RFC 9745: deprecated since the edits endpoint replaced it (2026-03-12).
     let h = resp.headers_mut();
     h.insert("deprecation", HeaderValue::from_static("@1773273600"));
-    h.insert("link", HeaderValue::from_static("</v1/videos/edits>; rel=\"successor-version\""));
+    h.insert(
+        "link",
+        HeaderValue::from_static("</v1/videos/edits>; rel=\"successor-version\""),
+    );
     Ok(resp)
 }

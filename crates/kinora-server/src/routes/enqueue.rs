@@ -24,7 +24,11 @@ pub struct Job {
 
 /// Reads the `Idempotency-Key` header; the key is scoped to the endpoint so one key reused on
 /// two endpoints is a conflict rather than a silent replay of the wrong thing.
-pub fn idempotency(headers: &HeaderMap, endpoint: &str, digest: &str) -> ApiResult<Option<IdempotencyKey>> {
+pub fn idempotency(
+    headers: &HeaderMap,
+    endpoint: &str,
+    digest: &str,
+) -> ApiResult<Option<IdempotencyKey>> {
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -46,7 +50,11 @@ pub fn idempotency(headers: &HeaderMap, endpoint: &str, digest: &str) -> ApiResu
     }))
 }
 
-pub async fn enqueue(state: &AppState, job: Job, idem: Option<IdempotencyKey>) -> ApiResult<Response> {
+pub async fn enqueue(
+    state: &AppState,
+    job: Job,
+    idem: Option<IdempotencyKey>,
+) -> ApiResult<Response> {
     let new = NewVideo {
         id: job.id,
         project: job.project,
@@ -91,7 +99,11 @@ pub fn seed_or_random(raw: Option<&str>) -> ApiResult<u64> {
     match raw {
         None => Ok(rand::random::<u64>() >> 11),
         Some(s) => s.trim().parse::<u64>().map_err(|_| {
-            ApiError::invalid("seed", "invalid_seed", "seed must be a non-negative integer.")
+            ApiError::invalid(
+                "seed",
+                "invalid_seed",
+                "seed must be a non-negative integer.",
+            )
         }),
     }
 }

@@ -7,6 +7,7 @@ pub mod derive;
 pub mod enqueue;
 pub mod models;
 pub mod ops;
+pub mod paging;
 pub mod videos;
 
 use axum::Router;
@@ -19,8 +20,14 @@ pub fn v1() -> Router<AppState> {
         .route("/videos", post(create::create).get(videos::list))
         .route("/videos/extensions", post(derive::extend))
         .route("/videos/edits", post(derive::edit))
-        .route("/videos/characters", post(characters::create).get(characters::list))
-        .route("/videos/characters/{id}", get(characters::retrieve).delete(characters::delete))
+        .route(
+            "/videos/characters",
+            post(characters::create).get(characters::list),
+        )
+        .route(
+            "/videos/characters/{id}",
+            get(characters::retrieve).delete(characters::delete),
+        )
         .route("/videos/{id}", get(videos::retrieve).delete(videos::delete))
         .route("/videos/{id}/content", get(content::download))
         .route("/videos/{id}/remix", post(derive::remix))

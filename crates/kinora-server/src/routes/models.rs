@@ -35,7 +35,11 @@ pub async fn list(State(state): State<AppState>, _project: Project) -> Json<Valu
     Json(json!({"object": "list", "data": data}))
 }
 
-pub async fn retrieve(State(state): State<AppState>, _project: Project, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn retrieve(
+    State(state): State<AppState>,
+    _project: Project,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     state
         .catalogue
         .get(&id)

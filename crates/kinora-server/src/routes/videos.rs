@@ -5,12 +5,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use kinora_core::{VideoStatus, clock};
-use kinora_store::{CancelOutcome, Order, VideoRecord};
-use serde::Deserialize;
+use kinora_store::{CancelOutcome, VideoRecord};
 use serde_json::json;
 
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::paging::{Cursor, ListQuery};
 use crate::state::AppState;
 use crate::view::{VideoView, list_view};
 
@@ -50,62 +50,22 @@ pub async fn retrieve(
     video_response(&state, &r).await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    pub after: Option<String>,
-    pub limit: Option<String>,
-    pub order: Option<String>,
-}
-
-/// Parses the cursor parameters shared by every list endpoint.
-pub fn page_params(q: &ListQuery) -> ApiResult<(Option<String>, u32, Order)> {
-    let limit = match q.limit.as_deref() {
-        None | Some("") => 20,
-        Some(s) => s
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n <= 100)
-            .ok_or_else(|| ApiError::invalid("limit", "invalid_limit", "limit must be an integer from 0 to 100."))?,
-    };
-    let order = match q.order.as_deref() {
-        None | Some("") | Some("desc") => Order::Desc,
-        Some("asc") => Order::Asc,
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "order",
-                "invalid_order",
-                format!("order must be 'asc' or 'desc', not '{other}'."),
-            ));
-        }
-    };
-    let after = q.after.clone().filter(|a| !a.is_empty());
-    Ok((after, limit, order))
-}
-
 pub async fn list(
     State(state): State<AppState>,
     project: Project,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let (after, limit, order) = page_params(&q)?;
-    // limit=0 (allowed by the contract) asks only whether anything is there: fetch one row for
-    // has_more and return none.
-    let mut page = state
+    let cursor = Cursor::parse(&q)?;
+    let page = state
         .store
-        .list_videos(&project.0, after.as_deref(), limit.max(1), order)
-        .await
-        .map_err(|e| match e {
-            kinora_store::StoreError::NotFound => ApiError::invalid(
-                "after",
-                "invalid_cursor",
-                format!("No video found with id '{}' to page after.", after.clone().unwrap_or_default()),
-            ),
-            other => other.into(),
-        })?;
-    if limit == 0 {
-        page.has_more = !page.items.is_empty();
-        page.items.clear();
-    }
+        .list_videos(
+            &project.0,
+            cursor.after.as_deref(),
+            cursor.fetch_limit(),
+            cursor.order,
+        )
+        .await;
+    let page = cursor.finish(page, "video")?;
     let mut views = Vec::with_capacity(page.items.len());
     for r in &page.items {
         let position = if r.status == VideoStatus::Queued {
@@ -128,10 +88,18 @@ pub async fn cancel(
     if !kinora_core::ids::looks_like(&id, "video_") {
         return Err(ApiError::not_found("video", &id));
     }
-    match state.store.request_cancel(&project.0, &id, clock::now_unix()).await? {
+    match state
+        .store
+        .request_cancel(&project.0, &id, clock::now_unix())
+        .await?
+    {
         CancelOutcome::NotFound => Err(ApiError::not_found("video", &id)),
         CancelOutcome::AlreadyTerminal(r) => Err(ApiError::Conflict {
-            message: format!("Video '{}' is already {} and cannot be cancelled.", r.id, r.status.as_str()),
+            message: format!(
+                "Video '{}' is already {} and cannot be cancelled.",
+                r.id,
+                r.status.as_str()
+            ),
             code: "video_not_cancellable",
         }),
         CancelOutcome::Cancelled(r) => {
@@ -154,8 +122,10 @@ pub async fn delete(
     if !r.status.is_terminal() {
         // Deleting unfinished work cancels it first, so no worker keeps rendering into a
         // video nobody can see.
-        if let CancelOutcome::Requested(_) =
-            state.store.request_cancel(&project.0, &id, clock::now_unix()).await?
+        if let CancelOutcome::Requested(_) = state
+            .store
+            .request_cancel(&project.0, &id, clock::now_unix())
+            .await?
         {
             state.cancel_local(&id);
         }

@@ -87,27 +87,45 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(&self.key).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.client.delete(self.url(path)).bearer_auth(&self.key).send().await.unwrap()
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> Response {
-        self.client.post(self.url(path)).bearer_auth(&self.key).json(&body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_form(&self, path: &str, form: Form) -> Response {
-        self.client.post(self.url(path)).bearer_auth(&self.key).multipart(form).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn create(&self, body: Value) -> Value {
-        let r = self.post_json("/videos", body).await;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap();
-        assert_eq!(status, 200, "{v}");
-        v
+        self.create_at("/videos", body).await
     }
 
     pub async fn create_at(&self, path: &str, body: Value) -> Value {
@@ -121,7 +139,12 @@ impl TestApp {
     /// Polls until the video is terminal; bounded so a hang fails the test instead of CI.
     pub async fn wait(&self, id: &str) -> Value {
         for _ in 0..1200 {
-            let v: Value = self.get(&format!("/videos/{id}")).await.json().await.unwrap();
+            let v: Value = self
+                .get(&format!("/videos/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
             let s = v["status"].as_str().unwrap_or_default();
             if s != "queued" && s != "in_progress" {
                 return v;
@@ -133,7 +156,12 @@ impl TestApp {
 
     pub async fn wait_status(&self, id: &str, want: &str) -> Value {
         for _ in 0..1200 {
-            let v: Value = self.get(&format!("/videos/{id}")).await.json().await.unwrap();
+            let v: Value = self
+                .get(&format!("/videos/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
             if v["status"] == want {
                 return v;
             }
@@ -143,7 +171,8 @@ impl TestApp {
     }
 
     pub async fn content(&self, id: &str, variant: &str) -> Response {
-        self.get(&format!("/videos/{id}/content?variant={variant}")).await
+        self.get(&format!("/videos/{id}/content?variant={variant}"))
+            .await
     }
 }
 
@@ -156,7 +185,10 @@ pub fn text_form(fields: &[(&str, &str)]) -> Form {
 }
 
 pub fn file_part(bytes: Vec<u8>, name: &str, mime: &str) -> Part {
-    Part::bytes(bytes).file_name(name.to_string()).mime_str(mime).unwrap()
+    Part::bytes(bytes)
+        .file_name(name.to_string())
+        .mime_str(mime)
+        .unwrap()
 }
 
 /// Asserts an OpenAI error envelope with the given status and `param`; returns the error object.
@@ -177,14 +209,29 @@ pub async fn expect_error(r: Response, status: u16, param: Option<&str>) -> Valu
 /// ffprobe's view of a media file: (codec, width, height, frames, duration, has_audio).
 pub fn ffprobe(path: &Path) -> (String, u32, u32, u32, f64, bool) {
     let out = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-show_streams", "-show_format", "-of", "json"])
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-show_streams",
+            "-show_format",
+            "-of",
+            "json",
+        ])
         .arg(path)
         .output()
         .expect("ffprobe must be installed (Debian package ffmpeg)");
-    assert!(out.status.success(), "ffprobe failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffprobe failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let streams = v["streams"].as_array().unwrap();
-    let video = streams.iter().find(|s| s["codec_type"] == "video").expect("no video stream");
+    let video = streams
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .expect("no video stream");
     let audio = streams.iter().any(|s| s["codec_type"] == "audio");
     let frames = video["nb_read_frames"].as_str().unwrap().parse().unwrap();
     let duration = v["format"]["duration"].as_str().unwrap().parse().unwrap();

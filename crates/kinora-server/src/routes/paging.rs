@@ -1,0 +1,105 @@
+//! Cursor pagination shared by every list endpoint: OpenAI's `after` / `limit` / `order`.
+
+use kinora_store::{Order, Page, StoreError};
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub after: Option<String>,
+    pub limit: Option<String>,
+    pub order: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Cursor {
+    pub after: Option<String>,
+    pub limit: u32,
+    pub order: Order,
+}
+
+impl Cursor {
+    /// `limit` 0–100 (the contract's bounds, default 20), `order` `desc` by default.
+    pub fn parse(q: &ListQuery) -> ApiResult<Cursor> {
+        let limit = match q.limit.as_deref() {
+            None | Some("") => 20,
+            Some(s) => s.parse::<u32>().ok().filter(|n| *n <= 100).ok_or_else(|| {
+                ApiError::invalid(
+                    "limit",
+                    "invalid_limit",
+                    "limit must be an integer from 0 to 100.",
+                )
+            })?,
+        };
+        let order = match q.order.as_deref() {
+            None | Some("") | Some("desc") => Order::Desc,
+            Some("asc") => Order::Asc,
+            Some(other) => {
+                return Err(ApiError::invalid(
+                    "order",
+                    "invalid_order",
+                    format!("order must be 'asc' or 'desc', not '{other}'."),
+                ));
+            }
+        };
+        Ok(Cursor {
+            after: q.after.clone().filter(|a| !a.is_empty()),
+            limit,
+            order,
+        })
+    }
+
+    /// `limit=0` asks only whether anything is there: fetch one row for `has_more`.
+    pub fn fetch_limit(&self) -> u32 {
+        self.limit.max(1)
+    }
+
+    /// Maps an unknown cursor to a 400 naming it, and trims the probe row of a `limit=0` page.
+    pub fn finish<T>(&self, page: Result<Page<T>, StoreError>, kind: &str) -> ApiResult<Page<T>> {
+        let mut page = page.map_err(|e| match e {
+            StoreError::NotFound => ApiError::invalid(
+                "after",
+                "invalid_cursor",
+                format!(
+                    "No {kind} found with id '{}' to page after.",
+                    self.after.as_deref().unwrap_or_default()
+                ),
+            ),
+            other => other.into(),
+        })?;
+        if self.limit == 0 {
+            page.has_more = !page.items.is_empty();
+            page.items.clear();
+        }
+        Ok(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(limit: Option<&str>, order: Option<&str>) -> ListQuery {
+        ListQuery {
+            after: None,
+            limit: limit.map(str::to_string),
+            order: order.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn bounds_and_defaults() {
+        let c = Cursor::parse(&q(None, None)).unwrap();
+        assert_eq!((c.limit, c.order), (20, Order::Desc));
+        assert_eq!(
+            Cursor::parse(&q(Some("0"), Some("asc")))
+                .unwrap()
+                .fetch_limit(),
+            1
+        );
+        assert!(Cursor::parse(&q(Some("101"), None)).is_err());
+        assert!(Cursor::parse(&q(Some("-1"), None)).is_err());
+        assert!(Cursor::parse(&q(None, Some("sideways"))).is_err());
+    }
+}
