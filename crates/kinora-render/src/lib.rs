@@ -2,6 +2,8 @@
 //! (setting, time of day, weather, subjects with colours and motions, camera, mood, style),
 //! animates it, synthesises matching audio and encodes an MP4 through `kinora-media`. It is a
 //! fast, deterministic storyboard renderer, not a diffusion model: no GPU, no weights.
+//! docs/engine.md documents the vocabulary, fallbacks and every fixed choice (24 fps, fit rule,
+//! sprite sheet grid, character threshold).
 //!
 //! Layout:
 //! - `vocabulary`: the closed word lists (settings, times, weathers, subjects, colours, motions,
@@ -11,8 +13,10 @@
 //! - `look`: light, grade and style per colour; `backdrop` + `landscape`: the world behind
 //! - `pen` + `figure`: drawing each subject kind; `weather`: particles and lightning
 //! - `raster`: pixel loops; `painter`: one frame
-//! - `audio`: ambience and action cues; `engine`: modes, pipeline, progress, cancellation
-//! - `extend`, `edit`, `character`: the other generation modes
+//! - `audio`: ambience and action cues, one frame's chunk at a time
+//! - `pipeline`: painter thread → bounded queue → encoder, previews picked on the way
+//! - `engine`: request types, validation, create; `extend`, `edit`, `character`: the other
+//!   modes; `footage`: frames decoded from an existing clip
 //! - `bench`: the end-to-end vs encoder-only benchmark behind `kinora bench`
 
 mod audio;
