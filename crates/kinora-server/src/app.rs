@@ -71,6 +71,32 @@ fn catalogue(settings: &Settings) -> anyhow::Result<Catalogue> {
     Ok(c)
 }
 
+/// Makes the store's declared endpoints exactly the settings file's `[[webhooks]]`.
+async fn sync_declared_webhooks(
+    settings: &Settings,
+    store: &dyn kinora_store::MetadataStore,
+) -> anyhow::Result<()> {
+    crate::webhooks::config::check_declared(&settings.webhooks).map_err(anyhow::Error::msg)?;
+    let now = clock::now_unix();
+    let declared = settings
+        .webhooks
+        .iter()
+        .map(|h| kinora_store::NewWebhookEndpoint {
+            id: h.id(),
+            project: h.project.clone(),
+            name: h.name.clone().unwrap_or_else(|| h.url.clone()),
+            url: h.url.clone(),
+            event_types: h.event_types.clone(),
+            secret: h.secret.0.clone(),
+            created_at: now,
+        })
+        .collect();
+    store
+        .sync_declared_webhooks(declared, now)
+        .await
+        .context("installing the webhook endpoints declared in the settings file")
+}
+
 impl App {
     pub async fn open(settings: Settings) -> anyhow::Result<App> {
         let data = settings.data_dir.clone();
@@ -84,6 +110,14 @@ impl App {
             .await
             .context("opening the metadata store")?;
         let blobs = BlobStore::local(&data.join("blobs")).context("opening the blob store")?;
+        sync_declared_webhooks(&settings, store.as_ref()).await?;
+        let delivery = &settings.webhook_delivery;
+        let webhook_sender = crate::webhooks::sender::Sender::new(
+            Duration::from_secs(delivery.timeout_seconds),
+            delivery.danger_allow_private,
+        )
+        .context("building the webhook HTTP client")?;
+        let webhook_wake = store.webhook_signal();
         let node_id = node_id(&data)?;
         let released = store
             .release_owner(&format!("{node_id}/"), clock::now_millis())
@@ -102,9 +136,12 @@ impl App {
             blobs,
             tmp_dir,
             wake: Default::default(),
+            batch_wake: Default::default(),
             running: Default::default(),
             metrics: Metrics::default(),
             node_id,
+            webhook_wake,
+            webhook_sender,
         });
         Ok(App { state })
     }
@@ -117,6 +154,7 @@ impl App {
             .route("/healthz", get(routes::ops::healthz))
             .route("/readyz", get(routes::ops::readyz))
             .route("/metrics", get(metrics::render))
+            .route("/openapi.json", get(crate::openapi::document))
             .fallback(routes::ops::not_found)
             .layer(axum::middleware::from_fn_with_state(
                 self.state.clone(),
@@ -147,6 +185,8 @@ impl App {
             stop.clone(),
         );
         let sweeper = crate::jobs::sweeper::spawn(&self.state, stop.clone());
+        let webhooks = crate::webhooks::delivery::spawn(&self.state, stop.clone());
+        let batches = crate::jobs::batches::spawn(&self.state, stop.clone());
         let router = self.router();
         let result = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
@@ -156,6 +196,8 @@ impl App {
             let _ = w.await;
         }
         let _ = sweeper.await;
+        let _ = webhooks.await;
+        let _ = batches.await;
         let released = self
             .state
             .store

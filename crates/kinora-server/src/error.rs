@@ -6,7 +6,30 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kinora_core::Invalid;
 use kinora_store::StoreError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// OpenAI's error envelope: every non-2xx JSON answer has this shape.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub message: String,
+    /// `invalid_request_error` for the client's mistakes, `server_error` for ours.
+    #[serde(rename = "type")]
+    #[schema(examples("invalid_request_error"))]
+    pub kind: &'static str,
+    /// The request field (or header) at fault, when there is one.
+    #[schema(required = true, examples("size"))]
+    pub param: Option<String>,
+    /// Machine-readable reason, e.g. `invalid_size`, `not_found`, `invalid_api_key`.
+    #[schema(required = true, examples("invalid_size"))]
+    pub code: Option<String>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -44,9 +67,21 @@ impl ApiError {
             param: Some(match kind {
                 "character" => "character_id".to_string(),
                 "file" => "file_id".to_string(),
+                "batch" => "batch_id".to_string(),
                 _ => "video_id".to_string(),
             }),
         }
+    }
+
+    /// What a client sees of this error: status, `param`, `code` and message. For errors that
+    /// are reported inside another object rather than as a response (a batch line's own error).
+    pub fn public(&self) -> (StatusCode, Option<String>, String, String) {
+        let (status, _, param, code) = self.parts();
+        let message = match self {
+            ApiError::Internal(_) => "The server had an error while processing your request.".into(),
+            other => other.to_string(),
+        };
+        (status, param, code.unwrap_or_default(), message)
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> Self {
@@ -148,8 +183,14 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body =
-            json!({"error": {"message": message, "type": kind, "param": param, "code": code}});
+        let body = ErrorResponse {
+            error: ErrorBody {
+                message,
+                kind,
+                param,
+                code,
+            },
+        };
         let mut resp = (status, Json(body)).into_response();
         if let ApiError::RangeNotSatisfiable(size) = self
             && let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}"))

@@ -10,6 +10,8 @@
 //! - [`form`]: JSON and multipart bodies flattened to the SDK's bracketed keys
 //! - [`reference`]: `input_reference` images (upload, data: URL, fetched URL)
 //! - [`jobs`]: in-process workers (`tick() -> Outcome`), job inputs, blob layout, the sweeper
+//! - [`webhooks`]: signed, durable, retried webhook delivery (signing, sender, delivery loop)
+//! - [`openapi`]: the `/openapi.json` document, generated from the handlers' annotations
 //! - [`auth`], [`egress`], [`error`], [`metrics`], [`view`], [`state`]: the edges
 
 pub mod app;
@@ -19,11 +21,13 @@ pub mod error;
 pub mod form;
 pub mod jobs;
 pub mod metrics;
+pub mod openapi;
 pub mod reference;
 pub mod routes;
 pub mod settings;
 pub mod state;
 pub mod view;
+pub mod webhooks;
 
 pub use app::App;
 pub use settings::{Overrides, Settings};

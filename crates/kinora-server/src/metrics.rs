@@ -23,6 +23,11 @@ pub struct StatusLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabel {
     pub method: String,
     pub route: String,
@@ -37,6 +42,7 @@ pub struct Metrics {
     pub render_seconds: Histogram,
     videos: Family<StatusLabel, Gauge>,
     http: Family<RouteLabel, Histogram>,
+    webhook_attempts: Family<OutcomeLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -75,6 +81,12 @@ impl Default for Metrics {
             "Videos in the store by status (includes the queue depth as status=queued)",
             videos.clone(),
         );
+        let webhook_attempts = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "webhook_attempts",
+            "Webhook delivery attempts by outcome (delivered, retrying, failed)",
+            webhook_attempts.clone(),
+        );
         registry.register(
             "http_request_seconds",
             "HTTP request latency by route",
@@ -88,11 +100,20 @@ impl Default for Metrics {
             render_seconds,
             videos,
             http,
+            webhook_attempts,
         }
     }
 }
 
 impl Metrics {
+    pub fn webhook_attempt(&self, outcome: &str) {
+        self.webhook_attempts
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+
     pub fn jobs_finished(&self, status: VideoStatus) {
         self.finished
             .get_or_create(&StatusLabel {
@@ -122,6 +143,16 @@ pub async fn track_http(State(state): State<AppState>, req: Request, next: Next)
     resp
 }
 
+/// Prometheus metrics
+///
+/// Jobs by status, render seconds, queue depth and HTTP latency, in the text exposition format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "Operations",
+    security(()),
+    responses((status = 200, description = "OpenMetrics text.", content_type = "application/openmetrics-text")),
+)]
 pub async fn render(State(state): State<AppState>) -> Response {
     if let Ok(counts) = state.store.count_by_status().await {
         for s in VideoStatus::ALL {

@@ -1,5 +1,5 @@
 //! `input_reference`: the image that becomes the first frame. Accepted as an uploaded file part,
-//! a `data:` URL or an `http(s)` URL (fetched under the egress policy, with size and time limits),
+//! a Files API `file_id`, a `data:` URL or an `http(s)` URL (fetched under the egress policy, with size and time limits),
 //! checked to decode as JPEG, PNG or WebP at exactly the requested size, and stored as a blob.
 
 use std::time::Duration;
@@ -18,6 +18,7 @@ const PARAM: &str = "input_reference";
 /// Takes the reference from the form (if any), validates it and stores it; returns its blob key.
 pub async fn take(
     state: &AppState,
+    project: &str,
     form: &mut Form,
     size: VideoSize,
     video_id: &str,
@@ -41,30 +42,57 @@ pub async fn take(
         ));
     }
     let max = state.settings.image_fetch.max_bytes;
-    let bytes = if let Some(up) = upload {
-        if up.size as usize > max {
-            return Err(bad(format!(
-                "The input_reference image is larger than {max} bytes."
-            )));
+    let bytes = match (upload, url, file_id) {
+        (Some(up), _, _) => {
+            if up.size as usize > max {
+                return Err(bad(format!(
+                    "The input_reference image is larger than {max} bytes."
+                )));
+            }
+            Bytes::from(
+                tokio::fs::read(up.file.path())
+                    .await
+                    .map_err(ApiError::internal)?,
+            )
         }
-        Bytes::from(
-            tokio::fs::read(up.file.path())
-                .await
-                .map_err(ApiError::internal)?,
-        )
-    } else if let Some(url) = url {
-        fetch_url(state, &url).await?
-    } else {
-        return Err(ApiError::invalid(
-            PARAM,
-            "files_api_unavailable",
-            "input_reference.file_id needs the Files API, which this server does not provide yet; upload the image or pass image_url.",
-        ));
+        (None, Some(url), _) => fetch_url(state, &url).await?,
+        (None, None, Some(file_id)) => from_file(state, project, &file_id).await?,
+        (None, None, None) => return Ok(None),
     };
     check_image(&bytes, size)?;
     let key = format!("inputs/{video_id}/reference");
     state.blobs.put_bytes(&key, bytes).await?;
     Ok(Some(key))
+}
+
+/// An image uploaded earlier through the Files API (`purpose` `vision` or `user_data`).
+async fn from_file(state: &AppState, project: &str, file_id: &str) -> ApiResult<Bytes> {
+    let now = kinora_core::clock::now_unix();
+    let file = if kinora_core::ids::looks_like(file_id, "file-") {
+        state.store.get_file(project, file_id, now).await?
+    } else {
+        None
+    };
+    let file = file.ok_or_else(|| {
+        ApiError::invalid(
+            PARAM,
+            "file_not_found",
+            format!("No file found with id '{file_id}' for input_reference.file_id."),
+        )
+    })?;
+    if !matches!(file.purpose.as_str(), "vision" | "user_data") {
+        return Err(bad(format!(
+            "File '{file_id}' has purpose '{}'; an input_reference image must be uploaded with purpose 'vision' or 'user_data'.",
+            file.purpose
+        )));
+    }
+    let max = state.settings.image_fetch.max_bytes;
+    if file.bytes as usize > max {
+        return Err(bad(format!(
+            "The input_reference image is larger than {max} bytes."
+        )));
+    }
+    Ok(state.blobs.get_bytes(&file.blob_key()).await?)
 }
 
 fn bad(message: impl Into<String>) -> ApiError {

@@ -56,6 +56,11 @@ pub struct Settings {
     pub image_fetch: ImageFetchSettings,
     /// Extra model ids mapped onto the built-in engine, e.g. `{"kinora-animatic" = "sora-2-pro"}`.
     pub model_aliases: BTreeMap<String, String>,
+    pub files: FileSettings,
+    pub batches: BatchSettings,
+    /// Endpoints declared here (`[[webhooks]]`), read-only through the API.
+    pub webhooks: Vec<crate::webhooks::config::DeclaredWebhook>,
+    pub webhook_delivery: crate::webhooks::config::WebhookDeliverySettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,6 +78,50 @@ impl Default for ImageFetchSettings {
             max_bytes: 20 * 1024 * 1024,
             timeout_seconds: 10,
             danger_allow_private: false,
+        }
+    }
+}
+
+/// The Files API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileSettings {
+    /// Largest file `POST /v1/files` accepts (the contract's batch input limit is 200 MB).
+    pub max_bytes: usize,
+    /// Lifetime of `purpose=batch` uploads unless the request sets `expires_after`.
+    pub batch_expires_seconds: i64,
+    /// Lifetime of other uploads unless the request sets `expires_after`; none by default.
+    pub default_expires_seconds: Option<i64>,
+}
+
+impl Default for FileSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 200 * 1024 * 1024,
+            batch_expires_seconds: 30 * 24 * 3600,
+            default_expires_seconds: None,
+        }
+    }
+}
+
+/// The Batch API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchSettings {
+    /// Most requests (lines) one input file may hold.
+    pub max_requests: u64,
+    /// The `24h` completion window, in seconds; shortened only by tests and trials.
+    pub completion_window_seconds: i64,
+    /// Lifetime of output and error files unless the batch sets `output_expires_after`.
+    pub output_expires_seconds: i64,
+}
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        Self {
+            max_requests: 50_000,
+            completion_window_seconds: 24 * 3600,
+            output_expires_seconds: 30 * 24 * 3600,
         }
     }
 }
@@ -95,6 +144,10 @@ impl Default for Settings {
             poll_after_ms: 1000,
             image_fetch: ImageFetchSettings::default(),
             model_aliases: BTreeMap::new(),
+            files: FileSettings::default(),
+            batches: BatchSettings::default(),
+            webhooks: Vec::new(),
+            webhook_delivery: Default::default(),
         }
     }
 }
@@ -110,6 +163,7 @@ pub struct Overrides {
     pub retention_seconds: Option<i64>,
     pub lease_seconds: Option<i64>,
     pub max_upload_bytes: Option<usize>,
+    pub danger_allow_private_webhooks: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +177,8 @@ pub enum SettingsError {
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
     Unsafe(String),
+    #[error("invalid settings: {0}")]
+    Invalid(String),
 }
 
 impl Settings {
@@ -162,6 +218,7 @@ impl Settings {
         if let Some(v) = overrides.max_upload_bytes {
             s.max_upload_bytes = v;
         }
+        s.webhook_delivery.danger_allow_private |= overrides.danger_allow_private_webhooks;
         s.check()?;
         Ok(s)
     }
@@ -182,6 +239,8 @@ impl Settings {
                 "lease_seconds, max_attempts and retention_seconds must be at least 1".into(),
             ));
         }
+        self.webhook_delivery.check().map_err(SettingsError::Invalid)?;
+        crate::webhooks::config::check_declared(&self.webhooks).map_err(SettingsError::Invalid)?;
         Ok(())
     }
 
@@ -204,6 +263,9 @@ impl Settings {
         redact(&mut copy.api_keys);
         for p in &mut copy.projects {
             redact(&mut p.api_keys);
+        }
+        for h in &mut copy.webhooks {
+            h.secret = Secret("[redacted]".into());
         }
         toml::to_string_pretty(&copy).unwrap_or_else(|e| format!("# cannot print settings: {e}"))
     }

@@ -27,11 +27,17 @@ pub struct Inner {
     pub tmp_dir: PathBuf,
     /// Wakes idle workers when a job is enqueued, so a new job does not wait for the poll.
     pub wake: Notify,
+    /// Wakes the batch driver when a batch is created or cancelled, or one of its jobs ends.
+    pub batch_wake: Notify,
     /// Jobs rendering in this process, so a cancel takes effect without waiting for a heartbeat.
     pub running: Mutex<HashMap<String, CancelToken>>,
     pub metrics: Metrics,
     /// Identifies this process in lease owners; restarts get a new one.
     pub node_id: String,
+    /// The store's signal that webhook events were emitted; wakes the delivery loop.
+    pub webhook_wake: Arc<Notify>,
+    /// The webhook HTTP client, behind the egress policy.
+    pub webhook_sender: crate::webhooks::sender::Sender,
 }
 
 impl AppState {

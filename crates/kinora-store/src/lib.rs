@@ -11,23 +11,35 @@
 //! - [`error`]: `StoreError`, shaped for the server's error table
 //! - [`sqlite`]: the SQLite backend (WAL, one writer connection, a reader pool); migrations in
 //!   `migrations/sqlite/`
+//! - [`file`], [`batch`]: the Files and Batch API records and their store verbs
+//! - [`webhook`]: webhook endpoints and durable deliveries (`WebhookStore`); events are written
+//!   by each backend inside the transaction of the state change that causes them
 //! - [`blob`]: `BlobStore` over `object_store` (local directory, memory)
 //! - `story` (tests only): backend-neutral scenarios over `Arc<dyn MetadataStore>`
 
+pub mod batch;
 pub mod blob;
 pub mod error;
+pub mod file;
 pub mod metadata;
 pub mod record;
 pub mod sqlite;
+pub mod webhook;
 
 #[cfg(test)]
 mod story;
 
+pub use batch::{BatchRecord, BatchStatus, BatchStore};
 pub use blob::{BlobMeta, BlobStore};
 pub use error::{Result, StoreError};
+pub use file::{FileRecord, FileStore};
 pub use metadata::MetadataStore;
 pub use record::{
     CancelOutcome, CharacterRecord, Completion, CreateOutcome, FailOutcome, IdempotencyKey,
     JobError, Lease, MediaInfo, NewVideo, Order, Page, Usage, VideoRecord, codes,
 };
 pub use sqlite::{SqliteStore, open_sqlite, open_sqlite_memory};
+pub use webhook::{
+    AttemptOutcome, DeliveryRecord, DeliveryStatus, DueDelivery, NewWebhookEndpoint,
+    WebhookEndpointPatch, WebhookEndpointRecord, WebhookStore,
+};

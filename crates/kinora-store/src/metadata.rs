@@ -8,14 +8,17 @@
 use async_trait::async_trait;
 use kinora_core::VideoStatus;
 
+use crate::batch::BatchStore;
 use crate::error::Result;
+use crate::file::FileStore;
+use crate::webhook::WebhookStore;
 use crate::record::{
     CancelOutcome, CharacterRecord, Completion, CreateOutcome, FailOutcome, IdempotencyKey,
     JobError, Lease, NewVideo, Order, Page, VideoRecord,
 };
 
 #[async_trait]
-pub trait MetadataStore: Send + Sync + 'static {
+pub trait MetadataStore: FileStore + BatchStore + WebhookStore + Send + Sync + 'static {
     /// Idempotency check (per project + key) and insert as `queued`, in one transaction. The job
     /// is claimable from `created_at`.
     async fn create_video(

@@ -41,6 +41,10 @@ pub struct SettingsArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "KINORA_MAX_UPLOAD_BYTES")]
     pub max_upload_bytes: Option<usize>,
+    /// Deliver webhooks to private, loopback and link-local addresses (for receivers on this
+    /// machine or network; refused by default).
+    #[arg(long, env = "KINORA_DANGER_ALLOW_PRIVATE_WEBHOOKS")]
+    pub danger_allow_private_webhooks: bool,
 }
 
 impl SettingsArgs {
@@ -59,6 +63,7 @@ impl SettingsArgs {
             retention_seconds: self.retention_seconds,
             lease_seconds: self.lease_seconds,
             max_upload_bytes: self.max_upload_bytes,
+            danger_allow_private_webhooks: self.danger_allow_private_webhooks,
         };
         Ok(Settings::load(self.config.as_deref(), overrides)?)
     }

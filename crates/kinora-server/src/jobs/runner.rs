@@ -81,6 +81,10 @@ pub async fn tick(state: &AppState, worker: &str, shutdown: &CancellationToken) 
     if let Ok(mut map) = state.running.lock() {
         map.remove(&id);
     }
+    if lease.video.batch_id.is_some() {
+        // The batch may be done now; its driver finalizes it without waiting for the poll.
+        state.batch_wake.notify_one();
+    }
     outcome
 }
 

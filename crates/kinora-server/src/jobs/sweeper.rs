@@ -1,5 +1,5 @@
 //! Background upkeep: return jobs whose worker stopped heartbeating to the queue, and expire
-//! media past its retention.
+//! media and files past their retention.
 
 use std::time::Duration;
 
@@ -44,7 +44,29 @@ pub async fn sweep(state: &AppState) -> (u64, usize) {
             }
         }
     }
+    expire_files(state).await;
     (reclaimed, expired)
+}
+
+/// Files past their `expires_at` (batch inputs after 30 days by default, batch outputs per
+/// `output_expires_after`): the record goes first, then the bytes.
+async fn expire_files(state: &AppState) {
+    loop {
+        match state.store.expire_files(clock::now_unix(), 100).await {
+            Ok(files) if files.is_empty() => break,
+            Ok(files) => {
+                for f in &files {
+                    if let Err(e) = state.blobs.delete_prefix(&f.blob_prefix()).await {
+                        tracing::warn!(file = %f.id, error = %e, "removing an expired file's bytes failed");
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "expiring files failed");
+                break;
+            }
+        }
+    }
 }
 
 pub fn spawn(state: &AppState, shutdown: CancellationToken) -> JoinHandle<()> {

@@ -10,18 +10,34 @@ use bytes::Bytes;
 use kinora_core::{clock, ids};
 use kinora_render::RenderError;
 use kinora_store::CharacterRecord;
-use serde_json::json;
 
 use crate::auth::Project;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::form::Form;
 use crate::jobs::inputs::character_manifest_key;
+use crate::openapi::bodies::CreateCharacterForm;
 use crate::routes::paging::{Cursor, ListQuery};
 use crate::state::AppState;
-use crate::view::{character_view, list_view};
+use crate::view::{CharacterDeleted, CharacterView, ListPage, character_view, list_view};
 
 pub const MAX_NAME_CHARS: usize = 80;
 
+/// Create a character
+///
+/// Cuts a reusable character out of a short uploaded clip; prompts that name it (with its id in
+/// `characters`) place it in the scene.
+#[utoipa::path(
+    post,
+    path = "/v1/videos/characters",
+    tag = "Characters",
+    request_body(content((CreateCharacterForm = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "The character.", body = CharacterView),
+        (status = 400, description = "Not multipart, a bad `name`, or a clip that cannot be used (`param` says which).", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 413, description = "The body is larger than the server accepts.", body = ErrorResponse),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     project: Project,
@@ -119,6 +135,17 @@ async fn load(state: &AppState, project: &Project, id: &str) -> ApiResult<Charac
     found.ok_or_else(|| ApiError::not_found("character", id))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/videos/characters/{character_id}",
+    tag = "Characters",
+    params(("character_id" = String, Path, description = "The character's id (`char_...`).")),
+    responses(
+        (status = 200, description = "The character.", body = CharacterView),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such character in this project.", body = ErrorResponse),
+    ),
+)]
 pub async fn retrieve(
     State(state): State<AppState>,
     project: Project,
@@ -128,6 +155,20 @@ pub async fn retrieve(
     Ok(Json(character_view(&c)).into_response())
 }
 
+/// List characters
+///
+/// Kinora extension: OpenAI has no way to list characters.
+#[utoipa::path(
+    get,
+    path = "/v1/videos/characters",
+    tag = "Characters",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of the project's characters.", body = ListPage<CharacterView>),
+        (status = 400, description = "A bad `limit`, `order` or `after`.", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     project: Project,
@@ -149,6 +190,20 @@ pub async fn list(
     Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
 }
 
+/// Delete a character
+///
+/// Kinora extension: OpenAI has no way to delete characters.
+#[utoipa::path(
+    delete,
+    path = "/v1/videos/characters/{character_id}",
+    tag = "Characters",
+    params(("character_id" = String, Path, description = "The character's id (`char_...`).")),
+    responses(
+        (status = 200, description = "The character is gone.", body = CharacterDeleted),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such character in this project.", body = ErrorResponse),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     project: Project,
@@ -165,5 +220,5 @@ pub async fn delete(
     {
         tracing::warn!(character_id = %id, error = %e, "could not remove character blobs");
     }
-    Ok(Json(json!({"id": id, "object": "character.deleted", "deleted": true})).into_response())
+    Ok(Json(CharacterDeleted::new(id)).into_response())
 }

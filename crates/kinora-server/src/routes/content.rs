@@ -7,18 +7,65 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kinora_core::VideoStatus;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::Project;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::jobs::media::{Variant, blob_key};
 use crate::routes::videos::load;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContentQuery {
+    /// Which file: `video` (MP4, the default), `thumbnail` (WebP) or `spritesheet` (JPEG).
+    #[param(value_type = Option<crate::openapi::bodies::ContentVariant>)]
     pub variant: Option<String>,
 }
 
+/// Download a video's media
+///
+/// Streams the MP4, thumbnail or spritesheet of a completed video. Supports `HEAD`,
+/// `If-None-Match` (304) and one `Range` (206; `If-Range` honoured).
+#[utoipa::path(
+    method(get, head),
+    path = "/v1/videos/{video_id}/content",
+    tag = "Videos",
+    params(
+        ("video_id" = String, Path, description = "The video's id (`video_...`)."),
+        ContentQuery,
+        ("Range" = Option<String>, Header, description = "One `bytes=` range."),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` seen before."),
+        ("If-Range" = Option<String>, Header, description = "Honour `Range` only if the `ETag` still matches."),
+    ),
+    responses(
+        (status = 200, description = "The whole file.", content(
+            (crate::openapi::bodies::Media = "video/mp4"),
+            (crate::openapi::bodies::Media = "image/webp"),
+            (crate::openapi::bodies::Media = "image/jpeg"),
+        ), headers(
+            ("Content-Length" = u64),
+            ("ETag" = String),
+            ("Accept-Ranges" = String, description = "`bytes`."),
+            ("Last-Modified" = String),
+        )),
+        (status = 206, description = "The requested range.", content(
+            (crate::openapi::bodies::Media = "video/mp4"),
+            (crate::openapi::bodies::Media = "image/webp"),
+            (crate::openapi::bodies::Media = "image/jpeg"),
+        ), headers(
+            ("Content-Range" = String, description = "`bytes START-END/SIZE`."),
+            ("Content-Length" = u64),
+            ("ETag" = String),
+        )),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 400, description = "Bad `variant`, or the video is not completed (`video_not_ready`, `video_failed`).", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such video in this project.", body = ErrorResponse),
+        (status = 410, description = "The media expired and was deleted (`video_expired`).", body = ErrorResponse),
+        (status = 416, description = "The range lies outside the file.", body = ErrorResponse),
+    ),
+)]
 pub async fn download(
     State(state): State<AppState>,
     project: Project,

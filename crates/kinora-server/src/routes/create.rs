@@ -5,11 +5,13 @@ use axum::response::Response;
 use kinora_core::{JobSpec, Seconds, VideoSize, ids};
 
 use crate::auth::Project;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::form::Form;
+use crate::openapi::bodies::{CreateVideoForm, CreateVideoJson};
 use crate::reference;
 use crate::routes::enqueue::{Job, enqueue, idempotency, seed_or_random};
 use crate::state::AppState;
+use crate::view::VideoView;
 
 /// At most this many characters in one video (the contract's "up to two").
 pub const MAX_CHARACTERS: usize = 2;
@@ -50,6 +52,32 @@ pub fn seconds(form: &Form, default: Option<Seconds>) -> ApiResult<Seconds> {
     }
 }
 
+/// Create a video
+///
+/// Validates the request against the model catalogue, stores its inputs and queues the job; the
+/// answer is the `queued` video. JSON and multipart carry the same fields (the SDKs send
+/// multipart, with bracketed keys for nested values).
+#[utoipa::path(
+    post,
+    path = "/v1/videos",
+    tag = "Videos",
+    params(crate::openapi::IdempotencyKey),
+    request_body(content(
+        (CreateVideoJson = "application/json"),
+        (CreateVideoForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, description = "The queued video.", body = VideoView, headers(
+            ("openai-poll-after-ms" = u64, description = "How long to wait before polling."),
+            ("idempotent-replayed" = String, description = "`true` when an `Idempotency-Key` replayed an earlier answer."),
+        )),
+        (status = 400, description = "Invalid field; `param` names it (`prompt`, `model`, `size`, `seconds`, `input_reference`, `characters`, `seed`).", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 409, description = "The `Idempotency-Key` was used with a different body.", body = ErrorResponse),
+        (status = 413, description = "The body is larger than the server accepts.", body = ErrorResponse),
+        (status = 415, description = "Neither JSON nor multipart.", body = ErrorResponse),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     project: Project,
@@ -57,9 +85,22 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let headers = req.headers().clone();
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
-    let prompt = prompt(&form)?;
+    let idem = idempotency(&headers, "videos", &form.digest_hex())?;
+    let job = resolve(&state, &project.0, &mut form, ids::video_id()).await?;
+    enqueue(&state, job, idem).await
+}
+
+/// Everything `POST /v1/videos` checks and stores before enqueuing, shared with batch lines so
+/// a line gets exactly the error the endpoint would give.
+pub async fn resolve(
+    state: &AppState,
+    project: &str,
+    form: &mut Form,
+    id: String,
+) -> ApiResult<Job> {
+    let prompt = prompt(form)?;
     let model = state.catalogue.resolve(form.text("model"))?.clone();
-    let seconds = seconds(&form, Some(Seconds::DEFAULT))?;
+    let seconds = seconds(form, Some(Seconds::DEFAULT))?;
     model.check_seconds(seconds)?;
     let size = match form.text("size") {
         None | Some("") => VideoSize::new(720, 1280),
@@ -91,7 +132,7 @@ pub async fn create(
     let lower_prompt = prompt.to_lowercase();
     for cid in &character_ids {
         let found = if ids::looks_like(cid, "char_") {
-            state.store.get_character(&project.0, cid).await?
+            state.store.get_character(project, cid).await?
         } else {
             None
         };
@@ -114,12 +155,10 @@ pub async fn create(
         }
     }
 
-    let id = ids::video_id();
-    let idem = idempotency(&headers, "videos", &form.digest_hex())?;
-    let input_reference = reference::take(&state, &mut form, size, &id).await?;
-    let job = Job {
+    let input_reference = reference::take(state, project, form, size, &id).await?;
+    Ok(Job {
         id,
-        project: project.0,
+        project: project.to_string(),
         model: model.id.clone(),
         prompt,
         size,
@@ -130,6 +169,5 @@ pub async fn create(
             characters: character_ids,
         },
         remixed_from_video_id: None,
-    };
-    enqueue(&state, job, idem).await
+    })
 }

@@ -8,12 +8,17 @@ use kinora_core::{JobSpec, Seconds, SourceVideo, VideoSize, VideoStatus, ids};
 use kinora_store::VideoRecord;
 
 use crate::auth::Project;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::form::{Form, Upload};
+use crate::openapi::IdempotencyKey;
+use crate::openapi::bodies::{
+    EditVideoForm, EditVideoJson, ExtendVideoForm, ExtendVideoJson, RemixVideoBody,
+};
 use crate::routes::create::{prompt, seconds};
 use crate::routes::enqueue::{Job, enqueue, idempotency, seed_or_random};
 use crate::routes::videos::load;
 use crate::state::AppState;
+use crate::view::VideoView;
 
 /// An extension chain may hold at most this many extensions (the contract's "six times").
 pub const MAX_EXTENSIONS: u32 = 6;
@@ -137,6 +142,29 @@ fn forbid(form: &Form, param: &str, what: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Extend a video
+///
+/// Continues a completed clip (by id, or an uploaded MP4) by `seconds`; the new video's `seconds`
+/// is the stitched total. At most six extensions in a chain and 120 s in all; `characters` and
+/// `input_reference` are refused.
+#[utoipa::path(
+    post,
+    path = "/v1/videos/extensions",
+    tag = "Videos",
+    params(IdempotencyKey),
+    request_body(content(
+        (ExtendVideoJson = "application/json"),
+        (ExtendVideoForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, description = "The queued extension.", body = VideoView),
+        (status = 400, description = "Invalid field, unfinished or unknown source, too many extensions or too long (`param` says which).", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 409, description = "The `Idempotency-Key` was used with a different body.", body = ErrorResponse),
+        (status = 413, description = "The body is larger than the server accepts.", body = ErrorResponse),
+        (status = 415, description = "Neither JSON nor multipart.", body = ErrorResponse),
+    ),
+)]
 pub async fn extend(
     State(state): State<AppState>,
     project: Project,
@@ -215,6 +243,28 @@ pub async fn extend(
     enqueue(&state, job, idem).await
 }
 
+/// Edit a video
+///
+/// Makes a new video of the same size and length from a completed one (by id, or an uploaded
+/// MP4, which then needs `model`) with the change the prompt describes.
+#[utoipa::path(
+    post,
+    path = "/v1/videos/edits",
+    tag = "Videos",
+    params(IdempotencyKey),
+    request_body(content(
+        (EditVideoJson = "application/json"),
+        (EditVideoForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, description = "The queued edit.", body = VideoView),
+        (status = 400, description = "Invalid field or unfinished or unknown source (`param` says which).", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 409, description = "The `Idempotency-Key` was used with a different body.", body = ErrorResponse),
+        (status = 413, description = "The body is larger than the server accepts.", body = ErrorResponse),
+        (status = 415, description = "Neither JSON nor multipart.", body = ErrorResponse),
+    ),
+)]
 pub async fn edit(
     State(state): State<AppState>,
     project: Project,
@@ -272,6 +322,33 @@ pub async fn edit(
     enqueue(&state, job, idem).await
 }
 
+/// Remix a video (deprecated)
+///
+/// Superseded by `POST /v1/videos/edits`; kept for old code. The new video's
+/// `remixed_from_video_id` is the source.
+#[utoipa::path(
+    post,
+    path = "/v1/videos/{video_id}/remix",
+    tag = "Videos",
+    params(
+        ("video_id" = String, Path, description = "The completed video to remix."),
+        IdempotencyKey,
+    ),
+    request_body(content(
+        (RemixVideoBody = "application/json"),
+        (RemixVideoBody = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, description = "The queued remix.", body = VideoView, headers(
+            ("deprecation" = String, description = "RFC 9745: `@1773273600` (2026-03-12)."),
+            ("link" = String, description = "`</v1/videos/edits>; rel=\"successor-version\"`."),
+        )),
+        (status = 400, description = "Missing prompt, or the source is not completed.", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such video in this project.", body = ErrorResponse),
+        (status = 409, description = "The `Idempotency-Key` was used with a different body.", body = ErrorResponse),
+    ),
+)]
 pub async fn remix(
     State(state): State<AppState>,
     project: Project,

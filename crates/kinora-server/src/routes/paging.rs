@@ -2,13 +2,21 @@
 
 use kinora_store::{Order, Page, StoreError};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult};
 
-#[derive(Debug, Deserialize)]
+/// Read as strings so a bad value gets the contract's 400 envelope instead of axum's rejection.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// The id of the last item of the previous page (its `last_id`).
     pub after: Option<String>,
+    /// Page size, 0-100 (default 20); 0 only reports `has_more`.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 100)]
     pub limit: Option<String>,
+    /// By creation time; default `desc` (newest first).
+    #[param(value_type = Option<crate::openapi::bodies::ListOrder>)]
     pub order: Option<String>,
 }
 

@@ -6,13 +6,12 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use kinora_core::{VideoStatus, clock};
 use kinora_store::{CancelOutcome, VideoRecord};
-use serde_json::json;
 
 use crate::auth::Project;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::routes::paging::{Cursor, ListQuery};
 use crate::state::AppState;
-use crate::view::{VideoView, list_view};
+use crate::view::{ListPage, VideoDeleted, VideoView, list_view};
 
 /// The video as JSON, with its live queue position and the poll hint the SDK's `poll()` obeys.
 pub async fn video_response(state: &AppState, r: &VideoRecord) -> ApiResult<Response> {
@@ -41,6 +40,19 @@ pub async fn load(state: &AppState, project: &Project, id: &str) -> ApiResult<Vi
         .ok_or_else(|| ApiError::not_found("video", id))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/videos/{video_id}",
+    tag = "Videos",
+    params(("video_id" = String, Path, description = "The video's id (`video_...`).")),
+    responses(
+        (status = 200, description = "The video.", body = VideoView, headers(
+            ("openai-poll-after-ms" = u64, description = "While the job is unfinished: how long to wait before polling again."),
+        )),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such video in this project.", body = ErrorResponse),
+    ),
+)]
 pub async fn retrieve(
     State(state): State<AppState>,
     project: Project,
@@ -50,6 +62,17 @@ pub async fn retrieve(
     video_response(&state, &r).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/videos",
+    tag = "Videos",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of the project's videos.", body = ListPage<VideoView>),
+        (status = 400, description = "A bad `limit`, `order` or `after`.", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     project: Project,
@@ -80,6 +103,20 @@ pub async fn list(
 }
 
 /// Kinora: stop a job. A queued job fails at once; a running one stops at its next frame.
+#[utoipa::path(
+    post,
+    path = "/v1/videos/{video_id}/cancel",
+    tag = "Videos",
+    description = "Kinora extension. Stops a job: a queued one fails at once, a running one \
+        within a second or two; either ends `failed` with `error.code` `cancelled`.",
+    params(("video_id" = String, Path, description = "The video's id (`video_...`).")),
+    responses(
+        (status = 200, description = "The video, cancelled or about to be.", body = VideoView),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such video in this project.", body = ErrorResponse),
+        (status = 409, description = "The video is already terminal (`video_not_cancellable`).", body = ErrorResponse),
+    ),
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     project: Project,
@@ -113,6 +150,18 @@ pub async fn cancel(
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/videos/{video_id}",
+    tag = "Videos",
+    description = "Deletes a video and its media. An unfinished job is cancelled first.",
+    params(("video_id" = String, Path, description = "The video's id (`video_...`).")),
+    responses(
+        (status = 200, description = "The video is gone.", body = VideoDeleted),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such video in this project.", body = ErrorResponse),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     project: Project,
@@ -136,5 +185,5 @@ pub async fn delete(
         .await?
         .ok_or_else(|| ApiError::not_found("video", &id))?;
     crate::jobs::media::remove_video_blobs(&state, &id).await;
-    Ok(Json(json!({"id": id, "object": "video.deleted", "deleted": true})).into_response())
+    Ok(Json(VideoDeleted::new(id)).into_response())
 }

@@ -11,10 +11,14 @@
 //! Layout: `videos` (create, read, list, delete, expiry), `queue` (claim, heartbeat, finish,
 //! reclaim), `characters`, `rows` (column lists and row decoding).
 
+mod batch_flow;
+mod batches;
 mod characters;
+mod files;
 mod queue;
 mod rows;
 mod videos;
+pub(crate) mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -43,6 +47,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqli
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Woken after a commit that emitted webhook events, so delivery starts without a poll.
+    webhook_signal: Arc<tokio::sync::Notify>,
 }
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -76,7 +82,11 @@ impl SqliteStore {
             .max_connections(READERS)
             .connect_with(base.read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            webhook_signal: Arc::default(),
+        })
     }
 
     /// One connection serves reads and writes, since each in-memory connection is its own
@@ -94,6 +104,7 @@ impl SqliteStore {
         Ok(Self {
             writer: pool.clone(),
             reader: pool,
+            webhook_signal: Arc::default(),
         })
     }
 }

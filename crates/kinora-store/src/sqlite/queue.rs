@@ -1,10 +1,12 @@
 //! The job queue on the videos table: claim, heartbeat, complete, fail, cancel, reclaim, release.
 //!
 //! Every state change is one conditional `UPDATE … RETURNING` keyed on the lease id, so a worker
-//! holding a stale lease changes nothing and gets `LeaseLost`.
+//! holding a stale lease changes nothing and gets `LeaseLost`. A change that ends a job also
+//! records its `video.completed` / `video.failed` webhook event in the same transaction.
 
 use super::SqliteStore;
 use super::rows::{to_json, video_columns, video_from_row};
+use super::webhooks::emit_video_event;
 use crate::error::{Result, StoreError};
 use crate::record::{CancelOutcome, Completion, FailOutcome, JobError, Lease, VideoRecord, codes};
 use kinora_core::ids;
@@ -95,6 +97,7 @@ impl SqliteStore {
         c: Completion,
         now: i64,
     ) -> Result<VideoRecord> {
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(concat!(
             "UPDATE videos SET status = 'completed', progress = 100, completed_at = ?1, \
                usage_seconds = ?2, usage_cost_usd = ?3, media = ?4, expires_at = ?5, seconds = ?6, \
@@ -111,12 +114,16 @@ impl SqliteStore {
         .bind(i64::from(c.seconds))
         .bind(id)
         .bind(lease_id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *tx)
         .await?;
-        row.as_ref()
-            .map(video_from_row)
-            .transpose()?
-            .ok_or(StoreError::LeaseLost)
+        let Some(row) = row else {
+            return Err(StoreError::LeaseLost);
+        };
+        let record = video_from_row(&row)?;
+        emit_video_event(&mut tx, &record.project, "video.completed", &record.id, now).await?;
+        tx.commit().await?;
+        self.webhook_signal.notify_one();
+        Ok(record)
     }
 
     pub(super) async fn finish_err(
@@ -167,7 +174,9 @@ impl SqliteStore {
             return Err(StoreError::LeaseLost);
         };
         let record = video_from_row(&row)?;
+        emit_video_event(&mut tx, &record.project, "video.failed", &record.id, now).await?;
         tx.commit().await?;
+        self.webhook_signal.notify_one();
         Ok(FailOutcome::Failed(record))
     }
 
@@ -208,7 +217,14 @@ impl SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         let record = video_from_row(&row)?;
+        let ended = status == "queued";
+        if ended {
+            emit_video_event(&mut tx, project, "video.failed", id, now).await?;
+        }
         tx.commit().await?;
+        if ended {
+            self.webhook_signal.notify_one();
+        }
         Ok(match status.as_str() {
             "queued" => CancelOutcome::Cancelled(record),
             "in_progress" => CancelOutcome::Requested(record),
@@ -230,23 +246,26 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let failed = sqlx::query(
+        let failed: Vec<(String, String)> = sqlx::query_as(
             "UPDATE videos SET status = 'failed', completed_at = ?1 / 1000, \
                error_code = CASE WHEN cancel_requested = 1 THEN ?2 ELSE ?3 END, \
                error_message = CASE WHEN cancel_requested = 1 THEN ?4 ELSE ?5 END, \
                lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL \
-             WHERE status = 'in_progress' AND lease_expires_at < ?1",
+             WHERE status = 'in_progress' AND lease_expires_at < ?1 RETURNING project, id",
         )
         .bind(now_ms)
         .bind(codes::CANCELLED)
         .bind(codes::WORKER_LOST)
         .bind(CANCELLED_MESSAGE)
         .bind(WORKER_LOST_MESSAGE)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .fetch_all(&mut *tx)
+        .await?;
+        emit_failed(&mut tx, &failed, now_ms / 1000).await?;
         tx.commit().await?;
-        Ok(requeued + failed)
+        if !failed.is_empty() {
+            self.webhook_signal.notify_one();
+        }
+        Ok(requeued + failed.len() as u64)
     }
 
     pub(super) async fn release(&self, worker_prefix: &str, now_ms: i64) -> Result<u64> {
@@ -259,18 +278,18 @@ impl SqliteStore {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         // substr rather than LIKE: worker names may contain % or _.
         let owned = "status = 'in_progress' AND substr(lease_owner, 1, length(?2)) = ?2";
-        let cancelled = sqlx::query(&format!(
+        let cancelled: Vec<(String, String)> = sqlx::query_as(&format!(
             "UPDATE videos SET status = 'failed', completed_at = ?1 / 1000, error_code = ?3, \
                error_message = ?4, lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL \
-             WHERE {owned} AND cancel_requested = 1"
+             WHERE {owned} AND cancel_requested = 1 RETURNING project, id"
         ))
         .bind(now_ms)
         .bind(worker_prefix)
         .bind(codes::CANCELLED)
         .bind(CANCELLED_MESSAGE)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .fetch_all(&mut *tx)
+        .await?;
+        emit_failed(&mut tx, &cancelled, now_ms / 1000).await?;
         let released = sqlx::query(&format!(
             "UPDATE videos SET status = 'queued', progress = 0, run_at = ?1, \
                attempts = MAX(attempts - 1, 0), \
@@ -283,6 +302,21 @@ impl SqliteStore {
         .await?
         .rows_affected();
         tx.commit().await?;
-        Ok(cancelled + released)
+        if !cancelled.is_empty() {
+            self.webhook_signal.notify_one();
+        }
+        Ok(cancelled.len() as u64 + released)
     }
+}
+
+/// `video.failed` for each `(project, id)` a bulk transition just ended.
+async fn emit_failed(
+    conn: &mut sqlx::SqliteConnection,
+    ended: &[(String, String)],
+    now: i64,
+) -> Result<()> {
+    for (project, id) in ended {
+        emit_video_event(conn, project, "video.failed", id, now).await?;
+    }
+    Ok(())
 }

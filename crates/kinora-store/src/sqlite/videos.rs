@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use super::SqliteStore;
 use super::rows::{page_query, to_json, video_columns, video_from_row};
+use super::webhooks::emit_video_event;
 use crate::error::{Result, StoreError};
 use crate::record::{CreateOutcome, IdempotencyKey, NewVideo, Order, Page, VideoRecord, codes};
 
@@ -142,6 +143,16 @@ impl SqliteStore {
         id: &str,
         now: i64,
     ) -> Result<Option<VideoRecord>> {
+        let mut tx = self.writer.begin().await?;
+        // A queued job ends `failed` here, so it owes a `video.failed` event.
+        let was_queued = sqlx::query_scalar::<_, String>(
+            "SELECT status FROM videos WHERE project = ? AND id = ? AND deleted_at IS NULL",
+        )
+        .bind(project)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some_and(|s| s == "queued");
         // SET expressions all read the row as it was, so each CASE sees the old status.
         let row = sqlx::query(concat!(
             "UPDATE videos SET deleted_at = ?1, \
@@ -158,9 +169,17 @@ impl SqliteStore {
         .bind("The video was deleted before it started.")
         .bind(project)
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *tx)
         .await?;
-        row.as_ref().map(video_from_row).transpose()
+        let record = row.as_ref().map(video_from_row).transpose()?;
+        if was_queued {
+            emit_video_event(&mut tx, project, "video.failed", id, now).await?;
+        }
+        tx.commit().await?;
+        if was_queued {
+            self.webhook_signal.notify_one();
+        }
+        Ok(record)
     }
 
     pub(super) async fn expire(&self, now: i64, limit: u32) -> Result<Vec<VideoRecord>> {

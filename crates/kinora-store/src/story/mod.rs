@@ -3,10 +3,12 @@
 //! Each backend instantiates every scenario as its own test with [`storage_story!`], so the
 //! PostgreSQL backend will run exactly what SQLite runs.
 
+pub(crate) mod batches;
 pub(crate) mod catalogue;
 pub(crate) mod jobs;
 pub(crate) mod listing;
 pub(crate) mod queue;
+pub(crate) mod webhooks;
 
 use kinora_core::{JobSpec, VideoSize};
 
@@ -66,7 +68,11 @@ macro_rules! storage_story {
             catalogue::idempotency, catalogue::duplicate_id, catalogue::delete,
             catalogue::expire_due, catalogue::characters, catalogue::count_by_status,
             catalogue::purge_idempotency_keys,
-            listing::pages_asc_desc, listing::project_isolation, listing::characters_pages);
+            batches::files, batches::batch_life, batches::batch_fairness, batches::batch_cancel,
+            batches::batch_expiry, batches::batch_validation_failure, batches::batch_driver_lease,
+            listing::pages_asc_desc, listing::project_isolation, listing::characters_pages,
+            webhooks::webhook_endpoints, webhooks::webhook_declared, webhooks::webhook_rotation,
+            webhooks::webhook_video_events, webhooks::webhook_delivery_lease);
     };
     (@ $open:expr; $($module:ident :: $name:ident),+) => {
         $(

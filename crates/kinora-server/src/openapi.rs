@@ -1,0 +1,229 @@
+//! `GET /openapi.json`: the OpenAPI 3.1 document of this server, generated at compile time by
+//! utoipa from the handlers' `#[utoipa::path]` attributes and the wire types' `ToSchema` derives.
+//!
+//! How a new handler joins the document (the test `tests/openapi.rs` fails until it has):
+//! 1. Annotate the handler with the full path (under `/v1` for the API), as in `routes/videos.rs`:
+//!    ```text
+//!    #[utoipa::path(
+//!        get,
+//!        path = "/v1/files/{file_id}",
+//!        tag = "Files",
+//!        params(("file_id" = String, Path, description = "The file's id.")),
+//!        responses(
+//!            (status = 200, description = "The file.", body = FileView),
+//!            (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+//!            (status = 404, description = "No such file in this project.", body = ErrorResponse),
+//!        ),
+//!    )]
+//!    pub async fn retrieve(...)
+//!    ```
+//!    Bodies: `request_body(content((MyJson = "application/json"), (MyForm = "multipart/form-data")))`;
+//!    list queries: `params(ListQuery)`; POSTs that honour `Idempotency-Key`: `params(IdempotencyKey)`;
+//!    errors: `body = ErrorResponse` (from `crate::error`); unauthenticated routes: `security(())`.
+//! 2. Derive `utoipa::ToSchema` next to `Serialize` on what the handler answers with, and answer
+//!    with that type (`Json(view)`), not a `json!` literal, so the schema is what is served.
+//!    Kinora-only fields say "Kinora extension" in their doc comment. Types read through
+//!    [`crate::form::Form`] have no Rust body type: describe them in [`bodies`].
+//! 3. List the handler in `paths(...)` of [`ApiDoc`] below (e.g. `routes::files::retrieve`).
+//!    Schemas reachable from the listed paths are collected on their own.
+
+pub mod bodies;
+
+use std::sync::LazyLock;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Deprecated, OpenApi as Document};
+use utoipa::{IntoParams, Modify, OpenApi};
+
+use crate::error::{ApiError, ErrorResponse};
+use crate::{metrics, openapi, routes};
+
+/// The name the document gives the `Authorization: Bearer <key>` scheme (also spelled out in
+/// `security(...)` below, which takes only a literal).
+pub const BEARER: &str = "bearer_auth";
+
+/// The `Idempotency-Key` header of the POSTs that create videos (a Kinora extension).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// Kinora extension: the same key with the same body answers the first request's object
+    /// again (`idempotent-replayed: true`); with a different body, a 409. 1-255 characters.
+    #[param(rename = "Idempotency-Key")]
+    pub key: Option<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Kinora",
+        version = env!("CARGO_PKG_VERSION"),
+        description = "A self-hosted implementation of OpenAI's Videos API (Sora 2). Point the \
+            openai SDK's `base_url` at `<server>/v1`. Fields and endpoints marked \
+            \"Kinora extension\" are beyond OpenAI's contract; the SDK keeps the fields as extras.",
+        license(name = "Apache-2.0"),
+    ),
+    paths(
+        routes::create::create,
+        routes::videos::list,
+        routes::videos::retrieve,
+        routes::videos::delete,
+        routes::videos::cancel,
+        routes::content::download,
+        routes::derive::extend,
+        routes::derive::edit,
+        routes::derive::remix,
+        routes::characters::create,
+        routes::characters::list,
+        routes::characters::retrieve,
+        routes::characters::delete,
+        routes::models::list,
+        routes::models::retrieve,
+        routes::webhooks::create,
+        routes::webhooks::list,
+        routes::webhooks::retrieve,
+        routes::webhooks::update,
+        routes::webhooks::patch,
+        routes::webhooks::delete,
+        routes::webhooks::rotate_secret,
+        routes::webhooks::test,
+        routes::webhooks::deliveries,
+        routes::webhooks::event_types,
+        routes::ops::healthz,
+        routes::ops::readyz,
+        metrics::render,
+        openapi::document,
+    ),
+    components(schemas(ErrorResponse)),
+    modifiers(&Conventions),
+    security(("bearer_auth" = [])),
+    tags(
+        (name = "Videos", description = "Generation jobs and their media."),
+        (name = "Characters", description = "Reusable characters cut out of uploaded clips."),
+        (name = "Models", description = "The model catalogue."),
+        (name = "Webhooks", description = "Signed event deliveries: endpoints, secrets, tests and the delivery log."),
+        (name = "Operations", description = "Health, metrics and this document; no API key needed."),
+    )
+)]
+pub struct ApiDoc;
+
+/// What the derive cannot say: the bearer scheme itself, and remix's deprecation (marking the
+/// handler `#[deprecated]` would warn at its use in the router).
+struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key from the server's settings (`--api-key`, `KINORA_API_KEYS`). \
+                         A server started without keys (loopback only) accepts any request.",
+                    ))
+                    .build(),
+            ),
+        );
+        if let Some(op) = doc
+            .paths
+            .paths
+            .get_mut("/v1/videos/{video_id}/remix")
+            .and_then(|item| item.post.as_mut())
+        {
+            deprecate(op);
+        }
+    }
+}
+
+fn deprecate(op: &mut Operation) {
+    op.deprecated = Some(Deprecated::True);
+}
+
+/// Rendered once: the document is fixed at compile time.
+static DOCUMENT: LazyLock<Result<String, String>> =
+    LazyLock::new(|| ApiDoc::openapi().to_json().map_err(|e| e.to_string()));
+
+/// This OpenAPI document
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "Operations",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json")),
+)]
+pub async fn document() -> Response {
+    match &*DOCUMENT {
+        Ok(json) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            json.clone(),
+        )
+            .into_response(),
+        Err(e) => {
+            ApiError::internal(format!("serializing the OpenAPI document: {e}")).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::media::Variant;
+    use crate::openapi::bodies::ContentVariant;
+    use serde_json::Value;
+
+    fn doc() -> Value {
+        serde_json::from_str(DOCUMENT.as_ref().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn documented_variants_are_the_served_ones() {
+        for v in ContentVariant::ALL {
+            let wire = serde_json::to_value(v).unwrap();
+            let wire = wire.as_str().unwrap();
+            let served = Variant::parse(wire).unwrap_or_else(|| panic!("{wire} is not served"));
+            assert!(served.file_name().starts_with(wire));
+        }
+        for wire in ["video", "thumbnail", "spritesheet"] {
+            assert!(
+                ContentVariant::ALL
+                    .iter()
+                    .any(|v| serde_json::to_value(v).unwrap() == wire),
+                "{wire} is served but not documented"
+            );
+        }
+    }
+
+    #[test]
+    fn bearer_scheme_and_deprecated_remix() {
+        let d = doc();
+        assert_eq!(
+            d["components"]["securitySchemes"][BEARER]["scheme"],
+            "bearer"
+        );
+        assert_eq!(d["security"][0][BEARER], serde_json::json!([]));
+        assert_eq!(
+            d["paths"]["/v1/videos/{video_id}/remix"]["post"]["deprecated"],
+            true
+        );
+        assert_eq!(d["info"]["version"], env!("CARGO_PKG_VERSION"));
+    }
+
+    #[test]
+    fn open_endpoints_need_no_key() {
+        let d = doc();
+        for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+            assert_eq!(
+                d["paths"][path]["get"]["security"],
+                serde_json::json!([{}]),
+                "{path}"
+            );
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The Files API: `POST/GET /v1/files`, `GET/DELETE /v1/files/{id}`, `GET /v1/files/{id}/content`.
+//!
+//! Files hold batch input (JSONL) and images for `input_reference.file_id`; Kinora writes batch
+//! output and error files here too (`purpose` `batch_output`). Bytes go to the blob store,
+//! streamed from the upload's temporary file; the record is written only once they are stored.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kinora_core::{clock, ids};
+use kinora_store::FileRecord;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Project;
+use crate::error::{ApiError, ApiResult};
+use crate::form::Form;
+use crate::routes::paging::{Cursor, ListQuery};
+use crate::state::AppState;
+use crate::view::list_view;
+
+/// Purposes a client may upload with. `batch_output` is Kinora's to write.
+pub const UPLOAD_PURPOSES: [&str; 3] = ["batch", "vision", "user_data"];
+const MIN_EXPIRY: i64 = 3600;
+const MAX_EXPIRY: i64 = 30 * 24 * 3600;
+
+pub fn file_view(f: &FileRecord) -> Value {
+    json!({
+        "id": f.id,
+        "object": "file",
+        "bytes": f.bytes,
+        "created_at": f.created_at,
+        "expires_at": f.expires_at,
+        "filename": f.filename,
+        "purpose": f.purpose,
+        "status": "processed",
+        "status_details": null,
+    })
+}
+
+/// `expires_after[anchor]` must be `created_at`; `expires_after[seconds]` 3600–2592000.
+fn requested_expiry(form: &Form) -> ApiResult<Option<i64>> {
+    let anchor = form.text("expires_after[anchor]");
+    let seconds = form.text("expires_after[seconds]");
+    if anchor.is_none() && seconds.is_none() {
+        if form.has_prefix("expires_after") {
+            return Err(expiry_error());
+        }
+        return Ok(None);
+    }
+    if anchor != Some("created_at") {
+        return Err(ApiError::invalid(
+            "expires_after.anchor",
+            "invalid_expires_after",
+            "expires_after.anchor must be 'created_at'.",
+        ));
+    }
+    seconds
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|s| (MIN_EXPIRY..=MAX_EXPIRY).contains(s))
+        .map(Some)
+        .ok_or_else(expiry_error)
+}
+
+fn expiry_error() -> ApiError {
+    ApiError::invalid(
+        "expires_after.seconds",
+        "invalid_expires_after",
+        format!("expires_after.seconds must be an integer from {MIN_EXPIRY} to {MAX_EXPIRY}."),
+    )
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    project: Project,
+    req: Request,
+) -> ApiResult<Response> {
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(ApiError::invalid(
+            "file",
+            "multipart_required",
+            "Upload files as multipart/form-data with 'file' and 'purpose'.",
+        ));
+    }
+    let mut form = Form::from_request(req, &state.tmp_dir).await?;
+    let purpose = form.text("purpose").unwrap_or("").to_string();
+    if !UPLOAD_PURPOSES.contains(&purpose.as_str()) {
+        return Err(ApiError::invalid(
+            "purpose",
+            "invalid_purpose",
+            format!(
+                "purpose must be one of {}; got '{purpose}'.",
+                UPLOAD_PURPOSES.join(", ")
+            ),
+        ));
+    }
+    let expiry = requested_expiry(&form)?;
+    let upload = form.take_file("file").ok_or_else(|| {
+        ApiError::invalid("file", "missing_file", "file (a file part) is required.")
+    })?;
+    let max = state.settings.files.max_bytes;
+    if upload.size as usize > max {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "The file is {} bytes; this server accepts files up to {max} bytes.",
+            upload.size
+        )));
+    }
+    if upload.size == 0 {
+        return Err(ApiError::invalid("file", "empty_file", "The file is empty."));
+    }
+    let filename = upload
+        .filename
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "upload".to_string());
+    let now = clock::now_unix();
+    let lifetime = expiry.or(match purpose.as_str() {
+        "batch" => Some(state.settings.files.batch_expires_seconds),
+        _ => state.settings.files.default_expires_seconds,
+    });
+    let record = FileRecord {
+        id: ids::file_id(),
+        project: project.0,
+        purpose,
+        filename,
+        bytes: upload.size,
+        created_at: now,
+        expires_at: lifetime.map(|s| now + s),
+    };
+    state
+        .blobs
+        .put_file(&record.blob_key(), upload.file.path())
+        .await?;
+    state.store.create_file(record.clone()).await?;
+    Ok(Json(file_view(&record)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FilesQuery {
+    pub after: Option<String>,
+    pub limit: Option<String>,
+    pub order: Option<String>,
+    pub purpose: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    project: Project,
+    Query(q): Query<FilesQuery>,
+) -> ApiResult<Response> {
+    let cursor = Cursor::parse(&ListQuery {
+        after: q.after,
+        limit: q.limit,
+        order: q.order,
+    })?;
+    let purpose = q.purpose.filter(|p| !p.is_empty());
+    let page = state
+        .store
+        .list_files(
+            &project.0,
+            purpose.as_deref(),
+            cursor.after.as_deref(),
+            cursor.fetch_limit(),
+            cursor.order,
+        )
+        .await;
+    let page = cursor.finish(page, "file")?;
+    let views: Vec<_> = page.items.iter().map(file_view).collect();
+    let ids: Vec<&str> = page.items.iter().map(|f| f.id.as_str()).collect();
+    Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
+}
+
+pub async fn find(state: &AppState, project: &str, id: &str) -> ApiResult<FileRecord> {
+    let found = if ids::looks_like(id, "file-") {
+        state.store.get_file(project, id, clock::now_unix()).await?
+    } else {
+        None
+    };
+    found.ok_or_else(|| ApiError::not_found("file", id))
+}
+
+pub async fn retrieve(
+    State(state): State<AppState>,
+    project: Project,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let f = find(&state, &project.0, &id).await?;
+    Ok(Json(file_view(&f)).into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    project: Project,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    find(&state, &project.0, &id).await?;
+    let f = state
+        .store
+        .delete_file(&project.0, &id, clock::now_unix())
+        .await?
+        .ok_or_else(|| ApiError::not_found("file", &id))?;
+    // The record is gone first, so a failure here leaves only unreachable bytes; the log says so.
+    if let Err(e) = state.blobs.delete_prefix(&f.blob_prefix()).await {
+        tracing::warn!(file = %f.id, error = %e, "file record deleted, removing its bytes failed");
+    }
+    Ok(Json(json!({"id": f.id, "object": "file", "deleted": true})).into_response())
+}
+
+pub async fn content(
+    State(state): State<AppState>,
+    project: Project,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let f = find(&state, &project.0, &id).await?;
+    let stream = state.blobs.get_range(&f.blob_key(), None).await?;
+    let mut resp = Response::new(Body::from_stream(stream));
+    *resp.status_mut() = StatusCode::OK;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(f.bytes));
+    let ct = if f.filename.ends_with(".jsonl") || f.purpose.starts_with("batch") {
+        "application/jsonl"
+    } else {
+        "application/octet-stream"
+    };
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}\"",
+        f.filename.replace(['"', '\\', '\r', '\n'], "_")
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
