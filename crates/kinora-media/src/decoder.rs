@@ -1,4 +1,5 @@
-//! Reading MP4s: `probe`, frame-by-frame H.264 decoding, last-frame extraction, Opus audio.
+//! Reading MP4s: `probe`, frame-by-frame H.264 decoding, last-frame extraction, Opus (and, with
+//! the `aac` feature, AAC) audio.
 
 use crate::audio::decode_opus;
 use crate::demux::{Codec, Movie, Sample};
@@ -188,8 +189,9 @@ pub fn last_frame(path: &Path) -> Result<RgbFrame, MediaError> {
     last.ok_or_else(|| MediaError::invalid(path, "no decodable frame after the last keyframe"))
 }
 
-/// Interleaved stereo 48 kHz PCM when the audio track is Opus (what `Mp4Encoder` writes),
-/// trimmed to the video duration; `Ok(None)` without audio or for codecs this crate cannot decode.
+/// Interleaved stereo 48 kHz PCM when the audio track is Opus (what `Mp4Encoder` writes by
+/// default) or, with the `aac` feature, 48 kHz AAC, trimmed to the video duration; `Ok(None)`
+/// without audio or for codecs this crate cannot decode.
 pub fn decode_audio(path: &Path) -> Result<Option<Vec<f32>>, MediaError> {
     movie_audio(&mut Movie::open(path)?)
 }
@@ -198,8 +200,19 @@ pub(crate) fn movie_audio(movie: &mut Movie) -> Result<Option<Vec<f32>>, MediaEr
     let Some(track) = movie.audio() else {
         return Ok(None);
     };
-    let Codec::Opus { pre_skip } = track.codec else {
-        return Ok(None);
+    let pre_skip = match track.codec {
+        Codec::Opus { pre_skip } => pre_skip,
+        #[cfg(feature = "aac")]
+        Codec::Aac { ref asc } => {
+            let (asc, samples) = (asc.clone(), track.samples.clone());
+            let keep = match movie.video() {
+                Ok(video) => (video.duration_s() * f64::from(AUDIO_SAMPLE_RATE)).round() as u64,
+                Err(_) => (track.duration_s() * f64::from(AUDIO_SAMPLE_RATE)).round() as u64,
+            };
+            let packets = samples.iter().map(|s| movie.read_sample(s));
+            return crate::aac::decode_aac(packets, &asc, Some(keep));
+        }
+        _ => return Ok(None),
     };
     let samples = track.samples.clone();
     let audio_len = (track.duration_s() * f64::from(AUDIO_SAMPLE_RATE)).round() as u64;

@@ -19,6 +19,11 @@ pub(crate) enum Codec {
     Opus {
         pre_skip: u16,
     },
+    /// MPEG-4 audio (`mp4a`) with its AudioSpecificConfig from `esds`.
+    #[cfg(feature = "aac")]
+    Aac {
+        asc: Vec<u8>,
+    },
     Other(String),
 }
 
@@ -313,12 +318,68 @@ fn parse_stsd(stsd: &[u8]) -> Result<(Codec, u32, u32), String> {
             let pre_skip = dops.u16()?;
             Ok((Codec::Opus { pre_skip }, 0, 0))
         }
+        #[cfg(feature = "aac")]
+        b"mp4a" => {
+            let mut e = Cur::new(entry);
+            e.bytes(28)?;
+            // Audio this crate cannot decode must not make the whole file unreadable.
+            let codec = need(&entry[e.p..], b"esds")
+                .and_then(parse_esds)
+                .map_or_else(|_| Codec::Other("mp4a".into()), |asc| Codec::Aac { asc });
+            Ok((codec, 0, 0))
+        }
         other => Ok((
             Codec::Other(String::from_utf8_lossy(other).into_owned()),
             0,
             0,
         )),
     }
+}
+
+/// The DecoderSpecificInfo (AudioSpecificConfig) inside `esds`'s ES_Descriptor (ISO 14496-1
+/// 7.2.6.5): tag 0x03 -> DecoderConfigDescriptor 0x04 (objectTypeIndication 0x40, MPEG-4 audio)
+/// -> DecoderSpecificInfo 0x05.
+#[cfg(feature = "aac")]
+fn parse_esds(esds: &[u8]) -> Result<Vec<u8>, String> {
+    fn descriptor<'a>(c: &mut Cur<'a>, tag: u8) -> Result<Cur<'a>, String> {
+        if c.u8()? != tag {
+            return Err(format!("esds: expected descriptor tag {tag:#04x}"));
+        }
+        let mut len = 0usize;
+        for _ in 0..4 {
+            let b = c.u8()?;
+            len = (len << 7) | usize::from(b & 0x7f);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        Ok(Cur::new(c.bytes(len)?))
+    }
+    let mut c = Cur::new(esds);
+    c.bytes(4)?; // version, flags
+    let mut es = descriptor(&mut c, 0x03)?;
+    es.bytes(2)?; // ES_ID
+    let flags = es.u8()?;
+    if flags & 0x80 != 0 {
+        es.bytes(2)?; // dependsOn_ES_ID
+    }
+    if flags & 0x40 != 0 {
+        let url = usize::from(es.u8()?);
+        es.bytes(url)?;
+    }
+    if flags & 0x20 != 0 {
+        es.bytes(2)?; // OCR_ES_Id
+    }
+    let mut config = descriptor(&mut es, 0x04)?;
+    if config.u8()? != 0x40 {
+        return Err("esds: audio is not MPEG-4 AAC".into());
+    }
+    config.bytes(12)?; // streamType, bufferSizeDB, maxBitrate, avgBitrate
+    let asc = descriptor(&mut config, 0x05)?;
+    if asc.b.is_empty() {
+        return Err("esds: empty AudioSpecificConfig".into());
+    }
+    Ok(asc.b.to_vec())
 }
 
 fn parse_avcc(avcc: &[u8]) -> Result<Codec, String> {

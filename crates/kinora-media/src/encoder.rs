@@ -1,8 +1,8 @@
-//! `Mp4Encoder`: RGB frames + PCM in, H.264/Opus MP4 out, streaming.
+//! `Mp4Encoder`: RGB frames + PCM in, H.264 + Opus (or AAC) MP4 out, streaming.
 
 use crate::h264::{encode_frame, new_encoder, rgb_to_yuv};
 use crate::mux::ClipWriter;
-use crate::{ClipInfo, MediaError, RgbFrame, VideoParams};
+use crate::{AudioCodec, ClipInfo, MediaError, RgbFrame, VideoParams};
 use openh264::formats::YUVBuffer;
 use std::path::Path;
 use std::time::Instant;
@@ -11,7 +11,8 @@ use std::time::Instant;
 /// this runs on; output stays byte-identical run to run (see `tests::deterministic`).
 pub const ENCODER_THREADS: u16 = 2;
 
-/// Streaming MP4 writer: H.264 (OpenH264) video plus optional Opus audio, muxed with muxide,
+/// Streaming MP4 writer: H.264 (OpenH264) video plus optional audio (Opus by default, AAC-LC
+/// with the `aac` feature, see [`Mp4Encoder::create_with_audio`]), muxed with muxide,
 /// fast-start (`moov` before `mdat`). Only compressed data is kept until `finish`.
 pub struct Mp4Encoder {
     writer: ClipWriter,
@@ -21,8 +22,18 @@ pub struct Mp4Encoder {
 }
 
 impl Mp4Encoder {
+    /// With Opus audio when `with_audio`.
     pub fn create(path: &Path, params: VideoParams, with_audio: bool) -> Result<Self, MediaError> {
         Self::create_with_threads(path, params, with_audio, ENCODER_THREADS)
+    }
+
+    /// With an audio track in `audio`'s codec, or none.
+    pub fn create_with_audio(
+        path: &Path,
+        params: VideoParams,
+        audio: Option<AudioCodec>,
+    ) -> Result<Self, MediaError> {
+        Self::open(path, params, audio, ENCODER_THREADS)
     }
 
     /// Like `create` with an explicit OpenH264 thread count (1 disables slice threading).
@@ -32,9 +43,23 @@ impl Mp4Encoder {
         with_audio: bool,
         threads: u16,
     ) -> Result<Self, MediaError> {
+        Self::open(
+            path,
+            params,
+            with_audio.then_some(AudioCodec::Opus),
+            threads,
+        )
+    }
+
+    fn open(
+        path: &Path,
+        params: VideoParams,
+        audio: Option<AudioCodec>,
+        threads: u16,
+    ) -> Result<Self, MediaError> {
         params.validate()?;
         let encoder = new_encoder(params, threads.max(1))?;
-        let writer = ClipWriter::create(path, params, with_audio)?;
+        let writer = ClipWriter::create(path, params, audio)?;
         Ok(Self {
             writer,
             encoder,

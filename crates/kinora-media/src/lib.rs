@@ -8,11 +8,14 @@
 //! - `h264`    — OpenH264 settings (bitrate, IDR period, threads), RGB -> I420 and
 //!   Annex-B/AVCC framing.
 //! - `audio`   — Opus encoding in 20 ms packets with exact-length trimming, and decoding.
+//! - `audio_codec` — [`AudioCodec`] (`opus`, and `aac` with the feature) and the track that
+//!   encodes for either.
+//! - `aac`     — (feature `aac`) AAC-LC encoding via FDK AAC, delay-compensated, and decoding.
 //! - `mux`     — MP4 writing via muxide (fast-start, constant frame rate, no timestamps).
 //! - `demux`   — defensive MP4 box parser (sample tables, avcC, dOps).
 //! - `encoder` — [`Mp4Encoder`] and the [`bench_encoder`] throughput probe.
 //! - `decoder` — [`probe`], [`Mp4Decoder`], [`last_frame`], [`decode_audio`].
-//! - `stitch`  — [`stitch`]: join two clips, copying the video samples.
+//! - `stitch`  — [`stitch`] / [`stitch_with`]: join two clips, copying the video samples.
 //! - `preview` — [`thumbnail_webp`] and [`spritesheet_jpeg`].
 //!
 //! Sprite sheet layout: a JPEG grid of [`SPRITESHEET_COLUMNS`] x [`SPRITESHEET_ROWS`] (5 x 5)
@@ -28,15 +31,22 @@
 //!
 //! Codecs: H.264 Constrained Baseline from OpenH264 (IDR at least every 2 s, bitrate ≈4 Mbit/s
 //! at 720p and ≈8 Mbit/s at 1080p, BT.601 limited range signalled in the VUI), Opus audio from
-//! opus-rs (pure Rust) in MP4 (`Opus`/`dOps`). Output is deterministic: the same frames and
-//! audio give a byte-identical file. AAC output is not offered: the only bundled encoder
-//! (fdk-aac) has a non-free licence, and Opus plays in all current browsers.
+//! opus-rs (pure Rust) in MP4 (`Opus`/`dOps`) by default. With the opt-in `aac` cargo feature,
+//! [`AudioCodec::Aac`] writes AAC-LC (192 kbit/s, `mp4a`/`esds`) from the bundled FDK AAC
+//! library instead; its encoder delay is compensated so sync is exact after the first 43 ms
+//! (see `aac`). Output is deterministic: the same frames and audio give a byte-identical file,
+//! with either codec; a build without the feature writes exactly what it wrote before.
 //!
 //! Licences: OpenH264 is BSD-2 and is built from source here, which carries no H.264 patent
 //! licence (Cisco's covers only its prebuilt binary). Opus is royalty-free (BSD-3). libwebp is
-//! BSD-3. Nothing here links GPL code.
+//! BSD-3. Nothing here links GPL code. The `aac` feature links Fraunhofer's FDK AAC, whose
+//! licence is not OSI-approved (not free software, GPL-incompatible, no AAC patent licence):
+//! that is why it is off by default.
 
+#[cfg(feature = "aac")]
+mod aac;
 mod audio;
+mod audio_codec;
 mod decoder;
 mod demux;
 mod encoder;
@@ -49,9 +59,12 @@ mod stitch;
 
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, feature = "aac"))]
+mod tests_aac;
 #[cfg(test)]
 mod testutil;
 
+pub use audio_codec::AudioCodec;
 pub use decoder::{Mp4Decoder, decode_audio, last_frame, probe};
 pub use encoder::{ENCODER_THREADS, Mp4Encoder, bench_encoder, bench_encoder_with_threads};
 pub use error::MediaError;
@@ -62,7 +75,7 @@ pub use preview::{
     fit_long_side, resize, sprite_tile_size, spritesheet_frame_indices, spritesheet_jpeg,
     thumbnail_webp,
 };
-pub use stitch::stitch;
+pub use stitch::{stitch, stitch_with};
 
 /// Audio is always 48 kHz stereo, interleaved `f32` in [-1, 1].
 pub const AUDIO_SAMPLE_RATE: u32 = 48_000;

@@ -1,8 +1,9 @@
-//! MP4 writing on top of muxide: constant frame rate video, optional Opus audio, fast-start.
+//! MP4 writing on top of muxide: constant frame rate video, optional Opus (or, with the `aac`
+//! feature, AAC-LC) audio, fast-start.
 
-use crate::audio::OpusTrack;
+use crate::audio_codec::{AudioCodec, AudioTrack};
 use crate::{AUDIO_CHANNELS, AUDIO_SAMPLE_RATE, ClipInfo, MediaError, VideoParams};
-use muxide::api::{AudioCodec, Muxer, MuxerBuilder, VideoCodec};
+use muxide::api::{Muxer, MuxerBuilder, VideoCodec};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -14,11 +15,15 @@ pub(crate) struct ClipWriter {
     muxer: Muxer<BufWriter<File>>,
     params: VideoParams,
     frames: u32,
-    audio: Option<OpusTrack>,
+    audio: Option<AudioTrack>,
 }
 
 impl ClipWriter {
-    pub fn create(path: &Path, params: VideoParams, with_audio: bool) -> Result<Self, MediaError> {
+    pub fn create(
+        path: &Path,
+        params: VideoParams,
+        audio: Option<AudioCodec>,
+    ) -> Result<Self, MediaError> {
         params.validate()?;
         let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
         let mut builder = MuxerBuilder::new(file)
@@ -29,18 +34,14 @@ impl ClipWriter {
                 f64::from(params.fps),
             )
             .with_fast_start(true);
-        if with_audio {
-            builder = builder.audio(AudioCodec::Opus, AUDIO_SAMPLE_RATE, AUDIO_CHANNELS);
+        if let Some(codec) = audio {
+            builder = builder.audio(codec.muxer_codec(), AUDIO_SAMPLE_RATE, AUDIO_CHANNELS);
         }
         Ok(Self {
             muxer: builder.build()?,
             params,
             frames: 0,
-            audio: if with_audio {
-                Some(OpusTrack::new()?)
-            } else {
-                None
-            },
+            audio: audio.map(AudioTrack::new).transpose()?,
         })
     }
 

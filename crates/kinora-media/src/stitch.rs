@@ -4,16 +4,37 @@ use crate::decoder::movie_audio;
 use crate::demux::{Codec, Movie, Track};
 use crate::h264::{NAL_SPS, avcc_to_annexb, nal_type, nal_units_annexb, push_annexb};
 use crate::mux::ClipWriter;
-use crate::{ClipInfo, MediaError, VideoParams};
+use crate::{AudioCodec, ClipInfo, MediaError, VideoParams};
 use std::path::Path;
 
 /// Join `first` then `second` into `out`. When both are H.264 with identical parameter sets,
 /// size and constant frame rate (e.g. both made by `Mp4Encoder` with the same params), the
-/// video samples are copied, so decoded frames stay bit-identical. Audio (Opus or none) is
-/// decoded, each clip's part padded with silence or trimmed to its own video length, and
-/// re-encoded once: that keeps A/V sync exact across the seam, which copying 20 ms Opus
-/// packets cannot. Anything else returns `MediaError::Unsupported` so the caller re-encodes.
+/// video samples are copied, so decoded frames stay bit-identical. Audio (Opus, AAC with the
+/// `aac` feature, or none) is decoded, each clip's part padded with silence or trimmed to its
+/// own video length, and re-encoded once: that keeps A/V sync exact across the seam, which
+/// copying 20 ms Opus (or 21.3 ms AAC) packets cannot. The joined audio keeps the codec of
+/// `first` (of `second` when `first` has none); [`stitch_with`] picks it instead. Anything else
+/// returns `MediaError::Unsupported` so the caller re-encodes.
 pub fn stitch(first: &Path, second: &Path, out: &Path) -> Result<ClipInfo, MediaError> {
+    join(first, second, out, None)
+}
+
+/// [`stitch`], writing the joined audio (if either clip has some) in `audio`.
+pub fn stitch_with(
+    first: &Path,
+    second: &Path,
+    out: &Path,
+    audio: AudioCodec,
+) -> Result<ClipInfo, MediaError> {
+    join(first, second, out, Some(audio))
+}
+
+fn join(
+    first: &Path,
+    second: &Path,
+    out: &Path,
+    audio: Option<AudioCodec>,
+) -> Result<ClipInfo, MediaError> {
     for input in [first, second] {
         if same_file(input, out) {
             return Err(MediaError::InvalidInput(format!(
@@ -28,8 +49,12 @@ pub fn stitch(first: &Path, second: &Path, out: &Path) -> Result<ClipInfo, Media
     let audio_a = audio_part(&mut a)?;
     let audio_b = audio_part(&mut b)?;
     let with_audio = audio_a.is_some() || audio_b.is_some();
+    let codec = audio
+        .or_else(|| track_codec(&a))
+        .or_else(|| track_codec(&b))
+        .unwrap_or_default();
 
-    let mut writer = ClipWriter::create(out, params, with_audio)?;
+    let mut writer = ClipWriter::create(out, params, with_audio.then_some(codec))?;
     for (clip, movie) in [&mut a, &mut b].into_iter().enumerate() {
         copy_video(movie, &mut writer, clip == 0)?;
     }
@@ -95,6 +120,16 @@ fn compatible(a: &Movie, b: &Movie) -> Result<VideoParams, MediaError> {
     Ok(params)
 }
 
+/// The codec of a clip's audio track, when it is one this build writes.
+fn track_codec(movie: &Movie) -> Option<AudioCodec> {
+    match movie.audio()?.codec {
+        Codec::Opus { .. } => Some(AudioCodec::Opus),
+        #[cfg(feature = "aac")]
+        Codec::Aac { .. } => Some(AudioCodec::Aac),
+        _ => None,
+    }
+}
+
 /// Decoded audio of one clip, `None` when it has no audio track; undecodable audio is unsupported.
 fn audio_part(movie: &mut Movie) -> Result<Option<Vec<f32>>, MediaError> {
     if movie.audio().is_none() {
@@ -102,7 +137,9 @@ fn audio_part(movie: &mut Movie) -> Result<Option<Vec<f32>>, MediaError> {
     }
     match movie_audio(movie)? {
         Some(pcm) => Ok(Some(pcm)),
-        None => Err(unsupported("an audio track is not Opus")),
+        None => Err(unsupported(
+            "an audio track is in a codec this build does not decode",
+        )),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use kinora_render::{CancelToken, RenderMode, RenderRequest, render};
+use kinora_render::{AudioCodec, CancelToken, RenderMode, RenderRequest, render};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,6 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             input_reference: None,
             characters: Vec::new(),
         },
+        audio_codec: AudioCodec::Opus,
     };
     let started = std::time::Instant::now();
     let outputs = render(&req, &PathBuf::from(out), &|_| {}, &CancelToken::new())?;

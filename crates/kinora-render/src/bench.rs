@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use kinora_media::{ENCODER_THREADS, Mp4Encoder, RgbFrame, VideoParams};
+use kinora_media::{AudioCodec, ENCODER_THREADS, Mp4Encoder, RgbFrame, VideoParams};
 
 use crate::FPS;
 use crate::engine::{CancelToken, RenderMode, RenderRequest, render, scene_painter};
@@ -77,6 +77,7 @@ pub fn run_bench(
                 input_reference: None,
                 characters: Vec::new(),
             },
+            audio_codec: AudioCodec::Opus,
         };
         let out_dir = dir.join(format!("{width}x{height}"));
         let mut case = BenchCase {

@@ -241,7 +241,7 @@ pub fn run(
     let info = probe_source(source)?;
     if let Some(mut scene) = own_scene(source_scene, &info) {
         apply_edit(&mut scene, &req.prompt);
-        return render_scene(&scene, None, files, progress, cancel);
+        return render_scene(&scene, None, req.audio_codec, files, progress, cancel);
     }
     let mut scene = Scene::from_prompt(&req.prompt, req.seed, &[]);
     scene.backdrop = BackdropSource::Still;
@@ -254,7 +254,8 @@ pub fn run(
     scene.push_segment(info.frames, &req.prompt, camera, weather, &[]);
     let grade = Grade::from_prompt(&req.prompt, req.seed);
     let clip = ClipSource::open(source, Some(grade))?.or_audio(AudioSynth::new(&scene));
-    let mut encoder = pipeline::new_encoder(&files.video(), info.width, info.height)?;
+    let mut encoder =
+        pipeline::new_encoder(&files.video(), info.width, info.height, req.audio_codec)?;
     let mut previews = Previews::for_clip(info.frames);
     pipeline::encode(
         &mut encoder,

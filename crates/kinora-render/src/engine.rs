@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use image::RgbImage;
-use kinora_media::ClipInfo;
+use kinora_media::{AudioCodec, ClipInfo};
 
 use crate::audio::AudioSynth;
 use crate::backdrop::Backdrop;
@@ -76,6 +76,9 @@ pub struct RenderRequest {
     pub seconds: u32,
     pub seed: u64,
     pub mode: RenderMode,
+    /// The audio codec of the output; `Opus` unless the `aac` feature is on and this asks for
+    /// `Aac`. An extension's joined audio is re-encoded in it, whatever the source's codec.
+    pub audio_codec: AudioCodec,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -294,13 +297,21 @@ fn create(
     });
     let (camera, weather) = (scene.camera, scene.weather);
     scene.push_segment(frames, &req.prompt, camera, weather, &[]);
-    render_scene(&scene, still.as_ref(), files, progress, cancel)
+    render_scene(
+        &scene,
+        still.as_ref(),
+        req.audio_codec,
+        files,
+        progress,
+        cancel,
+    )
 }
 
 /// Draws every frame of `scene`'s timeline into the output video, with previews and scene.json.
 pub fn render_scene(
     scene: &Scene,
     still: Option<&RgbImage>,
+    audio: AudioCodec,
     files: &OutFiles,
     progress: &Progress<'_>,
     cancel: &CancelToken,
@@ -314,7 +325,7 @@ pub fn render_scene(
         painter,
         synth: AudioSynth::new(scene),
     };
-    let mut encoder = pipeline::new_encoder(&files.video(), spec.width, spec.height)?;
+    let mut encoder = pipeline::new_encoder(&files.video(), spec.width, spec.height, audio)?;
     let mut previews = Previews::for_clip(total);
     pipeline::encode(
         &mut encoder,

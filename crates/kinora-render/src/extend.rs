@@ -2,11 +2,14 @@
 //! engine made (its scene.json matches it) is continued by re-drawing its scene past the end
 //! with the new prompt's actions; any other clip is continued from its last frame, which the
 //! camera then moves over. The new segment is joined by copying the source's samples, or by
-//! re-encoding both when the two cannot be joined that way.
+//! re-encoding both when the two cannot be joined that way. The segment's own audio is Opus
+//! whatever the request's codec (its decode is exact from the first sample, where AAC starts
+//! with encoder priming that would leave a gap at the seam); the join re-encodes all the audio
+//! once, in the request's codec.
 
 use std::path::Path;
 
-use kinora_media::{ClipInfo, MediaError, last_frame, probe, stitch};
+use kinora_media::{AudioCodec, ClipInfo, MediaError, last_frame, probe, stitch_with};
 
 use crate::audio::AudioSynth;
 use crate::engine::{
@@ -172,7 +175,7 @@ pub fn run(
         synth: AudioSynth::new(&scene),
     };
     let part = files.part();
-    let mut encoder = pipeline::new_encoder(&part, spec.width, spec.height)?;
+    let mut encoder = pipeline::new_encoder(&part, spec.width, spec.height, AudioCodec::Opus)?;
     pipeline::encode(
         &mut encoder,
         source_frames,
@@ -184,14 +187,14 @@ pub fn run(
         cancel,
     )?;
     pipeline::finish(encoder)?;
-    let joined = match stitch(source, &part, &files.video()) {
+    let joined = match stitch_with(source, &part, &files.video(), req.audio_codec) {
         Ok(joined) => joined,
         Err(MediaError::Unsupported(_)) => reencode_join(
             source,
             &part,
             &files.video(),
             (info.frames, new_frames),
-            spec,
+            (spec, req.audio_codec),
             progress,
             cancel,
         )?,
@@ -209,11 +212,11 @@ fn reencode_join(
     second: &Path,
     out: &Path,
     frames: (u32, u32),
-    spec: FrameSpec,
+    (spec, audio): (FrameSpec, AudioCodec),
     progress: &Progress<'_>,
     cancel: &CancelToken,
 ) -> Result<ClipInfo, RenderError> {
-    let mut encoder = pipeline::new_encoder(out, spec.width, spec.height)?;
+    let mut encoder = pipeline::new_encoder(out, spec.width, spec.height, audio)?;
     let mut ignore = Previews::default();
     let head = ClipSource::<Unchanged>::open(first, None)?;
     pipeline::encode(

@@ -51,6 +51,7 @@ pub use engine::{
     CancelToken, CharacterRef, MAX_SIDE, MIN_SIDE, RenderMode, RenderOutputs, RenderRequest, render,
 };
 pub use error::RenderError;
+pub use kinora_media::AudioCodec;
 pub use scene::{BackdropSource, FrameSpec, Scene, Subject};
 pub use timeline::{Segment, Track};
 pub use vocabulary::{

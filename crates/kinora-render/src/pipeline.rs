@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use kinora_media::{
-    ClipInfo, Mp4Encoder, RgbFrame, VideoParams, resize, sprite_tile_size,
+    AudioCodec, ClipInfo, Mp4Encoder, RgbFrame, VideoParams, resize, sprite_tile_size,
     spritesheet_frame_indices, spritesheet_jpeg, thumbnail_webp,
 };
 
@@ -205,12 +205,17 @@ impl Sink<'_, '_> {
     }
 }
 
-/// Creates an encoder for `width`x`height` at the engine's frame rate, with audio.
-pub fn new_encoder(path: &Path, width: u32, height: u32) -> Result<Mp4Encoder, RenderError> {
-    Ok(Mp4Encoder::create(
+/// Creates an encoder for `width`x`height` at the engine's frame rate, with `audio` audio.
+pub fn new_encoder(
+    path: &Path,
+    width: u32,
+    height: u32,
+    audio: AudioCodec,
+) -> Result<Mp4Encoder, RenderError> {
+    Ok(Mp4Encoder::create_with_audio(
         path,
         VideoParams::new(width, height, FPS),
-        true,
+        Some(audio),
     )?)
 }
 

@@ -137,6 +137,7 @@ impl App {
             tmp_dir,
             wake: Default::default(),
             batch_wake: Default::default(),
+            queue_ranks: Default::default(),
             running: Default::default(),
             metrics: Metrics::default(),
             node_id,

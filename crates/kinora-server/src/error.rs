@@ -78,7 +78,9 @@ impl ApiError {
     pub fn public(&self) -> (StatusCode, Option<String>, String, String) {
         let (status, _, param, code) = self.parts();
         let message = match self {
-            ApiError::Internal(_) => "The server had an error while processing your request.".into(),
+            ApiError::Internal(_) => {
+                "The server had an error while processing your request.".into()
+            }
             other => other.to_string(),
         };
         (status, param, code.unwrap_or_default(), message)

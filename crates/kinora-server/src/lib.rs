@@ -6,11 +6,14 @@
 //! Layout:
 //! - [`settings`]: typed, layered settings (defaults → TOML → env → flags)
 //! - [`app`]: opening the stores, wiring the router, running and shutting down
-//! - [`routes`]: one module per resource (`videos`, `create`, `derive`, `content`, `characters`, `models`, `ops`)
+//! - [`routes`]: one module per resource (`videos`, `create`, `derive`, `content`, `characters`,
+//!   `models`, `files`, `batches`, `webhooks`, `ops`)
 //! - [`form`]: JSON and multipart bodies flattened to the SDK's bracketed keys
 //! - [`reference`]: `input_reference` images (upload, data: URL, fetched URL)
-//! - [`jobs`]: in-process workers (`tick() -> Outcome`), job inputs, blob layout, the sweeper
+//! - [`jobs`]: in-process workers (`tick() -> Outcome`), job inputs, blob layout, the sweeper,
+//!   the batch driver and batch output files
 //! - [`webhooks`]: signed, durable, retried webhook delivery (signing, sender, delivery loop)
+//! - [`queue_ranks`]: `queue_position` from a shared, briefly cached snapshot of the queue
 //! - [`openapi`]: the `/openapi.json` document, generated from the handlers' annotations
 //! - [`auth`], [`egress`], [`error`], [`metrics`], [`view`], [`state`]: the edges
 
@@ -22,6 +25,7 @@ pub mod form;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
+pub mod queue_ranks;
 pub mod reference;
 pub mod routes;
 pub mod settings;

@@ -149,6 +149,7 @@ pub async fn track_http(State(state): State<AppState>, req: Request, next: Next)
 #[utoipa::path(
     get,
     path = "/metrics",
+    operation_id = "metrics",
     tag = "Operations",
     security(()),
     responses((status = 200, description = "OpenMetrics text.", content_type = "application/openmetrics-text")),

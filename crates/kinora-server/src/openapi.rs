@@ -1,12 +1,13 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document of this server, generated at compile time by
 //! utoipa from the handlers' `#[utoipa::path]` attributes and the wire types' `ToSchema` derives.
 //!
-//! How a new handler joins the document (the test `tests/openapi.rs` fails until it has):
+//! How a new handler joins the document (the tests in `tests/openapi/` fail until it has):
 //! 1. Annotate the handler with the full path (under `/v1` for the API), as in `routes/videos.rs`:
 //!    ```text
 //!    #[utoipa::path(
 //!        get,
 //!        path = "/v1/files/{file_id}",
+//!        operation_id = "retrieve_file",
 //!        tag = "Files",
 //!        params(("file_id" = String, Path, description = "The file's id.")),
 //!        responses(
@@ -17,6 +18,8 @@
 //!    )]
 //!    pub async fn retrieve(...)
 //!    ```
+//!    Give every operation a unique `operation_id` (snake_case, e.g. `"retrieve_file"`): the
+//!    default is the function's name, and `list`, `create`, ... repeat across modules.
 //!    Bodies: `request_body(content((MyJson = "application/json"), (MyForm = "multipart/form-data")))`;
 //!    list queries: `params(ListQuery)`; POSTs that honour `Idempotency-Key`: `params(IdempotencyKey)`;
 //!    errors: `body = ErrorResponse` (from `crate::error`); unauthenticated routes: `security(())`.
@@ -24,8 +27,10 @@
 //!    with that type (`Json(view)`), not a `json!` literal, so the schema is what is served.
 //!    Kinora-only fields say "Kinora extension" in their doc comment. Types read through
 //!    [`crate::form::Form`] have no Rust body type: describe them in [`bodies`].
+//!    Cursor pages: answer `list_view(..)` and document `body = ListPage<ItemView>`.
 //! 3. List the handler in `paths(...)` of [`ApiDoc`] below (e.g. `routes::files::retrieve`).
-//!    Schemas reachable from the listed paths are collected on their own.
+//!    Schemas reachable from the listed paths are collected on their own, except those named
+//!    only in an `IntoParams` `value_type`: add those to `components(schemas(...))`.
 
 pub mod bodies;
 
@@ -81,6 +86,15 @@ pub struct IdempotencyKey {
         routes::characters::delete,
         routes::models::list,
         routes::models::retrieve,
+        routes::files::create,
+        routes::files::list,
+        routes::files::retrieve,
+        routes::files::delete,
+        routes::files::content,
+        routes::batches::create,
+        routes::batches::list,
+        routes::batches::retrieve,
+        routes::batches::cancel,
         routes::webhooks::create,
         routes::webhooks::list,
         routes::webhooks::retrieve,
@@ -96,21 +110,25 @@ pub struct IdempotencyKey {
         metrics::render,
         openapi::document,
     ),
-    components(schemas(ErrorResponse)),
+    // Schemas only named by `IntoParams` value types are not collected on their own.
+    components(schemas(ErrorResponse, bodies::ContentVariant, bodies::ListOrder)),
     modifiers(&Conventions),
     security(("bearer_auth" = [])),
     tags(
         (name = "Videos", description = "Generation jobs and their media."),
         (name = "Characters", description = "Reusable characters cut out of uploaded clips."),
         (name = "Models", description = "The model catalogue."),
+        (name = "Files", description = "Uploads for batch input and reference images; batch output files."),
+        (name = "Batches", description = "Batches of `POST /v1/videos` requests from a JSONL file."),
         (name = "Webhooks", description = "Signed event deliveries: endpoints, secrets, tests and the delivery log."),
         (name = "Operations", description = "Health, metrics and this document; no API key needed."),
     )
 )]
 pub struct ApiDoc;
 
-/// What the derive cannot say: the bearer scheme itself, and remix's deprecation (marking the
-/// handler `#[deprecated]` would warn at its use in the router).
+/// What the derive cannot say: the bearer scheme itself, remix's deprecation (marking the
+/// handler `#[deprecated]` would warn at its use in the router), and distinct operation ids for
+/// the `HEAD` twin of a `method(get, head)` operation (OpenAPI wants every id unique).
 struct Conventions;
 
 impl Modify for Conventions {
@@ -136,6 +154,14 @@ impl Modify for Conventions {
         {
             deprecate(op);
         }
+        for item in doc.paths.paths.values_mut() {
+            if let (Some(get), Some(head)) = (&item.get, &mut item.head)
+                && head.operation_id.is_some()
+                && head.operation_id == get.operation_id
+            {
+                head.operation_id = head.operation_id.take().map(|id| format!("{id}_head"));
+            }
+        }
     }
 }
 
@@ -151,6 +177,7 @@ static DOCUMENT: LazyLock<Result<String, String>> =
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "openapi_document",
     tag = "Operations",
     security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json")),
@@ -175,7 +202,6 @@ pub async fn document() -> Response {
 mod tests {
     use super::*;
     use crate::jobs::media::Variant;
-    use crate::openapi::bodies::ContentVariant;
     use serde_json::Value;
 
     fn doc() -> Value {
@@ -184,19 +210,26 @@ mod tests {
 
     #[test]
     fn documented_variants_are_the_served_ones() {
-        for v in ContentVariant::ALL {
-            let wire = serde_json::to_value(v).unwrap();
-            let wire = wire.as_str().unwrap();
+        let d = doc();
+        let params = d["paths"]["/v1/videos/{video_id}/content"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let variant = params.iter().find(|p| p["name"] == "variant").unwrap();
+        let schema = &variant["schema"];
+        let schema = match schema["$ref"].as_str() {
+            Some(r) => &d["components"]["schemas"][r.rsplit('/').next().unwrap()],
+            None => schema,
+        };
+        let documented: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(documented, ["video", "thumbnail", "spritesheet"]);
+        for wire in documented {
             let served = Variant::parse(wire).unwrap_or_else(|| panic!("{wire} is not served"));
             assert!(served.file_name().starts_with(wire));
-        }
-        for wire in ["video", "thumbnail", "spritesheet"] {
-            assert!(
-                ContentVariant::ALL
-                    .iter()
-                    .any(|v| serde_json::to_value(v).unwrap() == wire),
-                "{wire} is served but not documented"
-            );
         }
     }
 

@@ -61,6 +61,9 @@ pub struct Settings {
     /// Endpoints declared here (`[[webhooks]]`), read-only through the API.
     pub webhooks: Vec<crate::webhooks::config::DeclaredWebhook>,
     pub webhook_delivery: crate::webhooks::config::WebhookDeliverySettings,
+    /// Audio codec of rendered videos: `opus`, or `aac` in a build with the `aac` feature
+    /// (a build without it refuses `aac` at startup, naming the rebuild flag).
+    pub audio_codec: kinora_media::AudioCodec,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -148,6 +151,7 @@ impl Default for Settings {
             batches: BatchSettings::default(),
             webhooks: Vec::new(),
             webhook_delivery: Default::default(),
+            audio_codec: kinora_media::AudioCodec::default(),
         }
     }
 }
@@ -239,7 +243,9 @@ impl Settings {
                 "lease_seconds, max_attempts and retention_seconds must be at least 1".into(),
             ));
         }
-        self.webhook_delivery.check().map_err(SettingsError::Invalid)?;
+        self.webhook_delivery
+            .check()
+            .map_err(SettingsError::Invalid)?;
         crate::webhooks::config::check_declared(&self.webhooks).map_err(SettingsError::Invalid)?;
         Ok(())
     }
@@ -297,6 +303,27 @@ mod tests {
         let printed = s.to_redacted_toml();
         assert!(!printed.contains("sk-file"), "{printed}");
         assert!(format!("{s:?}").contains("redacted"));
+    }
+
+    #[test]
+    fn audio_codec_is_read_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        assert_eq!(
+            Settings::load(None, Overrides::default())
+                .unwrap()
+                .audio_codec
+                .name(),
+            "opus"
+        );
+        std::fs::write(&file, "audio_codec = \"mp3\"\n").unwrap();
+        assert!(Settings::load(Some(&file), Overrides::default()).is_err());
+        // `aac` works in a build with the `aac` feature and otherwise says how to get it.
+        std::fs::write(&file, "audio_codec = \"aac\"\n").unwrap();
+        match Settings::load(Some(&file), Overrides::default()) {
+            Ok(s) => assert_eq!(s.audio_codec.name(), "aac"),
+            Err(e) => assert!(e.to_string().contains("--features aac"), "{e}"),
+        }
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Inner {
     pub wake: Notify,
     /// Wakes the batch driver when a batch is created or cancelled, or one of its jobs ends.
     pub batch_wake: Notify,
+    /// Shared snapshot of queue positions, so polling clients do not each count the queue.
+    pub queue_ranks: crate::queue_ranks::QueueRanks,
     /// Jobs rendering in this process, so a cancel takes effect without waiting for a heartbeat.
     pub running: Mutex<HashMap<String, CancelToken>>,
     pub metrics: Metrics,

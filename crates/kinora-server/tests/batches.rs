@@ -18,9 +18,10 @@ fn shot(prompt: &str) -> Value {
 }
 
 async fn upload(app: &TestApp, text: String) -> String {
-    let form = Form::new()
-        .text("purpose", "batch")
-        .part("file", file_part(text.into_bytes(), "in.jsonl", "application/jsonl"));
+    let form = Form::new().text("purpose", "batch").part(
+        "file",
+        file_part(text.into_bytes(), "in.jsonl", "application/jsonl"),
+    );
     let v: Value = app.post_form("/files", form).await.json().await.unwrap();
     v["id"].as_str().expect("file id").to_string()
 }
@@ -38,7 +39,12 @@ async fn create_batch(app: &TestApp, lines: &[String]) -> Value {
 /// Polls until the batch reaches one of `want`; bounded so a hang fails the test.
 async fn wait_batch(app: &TestApp, id: &str, want: &[&str]) -> Value {
     for _ in 0..1800 {
-        let b: Value = app.get(&format!("/batches/{id}")).await.json().await.unwrap();
+        let b: Value = app
+            .get(&format!("/batches/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
         if want.iter().any(|w| b["status"] == *w) {
             return b;
         }
@@ -54,7 +60,9 @@ async fn jsonl(app: &TestApp, file_id: &Value) -> Vec<Value> {
         .text()
         .await
         .unwrap();
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,7 +72,10 @@ async fn good_and_bad_lines_complete() {
         &app,
         &[
             line("shot-1", shot("a red car on a coastal road at sunset")),
-            line("shot-2", json!({"model": "sora-2", "prompt": "p", "size": "999x999"})),
+            line(
+                "shot-2",
+                json!({"model": "sora-2", "prompt": "p", "size": "999x999"}),
+            ),
             line("shot-3", shot("a cat on a sofa, rain outside")),
         ],
     )
@@ -76,7 +87,10 @@ async fn good_and_bad_lines_complete() {
     let id = b["id"].as_str().unwrap();
     let done = wait_batch(&app, id, &["completed", "failed"]).await;
     assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(done["request_counts"], json!({"total": 3, "completed": 2, "failed": 1}));
+    assert_eq!(
+        done["request_counts"],
+        json!({"total": 3, "completed": 2, "failed": 1})
+    );
     for k in ["in_progress_at", "finalizing_at", "completed_at"] {
         assert!(done[k].as_i64().is_some(), "{k} missing: {done}");
     }
@@ -87,7 +101,10 @@ async fn good_and_bad_lines_complete() {
         let video = &l["response"]["body"];
         assert_eq!(video["status"], "completed");
         // Batch jobs cost the catalogue's batch price: half of standard.
-        assert!((video["usage"]["cost_usd"].as_f64().unwrap() - 0.2).abs() < 1e-9, "{video}");
+        assert!(
+            (video["usage"]["cost_usd"].as_f64().unwrap() - 0.2).abs() < 1e-9,
+            "{video}"
+        );
         let r = app.content(video["id"].as_str().unwrap(), "video").await;
         assert_eq!(r.status(), 200);
     }
@@ -97,7 +114,10 @@ async fn good_and_bad_lines_complete() {
     assert_eq!(errs[0]["response"]["status_code"], 400);
     assert_eq!(errs[0]["response"]["body"]["error"]["param"], "size");
     let f: Value = app
-        .get(&format!("/files/{}", done["output_file_id"].as_str().unwrap()))
+        .get(&format!(
+            "/files/{}",
+            done["output_file_id"].as_str().unwrap()
+        ))
         .await
         .json()
         .await
@@ -114,7 +134,9 @@ async fn good_and_bad_lines_complete() {
         .await
         .unwrap();
     expect_error(other, 404, Some("batch_id")).await;
-    let r = app.post_json(&format!("/batches/{id}/cancel"), json!({})).await;
+    let r = app
+        .post_json(&format!("/batches/{id}/cancel"), json!({}))
+        .await;
     expect_error(r, 409, None).await;
     app.stop().await;
 }
@@ -154,13 +176,31 @@ async fn file_level_problems_fail_the_batch() {
 
     let file = upload(&app, good.clone()).await;
     for (body, param) in [
-        (json!({"input_file_id": file, "endpoint": "/v1/chat/completions", "completion_window": "24h"}), "endpoint"),
-        (json!({"input_file_id": file, "endpoint": "/v1/videos", "completion_window": "48h"}), "completion_window"),
-        (json!({"input_file_id": "file-nope", "endpoint": "/v1/videos", "completion_window": "24h"}), "input_file_id"),
-        (json!({"endpoint": "/v1/videos", "completion_window": "24h"}), "input_file_id"),
-        (json!({"input_file_id": file, "endpoint": "/v1/videos", "completion_window": "24h", "metadata": {"k": 1}}), "metadata"),
-        (json!({"input_file_id": file, "endpoint": "/v1/videos", "completion_window": "24h",
-                "output_expires_after": {"anchor": "created_at", "seconds": 5}}), "output_expires_after"),
+        (
+            json!({"input_file_id": file, "endpoint": "/v1/chat/completions", "completion_window": "24h"}),
+            "endpoint",
+        ),
+        (
+            json!({"input_file_id": file, "endpoint": "/v1/videos", "completion_window": "48h"}),
+            "completion_window",
+        ),
+        (
+            json!({"input_file_id": "file-nope", "endpoint": "/v1/videos", "completion_window": "24h"}),
+            "input_file_id",
+        ),
+        (
+            json!({"endpoint": "/v1/videos", "completion_window": "24h"}),
+            "input_file_id",
+        ),
+        (
+            json!({"input_file_id": file, "endpoint": "/v1/videos", "completion_window": "24h", "metadata": {"k": 1}}),
+            "metadata",
+        ),
+        (
+            json!({"input_file_id": file, "endpoint": "/v1/videos", "completion_window": "24h",
+                "output_expires_after": {"anchor": "created_at", "seconds": 5}}),
+            "output_expires_after",
+        ),
     ] {
         expect_error(app.post_json("/batches", body).await, 400, Some(param)).await;
     }
@@ -173,21 +213,46 @@ async fn too_many_lines() {
     let mut s = settings(dir.path(), 0);
     s.batches.max_requests = 3;
     let app = TestApp::with_settings(s).await;
-    let lines: Vec<String> = (0..4).map(|i| line(&format!("c{i}"), shot("a tree"))).collect();
+    let lines: Vec<String> = (0..4)
+        .map(|i| line(&format!("c{i}"), shot("a tree")))
+        .collect();
     let b = create_batch(&app, &lines).await;
     let done = wait_batch(&app, b["id"].as_str().unwrap(), &["failed", "in_progress"]).await;
-    assert_eq!(done["errors"]["data"][0]["code"], "too_many_requests", "{done}");
+    assert_eq!(
+        done["errors"]["data"][0]["code"], "too_many_requests",
+        "{done}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_line_limit_is_50000() {
+    let app = TestApp::spawn(0).await;
+    let tiny = line("x", json!({"prompt": "p"}));
+    let lines: Vec<String> = (0..50_001)
+        .map(|i| tiny.replacen("\"x\"", &format!("\"x{i}\""), 1))
+        .collect();
+    let b = create_batch(&app, &lines).await;
+    let done = wait_batch(&app, b["id"].as_str().unwrap(), &["failed", "in_progress"]).await;
+    assert_eq!(done["status"], "failed");
+    assert_eq!(
+        done["errors"]["data"][0]["code"], "too_many_requests",
+        "{done}"
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn interactive_jobs_go_first_and_cancel_ends_the_batch() {
     let app = TestApp::spawn(0).await;
-    let lines: Vec<String> = (0..5).map(|i| line(&format!("c{i}"), shot("a boat"))).collect();
+    // A big batch: an interactive job submitted after it is still next in line.
+    let lines: Vec<String> = (0..2000)
+        .map(|i| line(&format!("c{i}"), shot("a boat")))
+        .collect();
     let b = create_batch(&app, &lines).await;
     let id = b["id"].as_str().unwrap();
     let running = wait_batch(&app, id, &["in_progress"]).await;
-    assert_eq!(running["request_counts"]["total"], 5);
+    assert_eq!(running["request_counts"]["total"], 2000);
     let v = app.create(json!({"prompt": "a plane over the sea"})).await;
     assert_eq!(v["queue_position"], 1, "{v}");
 
@@ -197,16 +262,62 @@ async fn interactive_jobs_go_first_and_cancel_ends_the_batch() {
         .json()
         .await
         .unwrap();
-    assert!(c["status"] == "cancelling" || c["status"] == "cancelled", "{c}");
+    assert!(
+        c["status"] == "cancelling" || c["status"] == "cancelled",
+        "{c}"
+    );
     let done = wait_batch(&app, id, &["cancelled"]).await;
     assert!(done["cancelling_at"].as_i64().is_some() && done["cancelled_at"].as_i64().is_some());
-    assert_eq!(done["request_counts"], json!({"total": 5, "completed": 0, "failed": 5}));
+    assert_eq!(
+        done["request_counts"],
+        json!({"total": 2000, "completed": 0, "failed": 2000})
+    );
     let errs = jsonl(&app, &done["error_file_id"]).await;
-    assert_eq!(errs.len(), 5);
-    assert!(errs.iter().all(|e| e["error"]["code"] == "cancelled"), "{errs:?}");
+    assert_eq!(errs.len(), 2000);
+    assert!(
+        errs.iter().all(|e| e["error"]["code"] == "cancelled"),
+        "{errs:?}"
+    );
     // Cancelling again is harmless.
-    let again = app.post_json(&format!("/batches/{id}/cancel"), json!({})).await;
+    let again = app
+        .post_json(&format!("/batches/{id}/cancel"), json!({}))
+        .await;
     assert_eq!(again.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_a_running_job() {
+    let app = TestApp::spawn(1).await;
+    let long = json!({"model": "sora-2", "prompt": "a long pan over mountains", "size": "1280x720", "seconds": "20"});
+    let b = create_batch(&app, &[line("a", long.clone()), line("b", long)]).await;
+    let id = b["id"].as_str().unwrap();
+    wait_batch(&app, id, &["in_progress"]).await;
+    // Wait until the worker holds the first job.
+    let video_id = loop {
+        let list: Value = app.get("/videos?limit=10").await.json().await.unwrap();
+        if let Some(v) = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["status"] == "in_progress")
+        {
+            break v["id"].as_str().unwrap().to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let r = app
+        .post_json(&format!("/batches/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let done = wait_batch(&app, id, &["cancelled"]).await;
+    let stopped = app.wait(&video_id).await;
+    assert_eq!(stopped["status"], "failed");
+    assert_eq!(stopped["error"]["code"], "cancelled");
+    assert_eq!(
+        done["request_counts"],
+        json!({"total": 2, "completed": 0, "failed": 2})
+    );
     app.stop().await;
 }
 
@@ -216,12 +327,19 @@ async fn window_expiry() {
     let mut s = settings(dir.path(), 0);
     s.batches.completion_window_seconds = 1;
     let app = TestApp::with_settings(s).await;
-    let b = create_batch(&app, &[line("x", shot("a horse")), line("y", shot("a kite"))]).await;
+    let b = create_batch(
+        &app,
+        &[line("x", shot("a horse")), line("y", shot("a kite"))],
+    )
+    .await;
     let done = wait_batch(&app, b["id"].as_str().unwrap(), &["expired"]).await;
     assert!(done["expired_at"].as_i64().is_some());
     let errs = jsonl(&app, &done["error_file_id"]).await;
     assert_eq!(errs.len(), 2);
-    assert!(errs.iter().all(|e| e["error"]["code"] == "batch_expired"), "{errs:?}");
+    assert!(
+        errs.iter().all(|e| e["error"]["code"] == "batch_expired"),
+        "{errs:?}"
+    );
     app.stop().await;
 }
 
@@ -229,7 +347,9 @@ async fn window_expiry() {
 async fn restart_mid_batch_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::with_settings(settings(dir.path(), 0)).await;
-    let lines: Vec<String> = (0..3).map(|i| line(&format!("r{i}"), shot("a train"))).collect();
+    let lines: Vec<String> = (0..3)
+        .map(|i| line(&format!("r{i}"), shot("a train")))
+        .collect();
     let b = create_batch(&app, &lines).await;
     let id = b["id"].as_str().unwrap().to_string();
     wait_batch(&app, &id, &["in_progress"]).await;
@@ -237,12 +357,22 @@ async fn restart_mid_batch_loses_nothing() {
 
     let app = TestApp::with_settings(settings(dir.path(), 1)).await;
     let done = wait_batch(&app, &id, &["completed"]).await;
-    assert_eq!(done["request_counts"], json!({"total": 3, "completed": 3, "failed": 0}));
+    assert_eq!(
+        done["request_counts"],
+        json!({"total": 3, "completed": 3, "failed": 0})
+    );
     let out = jsonl(&app, &done["output_file_id"]).await;
-    let mut ids: Vec<&str> = out.iter().map(|l| l["custom_id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = out
+        .iter()
+        .map(|l| l["custom_id"].as_str().unwrap())
+        .collect();
     ids.sort();
     assert_eq!(ids, ["r0", "r1", "r2"]);
     let videos: Value = app.get("/videos?limit=100").await.json().await.unwrap();
-    assert_eq!(videos["data"].as_array().unwrap().len(), 3, "each line ran exactly once");
+    assert_eq!(
+        videos["data"].as_array().unwrap().len(),
+        3,
+        "each line ran exactly once"
+    );
     app.stop().await;
 }

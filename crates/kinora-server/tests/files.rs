@@ -50,7 +50,10 @@ async fn upload_read_list_download_delete() {
     assert_eq!(got, f);
     let r = app.get(&format!("/files/{id}/content")).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-length"], body.len().to_string().as_str());
+    assert_eq!(
+        r.headers()["content-length"],
+        body.len().to_string().as_str()
+    );
     assert_eq!(r.bytes().await.unwrap().to_vec(), body);
 
     let all: Value = app.get("/files?order=asc").await.json().await.unwrap();
@@ -59,7 +62,12 @@ async fn upload_read_list_download_delete() {
     let only: Value = app.get("/files?purpose=vision").await.json().await.unwrap();
     assert_eq!(only["data"][0]["id"], img["id"]);
     assert_eq!(only["data"].as_array().unwrap().len(), 1);
-    let page: Value = app.get("/files?limit=1&order=asc").await.json().await.unwrap();
+    let page: Value = app
+        .get("/files?limit=1&order=asc")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["has_more"], true);
 
     // Another project sees nothing.
@@ -72,7 +80,12 @@ async fn upload_read_list_download_delete() {
         .unwrap();
     expect_error(other, 404, Some("file_id")).await;
 
-    let d: Value = app.delete(&format!("/files/{id}")).await.json().await.unwrap();
+    let d: Value = app
+        .delete(&format!("/files/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(d, json!({"id": id, "object": "file", "deleted": true}));
     expect_error(app.get(&format!("/files/{id}")).await, 404, None).await;
     expect_error(app.get(&format!("/files/{id}/content")).await, 404, None).await;
@@ -87,7 +100,12 @@ async fn upload_validation() {
     let bad_purpose = Form::new()
         .text("purpose", "fine-tune")
         .part("file", file_part(b"x".to_vec(), "x.jsonl", "text/plain"));
-    expect_error(app.post_form("/files", bad_purpose).await, 400, Some("purpose")).await;
+    expect_error(
+        app.post_form("/files", bad_purpose).await,
+        400,
+        Some("purpose"),
+    )
+    .await;
     let no_file = Form::new().text("purpose", "batch");
     expect_error(app.post_form("/files", no_file).await, 400, Some("file")).await;
     let empty = Form::new()

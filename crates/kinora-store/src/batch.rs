@@ -183,8 +183,13 @@ pub trait BatchStore: Send + Sync {
     async fn open_batches(&self, limit: u32) -> Result<Vec<BatchRecord>>;
     /// Takes (or extends) the right to drive `id` until `now_ms + lease_ms`; false when another
     /// driver holds it. Keeps two nodes from validating or finalizing one batch at once.
-    async fn acquire_batch(&self, id: &str, driver: &str, now_ms: i64, lease_ms: i64)
-    -> Result<bool>;
+    async fn acquire_batch(
+        &self,
+        id: &str,
+        driver: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<bool>;
     async fn release_batch(&self, id: &str, driver: &str) -> Result<()>;
 
     /// Forgets staged requests of a validation that did not finish (a crash mid-way).
@@ -222,6 +227,5 @@ pub trait BatchStore: Send + Sync {
     ) -> Result<Vec<RequestResult>>;
     /// One transaction: the output files' records, the terminal status (completed, expired or
     /// cancelled, as decided earlier) and its webhook event.
-    async fn finish_batch(&self, id: &str, outputs: BatchOutputs, now: i64)
-    -> Result<BatchRecord>;
+    async fn finish_batch(&self, id: &str, outputs: BatchOutputs, now: i64) -> Result<BatchRecord>;
 }

@@ -11,11 +11,11 @@ use kinora_core::VideoStatus;
 use crate::batch::BatchStore;
 use crate::error::Result;
 use crate::file::FileStore;
-use crate::webhook::WebhookStore;
 use crate::record::{
     CancelOutcome, CharacterRecord, Completion, CreateOutcome, FailOutcome, IdempotencyKey,
     JobError, Lease, NewVideo, Order, Page, VideoRecord,
 };
+use crate::webhook::WebhookStore;
 
 #[async_trait]
 pub trait MetadataStore: FileStore + BatchStore + WebhookStore + Send + Sync + 'static {
@@ -45,6 +45,9 @@ pub trait MetadataStore: FileStore + BatchStore + WebhookStore + Send + Sync + '
 
     /// For a queued job: 1 + the number of queued jobs that `claim` takes before it.
     async fn queue_position(&self, id: &str) -> Result<Option<u64>>;
+
+    /// Ids of every queued job in claim order, for a snapshot of positions that many reads share.
+    async fn queued_ids(&self) -> Result<Vec<String>>;
 
     /// Leases the next due job of any model.
     async fn claim(&self, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Lease>> {

@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kinora_render::bench::{run_bench, write_section};
 use kinora_render::{
-    CancelToken, CharacterRef, RenderMode, RenderOutputs, RenderRequest, explain,
+    AudioCodec, CancelToken, CharacterRef, RenderMode, RenderOutputs, RenderRequest, explain,
     extract_character, render,
 };
 
@@ -34,6 +34,19 @@ fn parse_character(s: &str) -> Result<(String, PathBuf), String> {
         return Err(format!("character {s:?} has no name"));
     }
     Ok((name.trim().to_owned(), PathBuf::from(path)))
+}
+
+/// `opus`, or `aac` in a build with the `aac` feature; any other build names the rebuild flag.
+fn parse_audio_codec(s: &str) -> Result<AudioCodec, String> {
+    s.parse::<AudioCodec>().map_err(|e| e.to_string())
+}
+
+/// The codec of the written clip's audio track.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct AudioFlag {
+    /// Audio codec: opus (default), or aac in a build made with `--features aac`.
+    #[arg(long = "audio-codec", default_value = "opus", value_parser = parse_audio_codec)]
+    pub audio_codec: AudioCodec,
 }
 
 /// `OUT` with `suffix` appended to its name: `clip.mp4` -> `clip.scene.json`.
@@ -146,6 +159,8 @@ pub struct GenerateArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub previews: PreviewFlags,
+    #[command(flatten)]
+    pub audio: AudioFlag,
 }
 
 impl GenerateArgs {
@@ -178,6 +193,7 @@ impl GenerateArgs {
                 input_reference: self.input_reference,
                 characters,
             },
+            audio_codec: self.audio.audio_codec,
         };
         let result = render_to(&req, &self.output, self.previews);
         let _ = std::fs::remove_dir_all(&scratch);
@@ -213,6 +229,8 @@ pub struct ExtendArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub previews: PreviewFlags,
+    #[command(flatten)]
+    pub audio: AudioFlag,
 }
 
 fn scene_beside(source: &Path) -> Option<PathBuf> {
@@ -232,6 +250,7 @@ impl ExtendArgs {
             seconds: self.seconds,
             seed: self.seed,
             mode,
+            audio_codec: self.audio.audio_codec,
         };
         render_to(&req, &self.output, self.previews).map(drop)
     }
@@ -248,6 +267,8 @@ pub struct EditArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub previews: PreviewFlags,
+    #[command(flatten)]
+    pub audio: AudioFlag,
 }
 
 impl EditArgs {
@@ -263,6 +284,7 @@ impl EditArgs {
             seconds: 0,
             seed: self.seed,
             mode,
+            audio_codec: self.audio.audio_codec,
         };
         render_to(&req, &self.output, self.previews).map(drop)
     }

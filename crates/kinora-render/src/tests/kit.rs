@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kinora_media::{Mp4Encoder, RgbFrame, VideoParams};
+use kinora_media::{AudioCodec, Mp4Encoder, RgbFrame, VideoParams};
 use serde::Deserialize;
 
 use crate::{CancelToken, FPS, RenderMode, RenderOutputs, RenderRequest, render};
@@ -146,6 +146,7 @@ pub fn create(prompt: &str, w: u32, h: u32, seconds: u32, seed: u64) -> RenderRe
             input_reference: None,
             characters: Vec::new(),
         },
+        audio_codec: AudioCodec::Opus,
     }
 }
 

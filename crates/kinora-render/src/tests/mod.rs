@@ -1,5 +1,7 @@
 //! End-to-end tests of each mode, checked with ffprobe/ffmpeg.
 
+#[cfg(feature = "aac")]
+mod aac;
 mod character;
 mod create;
 mod edit;

@@ -172,10 +172,20 @@ pub async fn finalize(state: &AppState, stale: &BatchRecord) -> Result<(), Store
             .unwrap_or(state.settings.batches.output_expires_seconds);
     let outputs = BatchOutputs {
         output: ok
-            .store(state, &b.project, format!("{batch_id}_output.jsonl"), expires_at)
+            .store(
+                state,
+                &b.project,
+                format!("{batch_id}_output.jsonl"),
+                expires_at,
+            )
             .await?,
         errors: failed
-            .store(state, &b.project, format!("{batch_id}_error.jsonl"), expires_at)
+            .store(
+                state,
+                &b.project,
+                format!("{batch_id}_error.jsonl"),
+                expires_at,
+            )
             .await?,
     };
     let done = state.store.finish_batch(batch_id, outputs, now).await?;

@@ -268,14 +268,20 @@ async fn validate(state: &AppState, b: &BatchRecord) -> Result<(), StoreError> {
         let e = file_error(
             None,
             "file_not_found",
-            format!("The input file '{}' was deleted or expired before validation.", b.input_file_id),
+            format!(
+                "The input file '{}' was deleted or expired before validation.",
+                b.input_file_id
+            ),
         );
         return state.store.fail_batch(&b.id, vec![e], now).await;
     }
     let errors = check_structure(state, b).await?;
     if !errors.is_empty() {
         tracing::info!(batch_id = %b.id, errors = errors.len(), "batch input rejected");
-        return state.store.fail_batch(&b.id, errors, clock::now_unix()).await;
+        return state
+            .store
+            .fail_batch(&b.id, errors, clock::now_unix())
+            .await;
     }
     state.store.clear_staged(&b.id).await?;
     let mut lines = lines(state, b).await?;

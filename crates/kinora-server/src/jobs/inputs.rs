@@ -107,6 +107,7 @@ pub async fn prepare(
         seconds,
         seed: v.seed,
         mode,
+        audio_codec: state.settings.audio_codec,
     })
 }
 

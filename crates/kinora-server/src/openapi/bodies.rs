@@ -165,14 +165,6 @@ pub enum ContentVariant {
     Spritesheet,
 }
 
-impl ContentVariant {
-    pub const ALL: [ContentVariant; 3] = [
-        ContentVariant::Video,
-        ContentVariant::Thumbnail,
-        ContentVariant::Spritesheet,
-    ];
-}
-
 /// Sort order of a list, by creation time.
 #[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -185,3 +177,44 @@ pub enum ListOrder {
 #[derive(Debug, ToSchema)]
 #[schema(value_type = String, format = Binary)]
 pub struct Media(pub Vec<u8>);
+
+/// `POST /v1/files` (multipart).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UploadFileForm {
+    /// The file's bytes; its part's filename becomes `filename`.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    pub file: Vec<u8>,
+    /// `batch` (JSONL batch input), `vision` or `user_data` (e.g. `input_reference` images).
+    pub purpose: String,
+    /// `created_at`, the only anchor.
+    #[serde(rename = "expires_after[anchor]")]
+    pub expires_after_anchor: Option<String>,
+    /// 3600-2592000 seconds after `created_at`.
+    #[serde(rename = "expires_after[seconds]")]
+    pub expires_after_seconds: Option<String>,
+}
+
+/// `{"anchor": "created_at", "seconds": N}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExpiresAfter {
+    pub anchor: String,
+    #[schema(minimum = 3600, maximum = 2592000)]
+    pub seconds: i64,
+}
+
+/// `POST /v1/batches`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateBatchJson {
+    /// A file with `purpose=batch`: JSONL lines `{"custom_id", "method": "POST", "url": "/v1/videos", "body"}`, at most 50,000.
+    pub input_file_id: String,
+    /// Must be `/v1/videos`.
+    #[schema(examples("/v1/videos"))]
+    pub endpoint: String,
+    /// Must be `24h`.
+    #[schema(examples("24h"))]
+    pub completion_window: String,
+    /// Up to 16 string pairs (keys ≤ 64 characters, values ≤ 512).
+    pub metadata: Option<std::collections::BTreeMap<String, String>>,
+    /// Lifetime of the output and error files.
+    pub output_expires_after: Option<ExpiresAfter>,
+}

@@ -8,13 +8,15 @@ use axum::response::{IntoResponse, Response};
 use kinora_core::{clock, ids};
 use kinora_store::batch::{BatchCancel, BatchCounts};
 use kinora_store::{BatchRecord, BatchStatus};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::auth::Project;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::routes::paging::{Cursor, ListQuery};
 use crate::state::AppState;
-use crate::view::list_view;
+use crate::view::{ListPage, list_view};
 
 /// The one endpoint video batches may target; the contract lists others that Kinora has not.
 pub const VIDEO_ENDPOINT: &str = "/v1/videos";
@@ -24,42 +26,101 @@ const MAX_METADATA_VALUE: usize = 512;
 const MIN_OUTPUT_EXPIRY: i64 = 3600;
 const MAX_OUTPUT_EXPIRY: i64 = 30 * 24 * 3600;
 
-pub fn batch_view(b: &BatchRecord, counts: BatchCounts) -> Value {
-    let errors = (!b.errors.is_empty()).then(|| {
-        json!({
-            "object": "list",
-            "data": b.errors.iter().map(|e| json!({
-                "code": e.code, "message": e.message, "param": e.param, "line": e.line,
-            })).collect::<Vec<_>>(),
-        })
+/// One problem in `errors.data`: a file-level reason the batch failed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchErrorView {
+    pub code: String,
+    pub message: String,
+    pub param: Option<String>,
+    /// 1-based line of the input file, when the problem is on one line.
+    pub line: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchErrors {
+    /// Always `list`.
+    pub object: &'static str,
+    pub data: Vec<BatchErrorView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestCounts {
+    pub total: u64,
+    pub completed: u64,
+    pub failed: u64,
+}
+
+/// A batch of `POST /v1/videos` requests.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchView {
+    pub id: String,
+    /// Always `batch`.
+    pub object: &'static str,
+    pub endpoint: String,
+    /// The model most of its requests use, once validated.
+    pub model: Option<String>,
+    pub errors: Option<BatchErrors>,
+    pub input_file_id: String,
+    pub completion_window: String,
+    /// `validating`, `failed`, `in_progress`, `finalizing`, `completed`, `expired`, `cancelling` or `cancelled`.
+    pub status: &'static str,
+    pub output_file_id: Option<String>,
+    pub error_file_id: Option<String>,
+    pub created_at: i64,
+    pub in_progress_at: Option<i64>,
+    pub expires_at: i64,
+    pub finalizing_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub expired_at: Option<i64>,
+    pub cancelling_at: Option<i64>,
+    pub cancelled_at: Option<i64>,
+    pub request_counts: RequestCounts,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+pub fn batch_view(b: &BatchRecord, counts: BatchCounts) -> BatchView {
+    let errors = (!b.errors.is_empty()).then(|| BatchErrors {
+        object: "list",
+        data: b
+            .errors
+            .iter()
+            .map(|e| BatchErrorView {
+                code: e.code.clone(),
+                message: e.message.clone(),
+                param: e.param.clone(),
+                line: e.line,
+            })
+            .collect(),
     });
-    json!({
-        "id": b.id,
-        "object": "batch",
-        "endpoint": b.endpoint,
-        "model": b.model,
-        "errors": errors,
-        "input_file_id": b.input_file_id,
-        "completion_window": b.completion_window,
-        "status": b.status.as_str(),
-        "output_file_id": b.output_file_id,
-        "error_file_id": b.error_file_id,
-        "created_at": b.created_at,
-        "in_progress_at": b.in_progress_at,
-        "expires_at": b.expires_at,
-        "finalizing_at": b.finalizing_at,
-        "completed_at": b.completed_at,
-        "failed_at": b.failed_at,
-        "expired_at": b.expired_at,
-        "cancelling_at": b.cancelling_at,
-        "cancelled_at": b.cancelled_at,
-        "request_counts": {
-            "total": counts.total,
-            "completed": counts.completed,
-            "failed": counts.failed,
+    BatchView {
+        id: b.id.clone(),
+        object: "batch",
+        endpoint: b.endpoint.clone(),
+        model: b.model.clone(),
+        errors,
+        input_file_id: b.input_file_id.clone(),
+        completion_window: b.completion_window.clone(),
+        status: b.status.as_str(),
+        output_file_id: b.output_file_id.clone(),
+        error_file_id: b.error_file_id.clone(),
+        created_at: b.created_at,
+        in_progress_at: b.in_progress_at,
+        expires_at: b.expires_at,
+        finalizing_at: b.finalizing_at,
+        completed_at: b.completed_at,
+        failed_at: b.failed_at,
+        expired_at: b.expired_at,
+        cancelling_at: b.cancelling_at,
+        cancelled_at: b.cancelled_at,
+        request_counts: RequestCounts {
+            total: counts.total,
+            completed: counts.completed,
+            failed: counts.failed,
         },
-        "metadata": b.metadata,
-    })
+        metadata: b.metadata.clone(),
+    }
 }
 
 async fn respond(state: &AppState, b: &BatchRecord) -> ApiResult<Response> {
@@ -81,8 +142,7 @@ fn metadata(body: &Value) -> ApiResult<Option<Value>> {
                 let Value::String(v) = v else {
                     return Err(bad(format!("metadata value for '{k}' must be a string.")));
                 };
-                if k.chars().count() > MAX_METADATA_KEY || v.chars().count() > MAX_METADATA_VALUE
-                {
+                if k.chars().count() > MAX_METADATA_KEY || v.chars().count() > MAX_METADATA_VALUE {
                     return Err(bad(format!(
                         "metadata keys are at most {MAX_METADATA_KEY} characters and values at most {MAX_METADATA_VALUE}."
                     )));
@@ -133,6 +193,22 @@ fn text<'a>(body: &'a Map<String, Value>, key: &str) -> ApiResult<&'a str> {
     }
 }
 
+/// Create a batch
+///
+/// Records the batch (`validating`); the input file is then read, each line checked as
+/// `POST /v1/videos` would check it, and the valid ones enqueued behind interactive jobs.
+#[utoipa::path(
+    post,
+    path = "/v1/batches",
+    operation_id = "create_batch",
+    tag = "Batches",
+    request_body(content((crate::openapi::bodies::CreateBatchJson = "application/json"))),
+    responses(
+        (status = 200, description = "The batch, `validating`.", body = BatchView),
+        (status = 400, description = "Bad endpoint, window, metadata or input file; `param` names it.", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     project: Project,
@@ -140,7 +216,13 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
         .await
-        .map_err(|_| ApiError::invalid("body", "invalid_body", "The body must be a JSON object under 1 MiB."))?;
+        .map_err(|_| {
+            ApiError::invalid(
+                "body",
+                "invalid_body",
+                "The body must be a JSON object under 1 MiB.",
+            )
+        })?;
     let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::invalid(
             "body",
@@ -233,6 +315,19 @@ async fn find(state: &AppState, project: &str, id: &str) -> ApiResult<BatchRecor
     found.ok_or_else(|| ApiError::not_found("batch", id))
 }
 
+/// Retrieve a batch
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{batch_id}",
+    operation_id = "retrieve_batch",
+    tag = "Batches",
+    params(("batch_id" = String, Path, description = "The batch's id (`batch_...`).")),
+    responses(
+        (status = 200, description = "The batch with exact `request_counts`.", body = BatchView),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such batch in this project.", body = ErrorResponse),
+    ),
+)]
 pub async fn retrieve(
     State(state): State<AppState>,
     project: Project,
@@ -242,6 +337,19 @@ pub async fn retrieve(
     respond(&state, &b).await
 }
 
+/// List batches
+#[utoipa::path(
+    get,
+    path = "/v1/batches",
+    operation_id = "list_batches",
+    tag = "Batches",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of the project's batches.", body = ListPage<BatchView>),
+        (status = 400, description = "Bad `limit`, `order` or `after`.", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     project: Project,
@@ -266,6 +374,23 @@ pub async fn list(
     Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
 }
 
+/// Cancel a batch
+///
+/// Queued jobs fail `cancelled` at once, running ones stop within about a second; the batch is
+/// `cancelling` until then, then `cancelled` with its output and error files.
+#[utoipa::path(
+    post,
+    path = "/v1/batches/{batch_id}/cancel",
+    operation_id = "cancel_batch",
+    tag = "Batches",
+    params(("batch_id" = String, Path, description = "The batch's id (`batch_...`).")),
+    responses(
+        (status = 200, description = "The batch, `cancelling` or `cancelled`.", body = BatchView),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such batch in this project.", body = ErrorResponse),
+        (status = 409, description = "The batch already ended (`batch_not_cancellable`).", body = ErrorResponse),
+    ),
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     project: Project,

@@ -29,6 +29,7 @@ pub const MAX_NAME_CHARS: usize = 80;
 #[utoipa::path(
     post,
     path = "/v1/videos/characters",
+    operation_id = "create_character",
     tag = "Characters",
     request_body(content((CreateCharacterForm = "multipart/form-data"))),
     responses(
@@ -138,6 +139,7 @@ async fn load(state: &AppState, project: &Project, id: &str) -> ApiResult<Charac
 #[utoipa::path(
     get,
     path = "/v1/videos/characters/{character_id}",
+    operation_id = "retrieve_character",
     tag = "Characters",
     params(("character_id" = String, Path, description = "The character's id (`char_...`).")),
     responses(
@@ -161,6 +163,7 @@ pub async fn retrieve(
 #[utoipa::path(
     get,
     path = "/v1/videos/characters",
+    operation_id = "list_characters",
     tag = "Characters",
     params(ListQuery),
     responses(
@@ -196,6 +199,7 @@ pub async fn list(
 #[utoipa::path(
     delete,
     path = "/v1/videos/characters/{character_id}",
+    operation_id = "delete_character",
     tag = "Characters",
     params(("character_id" = String, Path, description = "The character's id (`char_...`).")),
     responses(

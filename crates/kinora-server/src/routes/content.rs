@@ -30,6 +30,7 @@ pub struct ContentQuery {
 #[utoipa::path(
     method(get, head),
     path = "/v1/videos/{video_id}/content",
+    operation_id = "download_video_content",
     tag = "Videos",
     params(
         ("video_id" = String, Path, description = "The video's id (`video_...`)."),

@@ -60,6 +60,7 @@ pub fn seconds(form: &Form, default: Option<Seconds>) -> ApiResult<Seconds> {
 #[utoipa::path(
     post,
     path = "/v1/videos",
+    operation_id = "create_video",
     tag = "Videos",
     params(crate::openapi::IdempotencyKey),
     request_body(content(

@@ -150,6 +150,7 @@ fn forbid(form: &Form, param: &str, what: &str) -> ApiResult<()> {
 #[utoipa::path(
     post,
     path = "/v1/videos/extensions",
+    operation_id = "extend_video",
     tag = "Videos",
     params(IdempotencyKey),
     request_body(content(
@@ -250,6 +251,7 @@ pub async fn extend(
 #[utoipa::path(
     post,
     path = "/v1/videos/edits",
+    operation_id = "edit_video",
     tag = "Videos",
     params(IdempotencyKey),
     request_body(content(
@@ -329,6 +331,7 @@ pub async fn edit(
 #[utoipa::path(
     post,
     path = "/v1/videos/{video_id}/remix",
+    operation_id = "remix_video",
     tag = "Videos",
     params(
         ("video_id" = String, Path, description = "The completed video to remix."),

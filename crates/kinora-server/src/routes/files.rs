@@ -11,33 +11,57 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kinora_core::{clock, ids};
 use kinora_store::FileRecord;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Project;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::form::Form;
 use crate::routes::paging::{Cursor, ListQuery};
 use crate::state::AppState;
-use crate::view::list_view;
+use crate::view::{ListPage, list_view};
 
 /// Purposes a client may upload with. `batch_output` is Kinora's to write.
 pub const UPLOAD_PURPOSES: [&str; 3] = ["batch", "vision", "user_data"];
 const MIN_EXPIRY: i64 = 3600;
 const MAX_EXPIRY: i64 = 30 * 24 * 3600;
 
-pub fn file_view(f: &FileRecord) -> Value {
-    json!({
-        "id": f.id,
-        "object": "file",
-        "bytes": f.bytes,
-        "created_at": f.created_at,
-        "expires_at": f.expires_at,
-        "filename": f.filename,
-        "purpose": f.purpose,
-        "status": "processed",
-        "status_details": null,
-    })
+/// A file of the Files API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileView {
+    pub id: String,
+    /// Always `file`.
+    pub object: &'static str,
+    pub bytes: u64,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub filename: String,
+    /// `batch`, `vision`, `user_data`, or `batch_output` for files Kinora wrote.
+    pub purpose: String,
+    /// Always `processed`: a file exists only once its bytes are stored.
+    pub status: &'static str,
+    pub status_details: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileDeleted {
+    pub id: String,
+    pub object: &'static str,
+    pub deleted: bool,
+}
+
+pub fn file_view(f: &FileRecord) -> FileView {
+    FileView {
+        id: f.id.clone(),
+        object: "file",
+        bytes: f.bytes,
+        created_at: f.created_at,
+        expires_at: f.expires_at,
+        filename: f.filename.clone(),
+        purpose: f.purpose.clone(),
+        status: "processed",
+        status_details: None,
+    }
 }
 
 /// `expires_after[anchor]` must be `created_at`; `expires_after[seconds]` 3600–2592000.
@@ -72,6 +96,20 @@ fn expiry_error() -> ApiError {
     )
 }
 
+/// Upload a file
+#[utoipa::path(
+    post,
+    path = "/v1/files",
+    operation_id = "create_file",
+    tag = "Files",
+    request_body(content((crate::openapi::bodies::UploadFileForm = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "The stored file.", body = FileView),
+        (status = 400, description = "Missing file, bad purpose or expires_after; `param` names it.", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 413, description = "Larger than `files.max_bytes`.", body = ErrorResponse),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     project: Project,
@@ -113,7 +151,11 @@ pub async fn create(
         )));
     }
     if upload.size == 0 {
-        return Err(ApiError::invalid("file", "empty_file", "The file is empty."));
+        return Err(ApiError::invalid(
+            "file",
+            "empty_file",
+            "The file is empty.",
+        ));
     }
     let filename = upload
         .filename
@@ -142,14 +184,35 @@ pub async fn create(
     Ok(Json(file_view(&record)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// Read as strings so a bad value gets the contract's 400 envelope instead of axum's rejection.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilesQuery {
+    /// The id of the last item of the previous page (its `last_id`).
     pub after: Option<String>,
+    /// Page size, 0-100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 100)]
     pub limit: Option<String>,
+    /// By creation time; default `desc`.
+    #[param(value_type = Option<crate::openapi::bodies::ListOrder>)]
     pub order: Option<String>,
+    /// Only files with this purpose.
     pub purpose: Option<String>,
 }
 
+/// List files
+#[utoipa::path(
+    get,
+    path = "/v1/files",
+    operation_id = "list_files",
+    tag = "Files",
+    params(FilesQuery),
+    responses(
+        (status = 200, description = "A page of the project's files.", body = ListPage<FileView>),
+        (status = 400, description = "Bad `limit`, `order` or `after`.", body = ErrorResponse),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     project: Project,
@@ -177,6 +240,7 @@ pub async fn list(
     Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
 }
 
+/// The live file `id` of `project`, or a 404.
 pub async fn find(state: &AppState, project: &str, id: &str) -> ApiResult<FileRecord> {
     let found = if ids::looks_like(id, "file-") {
         state.store.get_file(project, id, clock::now_unix()).await?
@@ -186,6 +250,19 @@ pub async fn find(state: &AppState, project: &str, id: &str) -> ApiResult<FileRe
     found.ok_or_else(|| ApiError::not_found("file", id))
 }
 
+/// Retrieve a file
+#[utoipa::path(
+    get,
+    path = "/v1/files/{file_id}",
+    operation_id = "retrieve_file",
+    tag = "Files",
+    params(("file_id" = String, Path, description = "The file's id (`file-...`).")),
+    responses(
+        (status = 200, description = "The file.", body = FileView),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such file in this project.", body = ErrorResponse),
+    ),
+)]
 pub async fn retrieve(
     State(state): State<AppState>,
     project: Project,
@@ -195,6 +272,19 @@ pub async fn retrieve(
     Ok(Json(file_view(&f)).into_response())
 }
 
+/// Delete a file
+#[utoipa::path(
+    delete,
+    path = "/v1/files/{file_id}",
+    operation_id = "delete_file",
+    tag = "Files",
+    params(("file_id" = String, Path, description = "The file's id (`file-...`).")),
+    responses(
+        (status = 200, description = "The file is gone.", body = FileDeleted),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such file in this project.", body = ErrorResponse),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     project: Project,
@@ -210,9 +300,31 @@ pub async fn delete(
     if let Err(e) = state.blobs.delete_prefix(&f.blob_prefix()).await {
         tracing::warn!(file = %f.id, error = %e, "file record deleted, removing its bytes failed");
     }
-    Ok(Json(json!({"id": f.id, "object": "file", "deleted": true})).into_response())
+    Ok(Json(FileDeleted {
+        id: f.id,
+        object: "file",
+        deleted: true,
+    })
+    .into_response())
 }
 
+/// Download a file's bytes
+#[utoipa::path(
+    get,
+    path = "/v1/files/{file_id}/content",
+    operation_id = "download_file",
+    tag = "Files",
+    params(("file_id" = String, Path, description = "The file's id (`file-...`).")),
+    responses(
+        (status = 200, description = "The bytes: `application/jsonl` for batch files, else `application/octet-stream`.",
+            content(
+            (crate::openapi::bodies::Media = "application/octet-stream"),
+            (crate::openapi::bodies::Media = "application/jsonl"),
+        )),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such file in this project.", body = ErrorResponse),
+    ),
+)]
 pub async fn content(
     State(state): State<AppState>,
     project: Project,

@@ -95,6 +95,7 @@ fn view(m: &ModelSpec) -> ModelView {
 #[utoipa::path(
     get,
     path = "/v1/models",
+    operation_id = "list_models",
     tag = "Models",
     responses(
         (status = 200, description = "Every model this server renders, aliases included.", body = ModelList),
@@ -111,6 +112,7 @@ pub async fn list(State(state): State<AppState>, _project: Project) -> Json<Mode
 #[utoipa::path(
     get,
     path = "/v1/models/{model}",
+    operation_id = "retrieve_model",
     tag = "Models",
     params(("model" = String, Path, description = "The model's id, e.g. `sora-2`.")),
     responses(

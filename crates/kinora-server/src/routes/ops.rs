@@ -13,6 +13,7 @@ use crate::state::AppState;
 #[utoipa::path(
     get,
     path = "/healthz",
+    operation_id = "healthz",
     tag = "Operations",
     security(()),
     responses((status = 200, description = "The process is up: `{\"status\": \"ok\"}`.", content_type = "application/json")),
@@ -25,6 +26,7 @@ pub async fn healthz() -> Json<serde_json::Value> {
 #[utoipa::path(
     get,
     path = "/readyz",
+    operation_id = "readyz",
     tag = "Operations",
     security(()),
     responses(

@@ -16,7 +16,7 @@ use crate::view::{ListPage, VideoDeleted, VideoView, list_view};
 /// The video as JSON, with its live queue position and the poll hint the SDK's `poll()` obeys.
 pub async fn video_response(state: &AppState, r: &VideoRecord) -> ApiResult<Response> {
     let position = if r.status == VideoStatus::Queued {
-        state.store.queue_position(&r.id).await?
+        state.queue_ranks.position(&*state.store, &r.id).await?
     } else {
         None
     };
@@ -43,6 +43,7 @@ pub async fn load(state: &AppState, project: &Project, id: &str) -> ApiResult<Vi
 #[utoipa::path(
     get,
     path = "/v1/videos/{video_id}",
+    operation_id = "retrieve_video",
     tag = "Videos",
     params(("video_id" = String, Path, description = "The video's id (`video_...`).")),
     responses(
@@ -65,6 +66,7 @@ pub async fn retrieve(
 #[utoipa::path(
     get,
     path = "/v1/videos",
+    operation_id = "list_videos",
     tag = "Videos",
     params(ListQuery),
     responses(
@@ -92,7 +94,7 @@ pub async fn list(
     let mut views = Vec::with_capacity(page.items.len());
     for r in &page.items {
         let position = if r.status == VideoStatus::Queued {
-            state.store.queue_position(&r.id).await?
+            state.queue_ranks.position(&*state.store, &r.id).await?
         } else {
             None
         };
@@ -106,6 +108,7 @@ pub async fn list(
 #[utoipa::path(
     post,
     path = "/v1/videos/{video_id}/cancel",
+    operation_id = "cancel_video",
     tag = "Videos",
     description = "Kinora extension. Stops a job: a queued one fails at once, a running one \
         within a second or two; either ends `failed` with `error.code` `cancelled`.",
@@ -153,6 +156,7 @@ pub async fn cancel(
 #[utoipa::path(
     delete,
     path = "/v1/videos/{video_id}",
+    operation_id = "delete_video",
     tag = "Videos",
     description = "Deletes a video and its media. An unfinished job is cancelled first.",
     params(("video_id" = String, Path, description = "The video's id (`video_...`).")),

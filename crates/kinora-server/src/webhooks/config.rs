@@ -113,3 +113,72 @@ pub fn check_declared(hooks: &[DeclaredWebhook]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::{Overrides, Settings, SettingsError};
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    fn load(toml: &str, overrides: Overrides) -> Result<Settings, SettingsError> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, toml).unwrap();
+        Settings::load(Some(&file), overrides)
+    }
+
+    #[test]
+    fn declared_endpoints_and_tuning_from_the_file() {
+        let s = load(
+            &format!(
+                "[[webhooks]]\nurl = \"https://hooks.example.com/k\"\nsecret = \"{SECRET}\"\n\
+                 event_types = [\"video.completed\"]\n\n\
+                 [webhook_delivery]\nretry_base_ms = 100\nretry_max_ms = 400\n"
+            ),
+            Overrides {
+                danger_allow_private_webhooks: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let hook = &s.webhooks[0];
+        assert_eq!(hook.project, "default");
+        assert!(hook.id().starts_with("we_cfg_"));
+        assert_eq!(s.webhook_delivery.retry_base_ms, 100);
+        assert_eq!(s.webhook_delivery.max_age_seconds, 72 * 3600);
+        assert!(
+            s.webhook_delivery.danger_allow_private,
+            "the flag layers over the file"
+        );
+        assert!(!s.to_redacted_toml().contains(SECRET));
+    }
+
+    #[test]
+    fn unusable_declarations_are_refused() {
+        for (body, needle) in [
+            (
+                "url = \"ftp://x/\"\nsecret = \"S\"\nevent_types = [\"video.failed\"]",
+                "http",
+            ),
+            (
+                "url = \"https://x/\"\nsecret = \"S\"\nevent_types = [\"response.done\"]",
+                "response.done",
+            ),
+            (
+                "url = \"https://x/\"\nsecret = \"nope\"\nevent_types = [\"video.failed\"]",
+                "whsec_",
+            ),
+        ] {
+            let toml = format!("[[webhooks]]\n{}\n", body.replace('S', SECRET));
+            let err = load(&toml, Overrides::default()).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+        let twice = format!(
+            "[[webhooks]]\nurl = \"https://x/\"\nsecret = \"{SECRET}\"\nevent_types = [\"video.failed\"]\n\
+             [[webhooks]]\nurl = \"https://x/\"\nsecret = \"{SECRET}\"\nevent_types = [\"video.completed\"]\n"
+        );
+        assert!(load(&twice, Overrides::default()).is_err());
+        let slow = "[webhook_delivery]\nconcurrency = 0\n";
+        assert!(load(slow, Overrides::default()).is_err());
+    }
+}

@@ -11,6 +11,8 @@ use reqwest::{Client, Response};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub mod webhooks;
+
 pub const KEY: &str = "sk-test-a";
 pub const OTHER_KEY: &str = "sk-test-b";
 

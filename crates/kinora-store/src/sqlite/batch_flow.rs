@@ -8,8 +8,9 @@ use sqlx::Row;
 use super::SqliteStore;
 use super::batches::{BATCH_COLUMNS, batch_from_row, emit_batch_event};
 use super::rows::{to_json, video_columns, video_from_row};
-use crate::batch::{BATCH_PRIORITY_BASE, BatchOutputs, BatchRecord, LineError, RequestResult,
-    StagedRequest};
+use crate::batch::{
+    BATCH_PRIORITY_BASE, BatchOutputs, BatchRecord, LineError, RequestResult, StagedRequest,
+};
 use crate::error::{Result, StoreError};
 use crate::file::FileRecord;
 
@@ -59,11 +60,12 @@ impl SqliteStore {
     ) -> Result<Option<BatchRecord>> {
         let now = now_ms.div_euclid(1000);
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let project: Option<String> =
-            sqlx::query_scalar("SELECT project FROM batches WHERE id = ? AND status = 'validating'")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let project: Option<String> = sqlx::query_scalar(
+            "SELECT project FROM batches WHERE id = ? AND status = 'validating'",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(project) = project else {
             return Ok(None);
         };

@@ -95,13 +95,24 @@ pub(super) async fn emit_batch_event(
     now: i64,
 ) -> Result<()> {
     let event = format!("batch.{}", b.status.as_str());
-    emit_event(conn, &b.project, &event, serde_json::json!({ "id": b.id }), now).await
+    emit_event(
+        conn,
+        &b.project,
+        &event,
+        serde_json::json!({ "id": b.id }),
+        now,
+    )
+    .await
 }
 
 #[async_trait]
 impl BatchStore for SqliteStore {
     async fn create_batch(&self, b: BatchRecord) -> Result<()> {
-        let metadata = b.metadata.as_ref().map(|m| to_json("metadata", m)).transpose()?;
+        let metadata = b
+            .metadata
+            .as_ref()
+            .map(|m| to_json("metadata", m))
+            .transpose()?;
         sqlx::query(
             "INSERT INTO batches (id, project, endpoint, input_file_id, completion_window, \
                status, model, metadata, output_expires_after, created_at, expires_at) \
@@ -152,13 +163,7 @@ impl BatchStore for SqliteStore {
             ),
             None => None,
         };
-        let sql = super::rows::page_query(
-            "batches",
-            BATCH_COLUMNS,
-            false,
-            order,
-            cursor.is_some(),
-        );
+        let sql = super::rows::page_query("batches", BATCH_COLUMNS, false, order, cursor.is_some());
         let mut q = sqlx::query(&sql).bind(project);
         if let Some(seq) = cursor {
             q = q.bind(seq);
@@ -352,12 +357,7 @@ impl BatchStore for SqliteStore {
         self.result_page(batch_id, after_line, limit).await
     }
 
-    async fn finish_batch(
-        &self,
-        id: &str,
-        outputs: BatchOutputs,
-        now: i64,
-    ) -> Result<BatchRecord> {
+    async fn finish_batch(&self, id: &str, outputs: BatchOutputs, now: i64) -> Result<BatchRecord> {
         self.finish_finalizing(id, outputs, now).await
     }
 }

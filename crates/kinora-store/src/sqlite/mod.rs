@@ -136,6 +136,13 @@ impl MetadataStore for SqliteStore {
     async fn queue_position(&self, id: &str) -> Result<Option<u64>> {
         self.position_of(id).await
     }
+    async fn queued_ids(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM videos WHERE status = 'queued' ORDER BY priority, run_at, seq",
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
     async fn claim_for(
         &self,
         worker: &str,

@@ -54,9 +54,13 @@ impl SqliteStore {
     }
 
     pub(super) async fn position_of(&self, id: &str) -> Result<Option<u64>> {
+        // No `deleted_at` test on the counted rows: a deleted job is never queued (delete fails a
+        // queued job and cancels a running one, which then fails rather than requeues), and
+        // leaving it out keeps the count on the queue index alone — about 1 ms per 10,000 jobs
+        // ahead instead of a table lookup each.
         let n: Option<i64> = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM videos o \
-                WHERE o.status = 'queued' AND o.deleted_at IS NULL \
+                WHERE o.status = 'queued' \
                 AND (o.priority, o.run_at, o.seq) < (v.priority, v.run_at, v.seq)) + 1 \
              FROM videos v WHERE v.id = ? AND v.status = 'queued' AND v.deleted_at IS NULL",
         )

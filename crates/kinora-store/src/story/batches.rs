@@ -112,7 +112,12 @@ pub(crate) async fn files(store: Store) {
         .create_file(file("q", "file-c", "batch", None))
         .await
         .unwrap();
-    assert!(store.create_file(file("p", "file-a", "batch", None)).await.is_err());
+    assert!(
+        store
+            .create_file(file("p", "file-a", "batch", None))
+            .await
+            .is_err()
+    );
     assert_eq!(
         store.get_file("p", "file-a", T0).await.unwrap(),
         Some(file("p", "file-a", "batch", Some(T0 + 100)))
@@ -121,7 +126,10 @@ pub(crate) async fn files(store: Store) {
     // Past its expiry a file is gone for readers even before the sweeper runs.
     assert_eq!(store.get_file("p", "file-a", T0 + 100).await.unwrap(), None);
 
-    let all = store.list_files("p", None, None, 10, Order::Asc).await.unwrap();
+    let all = store
+        .list_files("p", None, None, 10, Order::Asc)
+        .await
+        .unwrap();
     let ids: Vec<_> = all.items.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["file-a", "file-b"]);
     let vision = store
@@ -139,8 +147,20 @@ pub(crate) async fn files(store: Store) {
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].id, "file-a");
     assert!(store.expire_files(T0 + 100, 10).await.unwrap().is_empty());
-    assert!(store.delete_file("q", "file-b", T0).await.unwrap().is_none());
-    assert!(store.delete_file("p", "file-b", T0).await.unwrap().is_some());
+    assert!(
+        store
+            .delete_file("q", "file-b", T0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .delete_file("p", "file-b", T0)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(store.get_file("p", "file-b", T0).await.unwrap().is_none());
 }
 
@@ -157,15 +177,28 @@ pub(crate) async fn batch_life(store: Store) {
         .await
         .unwrap();
     // An interactive job submitted later still runs before every batch job.
-    let CreateOutcome::Created(_) = store.create_video(video("p", "video_i"), None).await.unwrap()
+    let CreateOutcome::Created(_) = store
+        .create_video(video("p", "video_i"), None)
+        .await
+        .unwrap()
     else {
         panic!("create")
     };
-    let b = store.enqueue_batch("batch_1", 3, T0_MS).await.unwrap().unwrap();
+    let b = store
+        .enqueue_batch("batch_1", 3, T0_MS)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(b.status, BatchStatus::InProgress);
     assert_eq!(b.in_progress_at, Some(T0));
     assert_eq!(b.model.as_deref(), Some("sora-2"));
-    assert!(store.enqueue_batch("batch_1", 3, T0_MS).await.unwrap().is_none());
+    assert!(
+        store
+            .enqueue_batch("batch_1", 3, T0_MS)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let counts = store.batch_counts("batch_1").await.unwrap();
     assert_eq!((counts.total, counts.completed, counts.failed), (3, 0, 1));
 
@@ -178,7 +211,12 @@ pub(crate) async fn batch_life(store: Store) {
     assert_eq!(leases[1].video.batch_id.as_deref(), Some("batch_1"));
     assert_eq!(store.unfinished_jobs("batch_1").await.unwrap(), 2);
     store
-        .complete("video_b1", &leases[1].lease_id, completion(T0 + 1000), T0 + 1)
+        .complete(
+            "video_b1",
+            &leases[1].lease_id,
+            completion(T0 + 1000),
+            T0 + 1,
+        )
         .await
         .unwrap();
     store
@@ -199,7 +237,10 @@ pub(crate) async fn batch_life(store: Store) {
     assert!(!store.begin_finalizing("batch_1", T0 + 5).await.unwrap());
     let page1 = store.request_results("batch_1", 0, 2).await.unwrap();
     assert_eq!(page1.iter().map(|r| r.line).collect::<Vec<_>>(), [1, 2]);
-    assert_eq!(page1[0].video.as_ref().unwrap().status, VideoStatus::Completed);
+    assert_eq!(
+        page1[0].video.as_ref().unwrap().status,
+        VideoStatus::Completed
+    );
     assert!(page1[1].video.is_none() && page1[1].error.is_some());
     let page2 = store.request_results("batch_1", 2, 2).await.unwrap();
     assert_eq!(page2.len(), 1);
@@ -209,7 +250,10 @@ pub(crate) async fn batch_life(store: Store) {
         output: Some(file("p", "file-out", "batch_output", Some(T0 + 999))),
         errors: Some(file("p", "file-err", "batch_output", Some(T0 + 999))),
     };
-    let done = store.finish_batch("batch_1", outputs, T0 + 6).await.unwrap();
+    let done = store
+        .finish_batch("batch_1", outputs, T0 + 6)
+        .await
+        .unwrap();
     assert_eq!(done.status, BatchStatus::Completed);
     assert_eq!(done.completed_at, Some(T0 + 6));
     assert_eq!(done.output_file_id.as_deref(), Some("file-out"));
@@ -221,13 +265,22 @@ pub(crate) async fn batch_life(store: Store) {
             .is_err()
     );
     assert!(store.open_batches(10).await.unwrap().is_empty());
-    let listed = store.list_batches("p", None, 10, Order::Desc).await.unwrap();
+    let listed = store
+        .list_batches("p", None, 10, Order::Desc)
+        .await
+        .unwrap();
     assert_eq!(listed.items.len(), 1);
     assert_eq!(listed.items[0].metadata, batch("p", "x").metadata);
 }
 
 pub(crate) async fn batch_fairness(store: Store) {
-    running_batch(&store, "a", "batch_a", &["video_a1", "video_a2", "video_a3", "video_a4"]).await;
+    running_batch(
+        &store,
+        "a",
+        "batch_a",
+        &["video_a1", "video_a2", "video_a3", "video_a4"],
+    )
+    .await;
     running_batch(&store, "b", "batch_b", &["video_b1", "video_b2"]).await;
     // A second batch of project a queues behind a's own work, not beside it.
     running_batch(&store, "a", "batch_a2", &["video_a5"]).await;
@@ -237,7 +290,9 @@ pub(crate) async fn batch_fairness(store: Store) {
     }
     assert_eq!(
         order,
-        ["video_a1", "video_b1", "video_a2", "video_b2", "video_a3", "video_a4", "video_a5"]
+        [
+            "video_a1", "video_b1", "video_a2", "video_b2", "video_a3", "video_a4", "video_a5"
+        ]
     );
 }
 
@@ -253,7 +308,10 @@ pub(crate) async fn batch_cancel(store: Store) {
     else {
         panic!("expected cancelling")
     };
-    assert_eq!((b.status, b.cancelling_at), (BatchStatus::Cancelling, Some(T0 + 1)));
+    assert_eq!(
+        (b.status, b.cancelling_at),
+        (BatchStatus::Cancelling, Some(T0 + 1))
+    );
     let queued = store.get_video("p", "video_c2").await.unwrap().unwrap();
     assert_eq!(queued.status, VideoStatus::Failed);
     assert_eq!(queued.error.unwrap().code, "cancelled");
@@ -284,7 +342,10 @@ pub(crate) async fn batch_cancel(store: Store) {
         .finish_batch("batch_c", BatchOutputs::default(), T0 + 5)
         .await
         .unwrap();
-    assert_eq!((done.status, done.cancelled_at), (BatchStatus::Cancelled, Some(T0 + 5)));
+    assert_eq!(
+        (done.status, done.cancelled_at),
+        (BatchStatus::Cancelled, Some(T0 + 5))
+    );
 }
 
 pub(crate) async fn batch_expiry(store: Store) {
@@ -300,7 +361,12 @@ pub(crate) async fn batch_expiry(store: Store) {
         .complete("video_e1", &running.lease_id, completion(T0 + 1000), T0 + 1)
         .await
         .unwrap();
-    assert!(store.begin_finalizing("batch_e", b.expires_at).await.unwrap());
+    assert!(
+        store
+            .begin_finalizing("batch_e", b.expires_at)
+            .await
+            .unwrap()
+    );
     let done = store
         .finish_batch("batch_e", BatchOutputs::default(), b.expires_at + 1)
         .await
@@ -323,32 +389,86 @@ pub(crate) async fn batch_validation_failure(store: Store) {
         param: None,
         line: Some(7),
     }];
-    store.fail_batch("batch_f", errors.clone(), T0 + 1).await.unwrap();
+    store
+        .fail_batch("batch_f", errors.clone(), T0 + 1)
+        .await
+        .unwrap();
     let b = store.get_batch("p", "batch_f").await.unwrap().unwrap();
     assert_eq!((b.status, b.failed_at), (BatchStatus::Failed, Some(T0 + 1)));
     assert_eq!(b.errors, errors);
-    assert!(store.request_results("batch_f", 0, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .request_results("batch_f", 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.get_video("p", "video_f1").await.unwrap().is_none());
-    assert!(store.enqueue_batch("batch_f", 3, T0_MS).await.unwrap().is_none());
+    assert!(
+        store
+            .enqueue_batch("batch_f", 3, T0_MS)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub(crate) async fn batch_driver_lease(store: Store) {
     store.create_batch(batch("p", "batch_d")).await.unwrap();
-    assert!(store.acquire_batch("batch_d", "n1", T0_MS, 1000).await.unwrap());
-    assert!(!store.acquire_batch("batch_d", "n2", T0_MS + 999, 1000).await.unwrap());
-    assert!(store.acquire_batch("batch_d", "n1", T0_MS + 999, 1000).await.unwrap());
-    assert!(store.acquire_batch("batch_d", "n2", T0_MS + 2000, 1000).await.unwrap());
+    assert!(
+        store
+            .acquire_batch("batch_d", "n1", T0_MS, 1000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .acquire_batch("batch_d", "n2", T0_MS + 999, 1000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .acquire_batch("batch_d", "n1", T0_MS + 999, 1000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .acquire_batch("batch_d", "n2", T0_MS + 2000, 1000)
+            .await
+            .unwrap()
+    );
     store.release_batch("batch_d", "n1").await.unwrap();
-    assert!(!store.acquire_batch("batch_d", "n1", T0_MS + 2001, 1000).await.unwrap());
+    assert!(
+        !store
+            .acquire_batch("batch_d", "n1", T0_MS + 2001, 1000)
+            .await
+            .unwrap()
+    );
     store.release_batch("batch_d", "n2").await.unwrap();
-    assert!(store.acquire_batch("batch_d", "n1", T0_MS + 2001, 1000).await.unwrap());
+    assert!(
+        store
+            .acquire_batch("batch_d", "n1", T0_MS + 2001, 1000)
+            .await
+            .unwrap()
+    );
     // A cancel while validating: the enqueue that follows changes nothing.
-    store.stage_requests("batch_d", &[staged(1, "video_d1")]).await.unwrap();
+    store
+        .stage_requests("batch_d", &[staged(1, "video_d1")])
+        .await
+        .unwrap();
     assert!(matches!(
         store.cancel_batch("p", "batch_d", T0).await.unwrap(),
         BatchCancel::Cancelling(_)
     ));
-    assert!(store.enqueue_batch("batch_d", 3, T0_MS).await.unwrap().is_none());
+    assert!(
+        store
+            .enqueue_batch("batch_d", 3, T0_MS)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(store.get_video("p", "video_d1").await.unwrap().is_none());
     assert_eq!(store.open_batches(10).await.unwrap().len(), 1);
 }

@@ -181,6 +181,7 @@ pub(crate) async fn queue_position_follows_claim_order(store: Store) {
         );
     }
     assert_eq!(store.queue_position("video_404").await.unwrap(), None);
+    assert_eq!(store.queued_ids().await.unwrap(), expected);
     for (i, id) in expected.iter().enumerate() {
         let lease = store
             .claim("w", T0_MS + 10_000, LEASE_MS)

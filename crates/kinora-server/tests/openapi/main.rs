@@ -1,14 +1,17 @@
 //! `/openapi.json` against the running server: every route is documented, every documented
 //! operation is routed, and what the server answers conforms to the documented schemas.
 
+mod routes;
+mod schema;
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::collections::BTreeSet;
 
+use routes::{METHODS, documented, route_table, shape};
+use schema::{check, refs};
 use serde_json::{Value, json};
 use support::*;
-
-const METHODS: [&str; 6] = ["get", "post", "put", "patch", "delete", "head"];
 
 async fn document(app: &TestApp) -> Value {
     // Served without a key, like /healthz.
@@ -37,84 +40,42 @@ async fn document(app: &TestApp) -> Value {
     doc
 }
 
-/// `/v1/videos/{video_id}` and `/v1/videos/{id}` are the same route.
-fn shape(path: &str) -> String {
-    let mut out = String::new();
-    let mut in_param = false;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                in_param = true;
-                out.push_str("{}");
-            }
-            '}' => in_param = false,
-            _ if !in_param => out.push(c),
-            _ => {}
-        }
-    }
-    out
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reference_resolves() {
+    let app = TestApp::spawn(0).await;
+    let doc = document(&app).await;
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    let dangling: BTreeSet<&str> = all
+        .into_iter()
+        .filter(|r| {
+            r.strip_prefix("#/components/schemas/")
+                .is_none_or(|name| !doc["components"]["schemas"][name].is_object())
+        })
+        .collect();
+    assert!(dangling.is_empty(), "dangling $refs: {dangling:?}");
+    app.stop().await;
 }
 
-fn documented(doc: &Value) -> BTreeSet<(String, String)> {
-    let mut ops = BTreeSet::new();
-    for (path, item) in doc["paths"].as_object().expect("no paths") {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operation_ids_are_unique() {
+    let app = TestApp::spawn(0).await;
+    let doc = document(&app).await;
+    let mut seen = std::collections::BTreeMap::<&str, Vec<String>>::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
         for m in METHODS {
-            if item.get(m).is_some() {
-                ops.insert((m.to_string(), path.clone()));
+            if let Some(id) = item[m]["operationId"].as_str() {
+                seen.entry(id).or_default().push(format!("{m} {path}"));
             }
         }
     }
-    ops
-}
-
-/// The `.route("/path", get(..).post(..))` calls of a router source file, as (method, path).
-fn routes_in(source: &str, prefix: &str) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for chunk in source.split(".route(").skip(1) {
-        let path = chunk
-            .split('"')
-            .nth(1)
-            .expect("route without a path literal");
-        // The call's arguments end at the parenthesis that closes `.route(`.
-        let mut depth = 1usize;
-        let mut end = chunk.len();
-        for (i, c) in chunk.char_indices() {
-            match c {
-                '(' => depth += 1,
-                ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let args = &chunk[..end];
-        for m in METHODS {
-            let called = args.match_indices(&format!("{m}(")).any(|(i, _)| {
-                i == 0 || !args[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-            });
-            if called {
-                out.insert((m.to_string(), format!("{prefix}{path}")));
-            }
-        }
-    }
-    out
-}
-
-fn route_table() -> BTreeSet<(String, String)> {
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-    let v1 = std::fs::read_to_string(format!("{src}/routes/mod.rs")).unwrap();
-    let app = std::fs::read_to_string(format!("{src}/app.rs")).unwrap();
+    let repeated: Vec<_> = seen.iter().filter(|(_, ops)| ops.len() > 1).collect();
     assert!(
-        app.contains(".nest(\"/v1\", routes::v1())"),
-        "app.rs no longer nests routes::v1() under /v1; update this test"
+        repeated.is_empty(),
+        "operationIds must be unique; set `operation_id = ...`: {repeated:#?}"
     );
-    let mut table = routes_in(&v1, "/v1");
-    table.extend(routes_in(&app, ""));
-    table
+    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,109 +189,6 @@ async fn the_video_schema_has_the_contracts_fields() {
     let character_form = &doc["paths"]["/v1/videos/characters"]["post"]["requestBody"]["content"]["multipart/form-data"];
     assert!(character_form.is_object());
     app.stop().await;
-}
-
-fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
-    match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => {
-            let name = r
-                .strip_prefix("#/components/schemas/")
-                .unwrap_or_else(|| panic!("unexpected $ref {r}"));
-            let target = &doc["components"]["schemas"][name];
-            assert!(target.is_object(), "dangling $ref {r}");
-            resolve(doc, target)
-        }
-        None => schema,
-    }
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// Checks `v` against the subset of JSON Schema that utoipa emits; undocumented object keys are
-/// errors too, so a field the server adds without documenting it fails here.
-fn check(doc: &Value, v: &Value, schema: &Value, at: &str, errs: &mut Vec<String>) {
-    let s = resolve(doc, schema);
-    if let Some(alts) = s
-        .get("oneOf")
-        .or_else(|| s.get("anyOf"))
-        .and_then(Value::as_array)
-    {
-        let fits = alts.iter().any(|alt| {
-            let mut e = Vec::new();
-            check(doc, v, alt, at, &mut e);
-            e.is_empty()
-        });
-        if !fits {
-            errs.push(format!("{at}: {v} fits none of {s}"));
-        }
-        return;
-    }
-    if let Some(all) = s.get("allOf").and_then(Value::as_array) {
-        for part in all {
-            check(doc, v, part, at, errs);
-        }
-        return;
-    }
-    if let Some(allowed) = s.get("enum").and_then(Value::as_array)
-        && !allowed.contains(v)
-    {
-        errs.push(format!("{at}: {v} is not one of {allowed:?}"));
-    }
-    let types: Vec<&str> = match s.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => return,
-    };
-    let actual = json_type(v);
-    if !types.contains(&actual) && !(actual == "integer" && types.contains(&"number")) {
-        errs.push(format!("{at}: {v} is {actual}, documented {types:?}"));
-        return;
-    }
-    match v {
-        Value::Object(map) => {
-            let empty = serde_json::Map::new();
-            let props = s["properties"].as_object().unwrap_or(&empty);
-            for r in s["required"].as_array().into_iter().flatten() {
-                let r = r.as_str().unwrap();
-                if !map.contains_key(r) {
-                    errs.push(format!("{at}: required {r} is missing"));
-                }
-            }
-            for (k, val) in map {
-                match props.get(k) {
-                    Some(p) => check(doc, val, p, &format!("{at}.{k}"), errs),
-                    None if s.get("additionalProperties").is_some() => {}
-                    None => errs.push(format!("{at}: {k} is served but not documented")),
-                }
-            }
-        }
-        Value::Array(items) => {
-            if let Some(item_schema) = s.get("items") {
-                for (i, item) in items.iter().enumerate() {
-                    check(doc, item, item_schema, &format!("{at}[{i}]"), errs);
-                }
-            }
-        }
-        Value::Number(n) => {
-            let x = n.as_f64().unwrap();
-            if s["minimum"].as_f64().is_some_and(|min| x < min)
-                || s["maximum"].as_f64().is_some_and(|max| x > max)
-            {
-                errs.push(format!("{at}: {x} is out of the documented range"));
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Sends `req`, and checks its JSON answer against what the document says `method path`

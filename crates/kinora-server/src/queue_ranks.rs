@@ -1,0 +1,129 @@
+//! `queue_position` for reads at API rates.
+//!
+//! A job's exact position is a count over the queue index, which costs about 1 ms per 10,000
+//! jobs ahead; a list page of 20 queued videos pays it 20 times. Instead, one snapshot of the
+//! queue's claim order serves every read for up to `MAX_AGE`; a job the snapshot does not know (it
+//! joined after) refreshes it if the snapshot is older than `MISS_AGE`, and only then falls back
+//! to the exact count. So positions are at most `MAX_AGE` old, and a busy node reads the queue a
+//! bounded number of times per second however many clients poll.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kinora_store::{MetadataStore, Result};
+use tokio::sync::Mutex;
+
+const MAX_AGE: Duration = Duration::from_millis(250);
+const MISS_AGE: Duration = Duration::from_millis(50);
+
+#[derive(Default)]
+pub struct QueueRanks {
+    snapshot: Mutex<Snapshot>,
+}
+
+#[derive(Default)]
+struct Snapshot {
+    taken: Option<Instant>,
+    ranks: Arc<HashMap<String, u64>>,
+}
+
+impl QueueRanks {
+    /// The 1-based position of queued job `id`, or `None` when it is not queued.
+    pub async fn position(&self, store: &dyn MetadataStore, id: &str) -> Result<Option<u64>> {
+        self.position_at(store, id, Instant::now()).await
+    }
+
+    async fn position_at(
+        &self,
+        store: &dyn MetadataStore,
+        id: &str,
+        now: Instant,
+    ) -> Result<Option<u64>> {
+        let mut snap = self.snapshot.lock().await;
+        let age = snap.taken.map(|t| now.saturating_duration_since(t));
+        let miss = !snap.ranks.contains_key(id);
+        let refresh = match age {
+            None => true,
+            Some(age) => age > MAX_AGE || (miss && age > MISS_AGE),
+        };
+        if refresh {
+            let ids = store.queued_ids().await?;
+            let ranks = ids
+                .into_iter()
+                .enumerate()
+                .map(|(i, id)| (id, i as u64 + 1))
+                .collect();
+            *snap = Snapshot {
+                taken: Some(now),
+                ranks: Arc::new(ranks),
+            };
+        }
+        if let Some(rank) = snap.ranks.get(id) {
+            return Ok(Some(*rank));
+        }
+        drop(snap);
+        store.queue_position(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kinora_core::{JobSpec, VideoSize};
+    use kinora_store::NewVideo;
+
+    fn video(id: &str) -> NewVideo {
+        NewVideo {
+            id: id.into(),
+            project: "p".into(),
+            model: "sora-2".into(),
+            prompt: Some("p".into()),
+            size: VideoSize::new(1280, 720),
+            seconds: 4,
+            seed: 1,
+            spec: JobSpec::Create {
+                input_reference: None,
+                characters: Vec::new(),
+            },
+            remixed_from_video_id: None,
+            batch_id: None,
+            priority: 0,
+            max_attempts: 3,
+            created_at: 1_700_000_000,
+        }
+    }
+
+    #[tokio::test]
+    async fn snapshot_then_new_jobs_then_claims() {
+        let store = kinora_store::open_sqlite_memory().await.unwrap();
+        let ranks = QueueRanks::default();
+        store.create_video(video("video_a"), None).await.unwrap();
+        store.create_video(video("video_b"), None).await.unwrap();
+        assert_eq!(ranks.position(&*store, "video_b").await.unwrap(), Some(2));
+        // Joined after the snapshot: found by the exact count until the snapshot is refreshed.
+        store.create_video(video("video_c"), None).await.unwrap();
+        assert_eq!(ranks.position(&*store, "video_c").await.unwrap(), Some(3));
+        assert_eq!(ranks.position(&*store, "video_zz").await.unwrap(), None);
+        store
+            .claim("w", 1_700_000_000_000, 30_000)
+            .await
+            .unwrap()
+            .unwrap();
+        // Within MAX_AGE the snapshot still answers; after it, the claim shows.
+        let t0 = ranks.snapshot.lock().await.taken.unwrap();
+        assert_eq!(
+            ranks.position_at(&*store, "video_b", t0).await.unwrap(),
+            Some(2)
+        );
+        let later = t0 + MAX_AGE + Duration::from_millis(1);
+        assert_eq!(
+            ranks.position_at(&*store, "video_b", later).await.unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            ranks.position_at(&*store, "video_a", later).await.unwrap(),
+            None
+        );
+    }
+}
