@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
-cargo build --release -q -p kinora -p kinora-server --example bare_axum
+cargo build --release -q -p kinora --bin kinora
+cargo build --release -q -p kinora-server --example bare_axum
 BIN=target/release/kinora
 work=$(mktemp -d)
 pids=()

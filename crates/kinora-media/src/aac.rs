@@ -185,12 +185,17 @@ fn encode_frame(
 }
 
 /// Decodes raw AAC access units (as stored in MP4) configured by `asc`, the AudioSpecificConfig
-/// from `esds`, to interleaved stereo `f32`, keeping at most `keep` samples per channel.
-/// `Ok(None)` when the stream is not 48 kHz mono or stereo (this crate does not resample).
+/// from `esds`, to interleaved stereo `f32`, exactly `keep` samples per channel (padded with
+/// silence). `Ok(None)` when the stream is not 48 kHz mono or stereo (this crate does not
+/// resample).
+///
+/// FDK's decoder delays its output by `outputDelay` samples (one frame of error concealment plus
+/// its 15 ms limiter: 1744 samples at 48 kHz); those are dropped so the result lines up with
+/// what FFmpeg plays, and the held-back tail is pushed out by feeding silent access units.
 pub(crate) fn decode_aac<I>(
     packets: I,
     asc: &[u8],
-    keep: Option<u64>,
+    keep: u64,
 ) -> Result<Option<Vec<f32>>, MediaError>
 where
     I: IntoIterator<Item = Result<Vec<u8>, MediaError>>,
@@ -201,9 +206,19 @@ where
     decoder
         .config_raw(asc)
         .map_err(|e| bad("AudioSpecificConfig", e))?;
+    let wanted = keep as usize * CH;
+    let flush = match plain_lc(asc) {
+        Some(channels) => silent_units(channels)?,
+        None => Vec::new(),
+    };
     let mut pcm = vec![0i16; DECODE_BUFFER];
     let mut out = Vec::new();
-    for packet in packets {
+    let mut skip: Option<usize> = None;
+    let real = packets.into_iter();
+    for packet in real.chain(flush.into_iter().map(Ok)) {
+        if out.len() >= wanted {
+            break;
+        }
         let packet = packet?;
         let mut rest = packet.as_slice();
         // Raw transport holds one access unit per fill; the cap only guards against a decoder
@@ -224,23 +239,62 @@ where
             if info.sampleRate != AUDIO_SAMPLE_RATE as i32 || !(1..=2).contains(&channels) {
                 return Ok(None);
             }
+            let skip = skip.get_or_insert(info.outputDelay as usize);
             let values = decoder.decoded_frame_size().min(pcm.len());
             for frame in pcm[..values].chunks_exact(channels) {
+                if *skip > 0 {
+                    *skip -= 1;
+                    continue;
+                }
                 let left = f32::from(frame[0]) / 32768.0;
                 let right = f32::from(frame[channels - 1]) / 32768.0;
                 out.extend_from_slice(&[left, right]);
             }
         }
-        if keep.is_some_and(|keep| out.len() as u64 >= keep * CH as u64) {
-            break;
-        }
     }
-    if let Some(keep) = keep {
-        out.resize(keep as usize * CH, 0.0);
-    }
+    out.resize(wanted, 0.0);
     Ok(Some(out))
 }
 
+/// Channel count of a 48 kHz AAC-LC AudioSpecificConfig with one or two channels: the streams
+/// whose decoder delay can be flushed with this encoder's own silent access units.
+fn plain_lc(asc: &[u8]) -> Option<usize> {
+    let [a, b, ..] = *asc else { return None };
+    let aot = a >> 3;
+    let rate_index = ((a & 7) << 1) | (b >> 7);
+    let channels = usize::from((b >> 3) & 0x0f);
+    (aot == 2 && rate_index == 3 && (1..=2).contains(&channels)).then_some(channels)
+}
+
+/// Raw access units of silence, enough to push FDK's delayed output (under 2 frames) out.
+fn silent_units(channels: usize) -> Result<Vec<Vec<u8>>, MediaError> {
+    let encoder = Encoder::new(EncoderParams {
+        bit_rate: BitRate::Cbr(AAC_BITRATE),
+        sample_rate: AUDIO_SAMPLE_RATE,
+        transport: Transport::Raw,
+        channels: if channels == 1 {
+            ChannelMode::Mono
+        } else {
+            ChannelMode::Stereo
+        },
+        audio_object_type: AudioObjectType::Mpeg4LowComplexity,
+    })
+    .map_err(|e| codec_err("encoder", e))?;
+    let zeros = vec![0i16; AAC_FRAME * channels];
+    let mut out = vec![0u8; 8192];
+    let mut units = Vec::new();
+    let mut packets = 0;
+    for _ in 0..16 {
+        if units.len() >= 3 {
+            break;
+        }
+        encode_frame(&encoder, &zeros, &mut out, &mut packets, &mut |_, unit| {
+            units.push(unit.to_vec());
+            Ok(())
+        })?;
+    }
+    Ok(units)
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,9 +332,7 @@ mod tests {
         input.extend_from_slice(&[0.9; 4000]); // beyond the clip: must be trimmed away
         let packets = encode(&input, total);
         assert_eq!(packets.len() as u64, total.div_ceil(AAC_FRAME as u64));
-        let out = decode_aac(raw(packets), &ASC, Some(total))
-            .unwrap()
-            .unwrap();
+        let out = decode_aac(raw(packets), &ASC, total).unwrap().unwrap();
         assert_eq!(out.len(), total as usize * 2);
         // Aligned after the encoder delay: small error against the 0.5 amplitude tones.
         let span = 4096 * 2..90_000;
@@ -304,15 +356,21 @@ mod tests {
     fn rejects_half_frames_and_bad_streams() {
         let mut track = AacTrack::new().unwrap();
         assert!(track.push(&[0.0; 3]).is_err());
-        assert!(decode_aac(Vec::new(), &[], Some(4)).is_err());
-        // Garbage either fails or decodes to at most what was kept; it never panics.
+        // Garbage either fails or decodes to exactly what was kept; it never panics.
         let garbage = (0..50).map(|i| Ok(vec![i as u8; 300]));
-        if let Ok(Some(v)) = decode_aac(garbage, &ASC, Some(10)) {
+        if let Ok(Some(v)) = decode_aac(garbage, &ASC, 10) {
             assert_eq!(v.len(), 20);
         }
+        // No packets: the flush alone, all silence.
         assert_eq!(
-            decode_aac(Vec::new(), &ASC, Some(10)).unwrap().unwrap(),
+            decode_aac(Vec::new(), &ASC, 10).unwrap().unwrap(),
             vec![0.0; 20]
         );
+        // Only 48 kHz LC mono/stereo streams get the silent flush.
+        assert_eq!(plain_lc(&ASC), Some(2));
+        assert_eq!(plain_lc(&[0x11, 0x88]), Some(1));
+        assert_eq!(plain_lc(&[0x12, 0x10]), None); // 44.1 kHz
+        assert_eq!(plain_lc(&[0x2b, 0x92]), None); // HE-AAC
+        assert_eq!(plain_lc(&[0x11]), None);
     }
 }

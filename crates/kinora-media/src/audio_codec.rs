@@ -91,7 +91,8 @@ impl<'de> serde::Deserialize<'de> for AudioCodec {
 /// interleaved stereo chunks, encodes only what is known to lie inside the clip, and at
 /// `finish` pads or trims to the video's length.
 pub(crate) enum AudioTrack {
-    Opus(OpusTrack),
+    // Boxed: the Opus encoder state is ~3 KB, the AAC track a handle and buffers.
+    Opus(Box<OpusTrack>),
     #[cfg(feature = "aac")]
     Aac(crate::aac::AacTrack),
 }
@@ -99,7 +100,7 @@ pub(crate) enum AudioTrack {
 impl AudioTrack {
     pub fn new(codec: AudioCodec) -> Result<Self, MediaError> {
         Ok(match codec {
-            AudioCodec::Opus => AudioTrack::Opus(OpusTrack::new()?),
+            AudioCodec::Opus => AudioTrack::Opus(Box::new(OpusTrack::new()?)),
             #[cfg(feature = "aac")]
             AudioCodec::Aac => AudioTrack::Aac(crate::aac::AacTrack::new()?),
         })

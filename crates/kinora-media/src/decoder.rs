@@ -210,7 +210,7 @@ pub(crate) fn movie_audio(movie: &mut Movie) -> Result<Option<Vec<f32>>, MediaEr
                 Err(_) => (track.duration_s() * f64::from(AUDIO_SAMPLE_RATE)).round() as u64,
             };
             let packets = samples.iter().map(|s| movie.read_sample(s));
-            return crate::aac::decode_aac(packets, &asc, Some(keep));
+            return crate::aac::decode_aac(packets, &asc, keep);
         }
         _ => return Ok(None),
     };

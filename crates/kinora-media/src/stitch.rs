@@ -13,8 +13,10 @@ use std::path::Path;
 /// `aac` feature, or none) is decoded, each clip's part padded with silence or trimmed to its
 /// own video length, and re-encoded once: that keeps A/V sync exact across the seam, which
 /// copying 20 ms Opus (or 21.3 ms AAC) packets cannot. The joined audio keeps the codec of
-/// `first` (of `second` when `first` has none); [`stitch_with`] picks it instead. Anything else
-/// returns `MediaError::Unsupported` so the caller re-encodes.
+/// `first` (of `second` when `first` has none); [`stitch_with`] picks it instead. An AAC
+/// `second` brings its 43 ms of encoder priming (near silence) to the seam, so a caller that
+/// makes the second clip itself should write it in Opus, whose decode is exact from sample 0.
+/// Anything else returns `MediaError::Unsupported` so the caller re-encodes.
 pub fn stitch(first: &Path, second: &Path, out: &Path) -> Result<ClipInfo, MediaError> {
     join(first, second, out, None)
 }

@@ -275,7 +275,8 @@ fn foreign_aac_from_ffmpeg_decodes() {
         if let Some(pcm) = pcm {
             assert_eq!(pcm.len(), 48_000 * 2);
             let loud = pcm[20_000..80_000].iter().map(|s| s * s).sum::<f32>() / 60_000.0;
-            assert!(loud > 0.01, "decoded sine is silent ({loud})");
+            // FFmpeg's sine is 1/8 of full scale: power 0.0078.
+            assert!(loud > 0.005, "decoded sine is silent ({loud})");
         }
     }
 }

@@ -11,6 +11,7 @@ use reqwest::{Client, Response};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub mod batches;
 pub mod webhooks;
 
 pub const KEY: &str = "sk-test-a";

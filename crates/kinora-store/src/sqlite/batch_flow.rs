@@ -143,6 +143,7 @@ impl SqliteStore {
             emit_batch_event(&mut tx, &batch_from_row(&row)?, now).await?;
         }
         tx.commit().await?;
+        self.webhook_signal.notify_one();
         Ok(())
     }
 
@@ -230,6 +231,7 @@ impl SqliteStore {
         )))?)?;
         emit_batch_event(&mut tx, &batch, now).await?;
         tx.commit().await?;
+        self.webhook_signal.notify_one();
         Ok(batch)
     }
 }

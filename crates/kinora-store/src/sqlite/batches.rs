@@ -6,7 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use super::SqliteStore;
-use super::rows::to_json;
+use super::rows::{PageOf, keyset_page, to_json};
 use super::webhooks::emit_event;
 use crate::batch::{
     BatchCancel, BatchCounts, BatchOutputs, BatchRecord, BatchStatus, BatchStore, LineError,
@@ -152,30 +152,21 @@ impl BatchStore for SqliteStore {
         limit: u32,
         order: Order,
     ) -> Result<Page<BatchRecord>> {
-        let cursor: Option<i64> = match after {
-            Some(id) => Some(
-                sqlx::query_scalar("SELECT seq FROM batches WHERE project = ? AND id = ?")
-                    .bind(project)
-                    .bind(id)
-                    .fetch_optional(&self.reader)
-                    .await?
-                    .ok_or(StoreError::NotFound)?,
-            ),
-            None => None,
+        let of = PageOf {
+            table: "batches",
+            columns: BATCH_COLUMNS,
+            live_only: false,
         };
-        let sql = super::rows::page_query("batches", BATCH_COLUMNS, false, order, cursor.is_some());
-        let mut q = sqlx::query(&sql).bind(project);
-        if let Some(seq) = cursor {
-            q = q.bind(seq);
-        }
-        let rows = q.bind(i64::from(limit) + 1).fetch_all(&self.reader).await?;
-        let has_more = rows.len() > limit as usize;
-        let items = rows
-            .iter()
-            .take(limit as usize)
-            .map(batch_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, has_more })
+        keyset_page(
+            &self.reader,
+            of,
+            project,
+            after,
+            limit,
+            order,
+            batch_from_row,
+        )
+        .await
     }
 
     async fn batch_counts(&self, id: &str) -> Result<BatchCounts> {

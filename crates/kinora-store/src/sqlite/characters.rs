@@ -1,8 +1,8 @@
 //! Characters: a name and reference frames (the frames live in the blob store).
 
 use super::SqliteStore;
-use super::rows::{character_columns, character_from_row, page_query};
-use crate::error::{Result, StoreError};
+use super::rows::{PageOf, character_columns, character_from_row, keyset_page};
+use crate::error::Result;
 use crate::record::{CharacterRecord, Order, Page};
 
 impl SqliteStore {
@@ -46,36 +46,21 @@ impl SqliteStore {
         limit: u32,
         order: Order,
     ) -> Result<Page<CharacterRecord>> {
-        let cursor: Option<i64> = match after {
-            Some(id) => Some(
-                sqlx::query_scalar("SELECT seq FROM characters WHERE project = ? AND id = ?")
-                    .bind(project)
-                    .bind(id)
-                    .fetch_optional(&self.reader)
-                    .await?
-                    .ok_or(StoreError::NotFound)?,
-            ),
-            None => None,
+        let of = PageOf {
+            table: "characters",
+            columns: character_columns!(),
+            live_only: false,
         };
-        let sql = page_query(
-            "characters",
-            character_columns!(),
-            false,
+        keyset_page(
+            &self.reader,
+            of,
+            project,
+            after,
+            limit,
             order,
-            cursor.is_some(),
-        );
-        let mut q = sqlx::query(&sql).bind(project);
-        if let Some(seq) = cursor {
-            q = q.bind(seq);
-        }
-        let rows = q.bind(i64::from(limit) + 1).fetch_all(&self.reader).await?;
-        let has_more = rows.len() > limit as usize;
-        let items = rows
-            .iter()
-            .take(limit as usize)
-            .map(character_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, has_more })
+            character_from_row,
+        )
+        .await
     }
 
     pub(super) async fn remove_character(&self, project: &str, id: &str) -> Result<bool> {

@@ -135,3 +135,51 @@ pub(crate) fn page_query(
         "SELECT {columns} FROM {table} WHERE project = ?{live}{cursor} ORDER BY seq {dir} LIMIT ?"
     )
 }
+
+/// Which rows a keyset page reads: the table, the columns its decoder wants, and whether deleted
+/// rows are skipped.
+pub(crate) struct PageOf {
+    pub table: &'static str,
+    pub columns: &'static str,
+    pub live_only: bool,
+}
+
+/// A page of `project`'s rows after the row `after` names (its seq orders even if it was deleted
+/// since; an id that never existed is `NotFound`), `has_more` exact.
+pub(crate) async fn keyset_page<T>(
+    pool: &sqlx::SqlitePool,
+    of: PageOf,
+    project: &str,
+    after: Option<&str>,
+    limit: u32,
+    order: crate::record::Order,
+    decode: fn(&SqliteRow) -> Result<T>,
+) -> Result<crate::record::Page<T>> {
+    let cursor: Option<i64> = match after {
+        Some(id) => Some(
+            sqlx::query_scalar(&format!(
+                "SELECT seq FROM {} WHERE project = ? AND id = ?",
+                of.table
+            ))
+            .bind(project)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(StoreError::NotFound)?,
+        ),
+        None => None,
+    };
+    let sql = page_query(of.table, of.columns, of.live_only, order, cursor.is_some());
+    let mut q = sqlx::query(&sql).bind(project);
+    if let Some(seq) = cursor {
+        q = q.bind(seq);
+    }
+    let rows = q.bind(i64::from(limit) + 1).fetch_all(pool).await?;
+    let has_more = rows.len() > limit as usize;
+    let items = rows
+        .iter()
+        .take(limit as usize)
+        .map(decode)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(crate::record::Page { items, has_more })
+}

@@ -4,7 +4,7 @@ use kinora_core::VideoStatus;
 use sqlx::Row;
 
 use super::SqliteStore;
-use super::rows::{page_query, to_json, video_columns, video_from_row};
+use super::rows::{PageOf, keyset_page, to_json, video_columns, video_from_row};
 use super::webhooks::emit_video_event;
 use crate::error::{Result, StoreError};
 use crate::record::{CreateOutcome, IdempotencyKey, NewVideo, Order, Page, VideoRecord, codes};
@@ -111,30 +111,21 @@ impl SqliteStore {
         order: Order,
     ) -> Result<Page<VideoRecord>> {
         // A cursor may name a video deleted since the previous page: its seq still orders.
-        let cursor: Option<i64> = match after {
-            Some(id) => Some(
-                sqlx::query_scalar("SELECT seq FROM videos WHERE project = ? AND id = ?")
-                    .bind(project)
-                    .bind(id)
-                    .fetch_optional(&self.reader)
-                    .await?
-                    .ok_or(StoreError::NotFound)?,
-            ),
-            None => None,
+        let of = PageOf {
+            table: "videos",
+            columns: video_columns!(),
+            live_only: true,
         };
-        let sql = page_query("videos", video_columns!(), true, order, cursor.is_some());
-        let mut q = sqlx::query(&sql).bind(project);
-        if let Some(seq) = cursor {
-            q = q.bind(seq);
-        }
-        let rows = q.bind(i64::from(limit) + 1).fetch_all(&self.reader).await?;
-        let has_more = rows.len() > limit as usize;
-        let items = rows
-            .iter()
-            .take(limit as usize)
-            .map(video_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, has_more })
+        keyset_page(
+            &self.reader,
+            of,
+            project,
+            after,
+            limit,
+            order,
+            video_from_row,
+        )
+        .await
     }
 
     pub(super) async fn mark_deleted(
