@@ -16,4 +16,4 @@ cargo test --workspace
 echo "== openai SDK suite"
 cargo build -p kinora --quiet
 bash scripts/sdk-venv.sh
-KINORA_BIN="$PWD/target/debug/kinora" .venv/bin/python -m pytest -c tests/sdk/pytest.ini tests/sdk
+KINORA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kinora" .venv/bin/python -m pytest -c tests/sdk/pytest.ini tests/sdk
