@@ -226,17 +226,17 @@ pub struct ListPage<'a, T> {
     pub has_more: bool,
 }
 
-/// The cursor page of `items` (`ids` are the items' ids in the same order).
+/// The cursor page of `items`; `id` reads an item's id for `first_id` and `last_id`.
 pub fn list_view<'a, T: Serialize>(
     items: &'a [T],
-    ids: &[&'a str],
     has_more: bool,
+    id: impl Fn(&'a T) -> &'a str,
 ) -> ListPage<'a, T> {
     ListPage {
         object: "list",
         data: items,
-        first_id: ids.first().copied(),
-        last_id: ids.last().copied(),
+        first_id: items.first().map(&id),
+        last_id: items.last().map(&id),
         has_more,
     }
 }

@@ -370,8 +370,7 @@ pub async fn list(
     for b in &page.items {
         views.push(batch_view(b, state.store.batch_counts(&b.id).await?));
     }
-    let ids: Vec<&str> = page.items.iter().map(|b| b.id.as_str()).collect();
-    Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
+    Ok(Json(list_view(&views, page.has_more, |v| v.id.as_str())).into_response())
 }
 
 /// Cancel a batch

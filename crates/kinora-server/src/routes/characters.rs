@@ -189,8 +189,7 @@ pub async fn list(
         .await;
     let page = cursor.finish(page, "character")?;
     let views: Vec<_> = page.items.iter().map(character_view).collect();
-    let ids: Vec<&str> = page.items.iter().map(|c| c.id.as_str()).collect();
-    Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
+    Ok(Json(list_view(&views, page.has_more, |v| v.id.as_str())).into_response())
 }
 
 /// Delete a character

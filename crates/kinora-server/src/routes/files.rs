@@ -236,8 +236,7 @@ pub async fn list(
         .await;
     let page = cursor.finish(page, "file")?;
     let views: Vec<_> = page.items.iter().map(file_view).collect();
-    let ids: Vec<&str> = page.items.iter().map(|f| f.id.as_str()).collect();
-    Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
+    Ok(Json(list_view(&views, page.has_more, |v| v.id.as_str())).into_response())
 }
 
 /// The live file `id` of `project`, or a 404.

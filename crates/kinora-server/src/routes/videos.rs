@@ -100,8 +100,7 @@ pub async fn list(
         };
         views.push(VideoView::from_record(r, position));
     }
-    let ids: Vec<&str> = page.items.iter().map(|r| r.id.as_str()).collect();
-    Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
+    Ok(Json(list_view(&views, page.has_more, |v| v.id.as_str())).into_response())
 }
 
 /// Kinora: stop a job. A queued job fails at once; a running one stops at its next frame.

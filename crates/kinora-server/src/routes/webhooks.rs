@@ -185,8 +185,7 @@ pub async fn list(
         .iter()
         .map(|e| EndpointView::new(e, false))
         .collect();
-    let ids: Vec<&str> = views.iter().map(|v| v.id.as_str()).collect();
-    Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
+    Ok(Json(list_view(&views, page.has_more, |v| v.id.as_str())).into_response())
 }
 
 /// Retrieve a webhook endpoint
@@ -449,8 +448,7 @@ pub async fn deliveries(
         .await;
     let page = cursor.finish(page, "webhook delivery")?;
     let views: Vec<DeliveryView> = page.items.iter().map(DeliveryView::new).collect();
-    let ids: Vec<&str> = views.iter().map(|v| v.id.as_str()).collect();
-    Ok(Json(list_view(&views, &ids, page.has_more)).into_response())
+    Ok(Json(list_view(&views, page.has_more, |v| v.id.as_str())).into_response())
 }
 
 /// List webhook event types

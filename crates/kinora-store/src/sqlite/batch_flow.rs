@@ -7,12 +7,12 @@ use sqlx::Row;
 
 use super::SqliteStore;
 use super::batches::{BATCH_COLUMNS, batch_from_row, emit_batch_event};
+use super::files::insert_file;
 use super::rows::{to_json, video_columns, video_from_row};
 use crate::batch::{
     BATCH_PRIORITY_BASE, BatchOutputs, BatchRecord, LineError, RequestResult, StagedRequest,
 };
 use crate::error::{Result, StoreError};
-use crate::file::FileRecord;
 
 impl SqliteStore {
     pub(super) async fn clear_staged_rows(&self, batch_id: &str) -> Result<()> {
@@ -234,21 +234,4 @@ impl SqliteStore {
         self.webhook_signal.notify_one();
         Ok(batch)
     }
-}
-
-async fn insert_file(conn: &mut sqlx::SqliteConnection, f: &FileRecord) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO files (id, project, purpose, filename, bytes, created_at, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&f.id)
-    .bind(&f.project)
-    .bind(&f.purpose)
-    .bind(&f.filename)
-    .bind(f.bytes as i64)
-    .bind(f.created_at)
-    .bind(f.expires_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -28,20 +28,8 @@ fn file_from_row(row: &SqliteRow) -> Result<FileRecord> {
 #[async_trait]
 impl FileStore for SqliteStore {
     async fn create_file(&self, f: FileRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO files (id, project, purpose, filename, bytes, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&f.id)
-        .bind(&f.project)
-        .bind(&f.purpose)
-        .bind(&f.filename)
-        .bind(f.bytes as i64)
-        .bind(f.created_at)
-        .bind(f.expires_at)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let mut conn = self.writer.acquire().await?;
+        insert_file(&mut conn, &f).await
     }
 
     async fn get_file(&self, project: &str, id: &str, now: i64) -> Result<Option<FileRecord>> {
@@ -126,4 +114,22 @@ impl FileStore for SqliteStore {
         .await?;
         rows.iter().map(file_from_row).collect()
     }
+}
+
+/// Shared with batch finalization, which records its output files inside its own transaction.
+pub(super) async fn insert_file(conn: &mut sqlx::SqliteConnection, f: &FileRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO files (id, project, purpose, filename, bytes, created_at, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&f.id)
+    .bind(&f.project)
+    .bind(&f.purpose)
+    .bind(&f.filename)
+    .bind(f.bytes as i64)
+    .bind(f.created_at)
+    .bind(f.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
