@@ -84,14 +84,14 @@ async fn put_file_head_range_and_delete(store: &BlobStore, scratch: &FsPath) {
     assert_eq!(store.head("videos/video_1/missing").await.unwrap(), None);
 
     let sub = collect(
-        &store,
+        store,
         "videos/video_1/video.mp4",
         Some(1_000..PART_BYTES as u64 + 7),
     )
     .await;
     assert_eq!(sub, &content[1_000..PART_BYTES + 7]);
     let tail = collect(
-        &store,
+        store,
         "videos/video_1/video.mp4",
         Some(content.len() as u64 - 5..u64::MAX),
     )
@@ -102,7 +102,7 @@ async fn put_file_head_range_and_delete(store: &BlobStore, scratch: &FsPath) {
         "an end past the object is clamped"
     );
     assert_eq!(
-        collect(&store, "videos/video_1/video.mp4", None).await,
+        collect(store, "videos/video_1/video.mp4", None).await,
         content
     );
 
@@ -170,7 +170,7 @@ async fn small_file_and_bad_input(store: &BlobStore, scratch: &FsPath) {
     let meta = store.head("videos/v/scene.json").await.unwrap().unwrap();
     assert_eq!(meta.size, 12);
     assert_eq!(
-        collect(&store, "videos/v/scene.json", Some(2..8)).await,
+        collect(store, "videos/v/scene.json", Some(2..8)).await,
         b"shots\""
     );
     let missing = store.put_file("videos/v/x", &scratch.join("absent")).await;
