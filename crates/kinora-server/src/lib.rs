@@ -34,4 +34,4 @@ pub mod view;
 pub mod webhooks;
 
 pub use app::App;
-pub use settings::{Overrides, Settings};
+pub use settings::{Overrides, S3Settings, Settings};
