@@ -24,8 +24,10 @@ use crate::error::{Result, StoreError};
 /// rounded up, and short enough that a dead endpoint fails a job quickly.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Covers a whole request, body included. A multipart part is 8 MiB, so 60 s tolerates about
-/// 140 KiB/s. A streamed download that outlives it is resumed from where it stopped (another
-/// ranged GET, same ETag) by `object_store`, as long as retries remain.
+/// 140 KiB/s. It also caps one streamed GET: `object_store` resumes a broken body only within
+/// [`RETRY_TIMEOUT`] of the first attempt, so a `content` download that a slow client keeps
+/// open past 60 s is cut short. Lifting that needs an idle (read) timeout instead of a total
+/// one, i.e. a custom `HttpConnector`; media here is a few MB, sent in well under 60 s.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Retries of one request (connection refused, 5xx, 429, timeouts of idempotent requests).
 pub const MAX_RETRIES: usize = 3;
