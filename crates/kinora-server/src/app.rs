@@ -111,7 +111,12 @@ impl App {
         let store = kinora_store::open_sqlite(&data.join("kinora.db"))
             .await
             .context("opening the metadata store")?;
-        let blobs = BlobStore::local(&data.join("blobs")).context("opening the blob store")?;
+        let blobs = match &settings.blob_url {
+            Some(url) => BlobStore::from_url(url, &settings.s3.to_config())
+                .with_context(|| format!("opening the blob store at {url}"))?,
+            None => BlobStore::local(&data.join("blobs")).context("opening the blob store")?,
+        };
+        tracing::info!(blobs = ?blobs, "blob store");
         sync_declared_webhooks(&settings, store.as_ref()).await?;
         let delivery = &settings.webhook_delivery;
         let webhook_sender = crate::webhooks::sender::Sender::new(

@@ -36,4 +36,4 @@ pub mod webhooks;
 pub mod worker;
 
 pub use app::App;
-pub use settings::{Overrides, Settings};
+pub use settings::{Overrides, S3Settings, Settings};

@@ -35,6 +35,11 @@ pub struct ProjectSettings {
 pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// Where media lives: a directory, `file:///path` or `s3://bucket[/prefix]`; unset, the
+    /// `blobs` directory under `data_dir`.
+    pub blob_url: Option<String>,
+    /// S3 connection for an `s3://` `blob_url`; what is unset here comes from `AWS_*`.
+    pub s3: S3Settings,
     /// Keys that are each their own project.
     pub api_keys: Vec<Secret>,
     /// Keys grouped into named projects.
@@ -90,6 +95,33 @@ impl Default for ImageFetchSettings {
     }
 }
 
+/// S3 connection settings; each one set here overrides its standard `AWS_*` variable
+/// (`AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Settings {
+    /// An S3-compatible server's URL, e.g. `http://127.0.0.1:9000`; requests then use path
+    /// style (`endpoint/bucket/key`), which every S3-compatible server accepts.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    /// Permit a plain `http://` endpoint.
+    pub allow_http: Option<bool>,
+}
+
+impl S3Settings {
+    pub fn to_config(&self) -> kinora_store::S3Config {
+        kinora_store::S3Config {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.as_ref().map(|s| s.0.clone()),
+            allow_http: self.allow_http,
+        }
+    }
+}
+
 /// The Files API.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -139,6 +171,8 @@ impl Default for Settings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             data_dir: PathBuf::from("kinora-data"),
+            blob_url: None,
+            s3: S3Settings::default(),
             api_keys: Vec::new(),
             projects: Vec::new(),
             workers: None,
@@ -168,6 +202,7 @@ impl Default for Settings {
 pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    pub blob_url: Option<String>,
     pub api_keys: Vec<String>,
     pub workers: Option<usize>,
     pub danger_allow_no_auth: bool,
@@ -214,6 +249,9 @@ impl Settings {
         if let Some(v) = overrides.data_dir {
             s.data_dir = v;
         }
+        if let Some(v) = overrides.blob_url {
+            s.blob_url = Some(v);
+        }
         if !overrides.api_keys.is_empty() {
             s.api_keys = overrides.api_keys.into_iter().map(Secret).collect();
         }
@@ -259,6 +297,10 @@ impl Settings {
             .map_err(SettingsError::Invalid)?;
         crate::webhooks::config::check_declared(&self.webhooks).map_err(SettingsError::Invalid)?;
         crate::worker::config::check(self).map_err(SettingsError::Invalid)?;
+        if let Some(url) = &self.blob_url {
+            kinora_store::BlobUrl::parse(url)
+                .map_err(|e| SettingsError::Invalid(format!("blob_url: {e}")))?;
+        }
         Ok(())
     }
 
@@ -282,6 +324,9 @@ impl Settings {
         redact(&mut copy.worker_tokens);
         for p in &mut copy.projects {
             redact(&mut p.api_keys);
+        }
+        if let Some(k) = &mut copy.s3.secret_access_key {
+            *k = Secret("[redacted]".into());
         }
         for h in &mut copy.webhooks {
             h.secret = Secret("[redacted]".into());
@@ -316,6 +361,51 @@ mod tests {
         let printed = s.to_redacted_toml();
         assert!(!printed.contains("sk-file"), "{printed}");
         assert!(format!("{s:?}").contains("redacted"));
+    }
+
+    #[test]
+    fn blob_url_and_s3_settings_layer_and_redact() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        std::fs::write(
+            &file,
+            "blob_url = \"s3://media/kinora\"\n[s3]\nendpoint = \"http://127.0.0.1:9000\"\n\
+             region = \"eu-west-1\"\naccess_key_id = \"AKIDFILE\"\n\
+             secret_access_key = \"s3-secret-file\"\nallow_http = true\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file), Overrides::default()).unwrap();
+        assert_eq!(s.blob_url.as_deref(), Some("s3://media/kinora"));
+        let c = s.s3.to_config();
+        assert_eq!(c.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(c.secret_access_key.as_deref(), Some("s3-secret-file"));
+        assert_eq!(c.allow_http, Some(true));
+        let printed = s.to_redacted_toml();
+        assert!(!printed.contains("s3-secret-file"), "{printed}");
+        assert!(printed.contains("AKIDFILE"), "{printed}");
+        assert!(!format!("{s:?}").contains("s3-secret-file"));
+
+        let flagged = Settings::load(
+            Some(&file),
+            Overrides {
+                blob_url: Some("/srv/blobs".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(flagged.blob_url.as_deref(), Some("/srv/blobs"));
+
+        std::fs::write(&file, "blob_url = \"gs://media\"\n").unwrap();
+        let bad = Settings::load(Some(&file), Overrides::default());
+        assert!(
+            matches!(&bad, Err(SettingsError::Invalid(m)) if m.contains("s3://bucket")),
+            "{bad:?}"
+        );
+        std::fs::write(&file, "[s3]\nendpiont = \"http://x\"\n").unwrap();
+        assert!(matches!(
+            Settings::load(Some(&file), Overrides::default()),
+            Err(SettingsError::Parse { .. })
+        ));
     }
 
     #[test]

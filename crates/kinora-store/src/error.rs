@@ -10,6 +10,9 @@ pub enum StoreError {
     LeaseLost,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A storage setting that cannot work (an unsupported blob URL, an unusable S3 setup).
+    #[error("invalid storage configuration: {0}")]
+    Config(String),
     /// A database or object-store failure; the detail is for the log, not for clients.
     #[error("storage backend error: {0}")]
     Backend(String),

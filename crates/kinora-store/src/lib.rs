@@ -14,7 +14,7 @@
 //! - [`file`], [`batch`]: the Files and Batch API records and their store verbs
 //! - [`webhook`]: webhook endpoints and durable deliveries (`WebhookStore`); events are written
 //!   by each backend inside the transaction of the state change that causes them
-//! - [`blob`]: `BlobStore` over `object_store` (local directory, memory)
+//! - [`blob`]: `BlobStore` over `object_store` (local directory, S3-compatible bucket, memory)
 //! - `story` (tests only): backend-neutral scenarios over `Arc<dyn MetadataStore>`
 
 pub mod batch;
@@ -30,7 +30,7 @@ pub mod webhook;
 mod story;
 
 pub use batch::{BatchRecord, BatchStatus, BatchStore};
-pub use blob::{BlobMeta, BlobStore};
+pub use blob::{BlobEntry, BlobMeta, BlobStore, BlobUrl, S3Config};
 pub use error::{Result, StoreError};
 pub use file::{FileRecord, FileStore};
 pub use metadata::MetadataStore;

@@ -17,6 +17,11 @@ pub struct SettingsArgs {
     /// Directory for the SQLite database, media and scratch files.
     #[arg(long, env = "KINORA_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where media is stored: a directory, file:///path or s3://bucket[/prefix] (default: the
+    /// `blobs` directory in the data dir). S3 endpoint, region and credentials come from the
+    /// settings file's [s3] table, else the standard AWS_* variables.
+    #[arg(long, env = "KINORA_BLOB_URL")]
+    pub blob_url: Option<String>,
     /// An API key; repeat for several. Each key is its own project unless the settings file
     /// groups keys into projects.
     #[arg(
@@ -61,6 +66,7 @@ impl SettingsArgs {
         let overrides = Overrides {
             listen: self.listen,
             data_dir: self.data_dir.clone(),
+            blob_url: self.blob_url.clone(),
             api_keys: self
                 .api_keys
                 .iter()

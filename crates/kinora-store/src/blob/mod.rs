@@ -1,12 +1,22 @@
-//! `BlobStore`: the few verbs Kinora needs over `object_store` (local directory, memory; S3 later).
+//! `BlobStore`: the few verbs Kinora needs over `object_store`: a local directory (the
+//! default), an S3-compatible bucket (`s3://bucket[/prefix]`, see [`s3`]), or memory (tests).
 //!
 //! Readers never see a partial object. `LocalFileSystem` writes every put and multipart upload to
 //! a staging file (`<name>#<n>`, which listings skip) and renames it into place on completion;
 //! rename is atomic on one filesystem. S3 makes an object visible only when its upload completes.
 //!
 //! ETags: `LocalFileSystem` derives one from inode, mtime and size, which survives restarts and
-//! changes on every rewrite (a rewrite is a new file renamed into place). A backend that reports
-//! none gets `"<size hex>-<mtime ms hex>"` (see [`BlobMeta`]).
+//! changes on every rewrite (a rewrite is a new file renamed into place); S3 reports its own
+//! (quoted, `-N` suffixed for multipart uploads). A backend that reports none gets
+//! `"<size hex>-<mtime ms hex>"` (see [`BlobMeta`]).
+//!
+//! Keys are `/`-separated paths of whole segments on every backend: a prefix `videos/video_1`
+//! covers `videos/video_1/…`, never `videos/video_10/…`, although S3 itself matches prefixes
+//! character by character (`object_store` lists `<prefix>/`).
+//!
+//! The `/prefix` of an S3 URL is applied here (the `root` of a [`BlobStore`]) rather than with
+//! `object_store::prefix::PrefixStore`, which deletes object by object: kept out of the way,
+//! `delete_prefix` reaches the bucket's batch delete (`DeleteObjects`, 1000 keys a request).
 
 use std::ops::Range;
 use std::path::Path as FsPath;
@@ -22,6 +32,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::error::{Result, StoreError};
 
+pub mod s3;
+
+pub use s3::{BlobUrl, S3Config};
+
 /// Parts of a multipart upload; S3 requires at least 5 MiB for every part but the last.
 const PART_BYTES: usize = 8 * 1024 * 1024;
 /// Parts in flight at once, bounding an upload's memory to about `PART_BYTES * 4`.
@@ -36,14 +50,28 @@ pub struct BlobMeta {
     pub last_modified: i64,
 }
 
+/// One object of a listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobEntry {
+    pub key: String,
+    pub meta: BlobMeta,
+}
+
 #[derive(Clone)]
 pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
+    /// Prepended to every key; empty but for `s3://bucket/prefix`.
+    root: Path,
 }
 
 impl std::fmt::Debug for BlobStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "BlobStore({})", self.inner)
+        write!(
+            f,
+            "BlobStore({}, root {:?})",
+            self.inner,
+            self.root.as_ref()
+        )
     }
 }
 
@@ -76,15 +104,64 @@ impl BlobStore {
         Self::from_object_store(Arc::new(InMemory::new()))
     }
 
-    /// Any `object_store` backend, for deployments configured elsewhere (S3 and friends).
+    /// Any `object_store` backend, for deployments configured elsewhere.
     pub fn from_object_store(inner: Arc<dyn ObjectStore>) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            root: Path::default(),
+        }
+    }
+
+    /// The store a blob URL names (see [`BlobUrl`]); S3 settings come from `AWS_*` overridden
+    /// by `s3`. Builds the client only: an unreachable endpoint shows on first use.
+    pub fn from_url(url: &str, s3: &S3Config) -> Result<Self> {
+        match BlobUrl::parse(url)? {
+            BlobUrl::Local(dir) => Self::local(&dir),
+            BlobUrl::S3 { bucket, prefix } => Ok(Self {
+                inner: s3::build(&bucket, s3)?,
+                root: prefix,
+            }),
+        }
+    }
+
+    fn location(&self, key: &str) -> Result<Path> {
+        let key = key_path(key)?;
+        Ok(self.root.parts().chain(key.parts()).collect())
+    }
+
+    /// Every object under `prefix` (whole segments, as for [`Self::delete_prefix`]; `""` for
+    /// all), streamed page by page as the backend lists them, in no particular order.
+    pub fn list_keys(&self, prefix: &str) -> BoxStream<'static, Result<BlobEntry>> {
+        let location = match self.location(prefix) {
+            Ok(l) => l,
+            Err(e) => return futures::stream::once(async { Err(e) }).boxed(),
+        };
+        let root = self.root.clone();
+        self.inner
+            .list(Some(&location))
+            .map(move |m| {
+                let m = m?;
+                let key = match m.location.prefix_match(&root) {
+                    Some(parts) => Path::from_iter(parts),
+                    None => {
+                        return Err(StoreError::Backend(format!(
+                            "listing returned {} outside {}",
+                            m.location, root
+                        )));
+                    }
+                };
+                Ok(BlobEntry {
+                    key: key.to_string(),
+                    meta: meta_of(&m),
+                })
+            })
+            .boxed()
     }
 
     /// Uploads a local file, streamed in parts; returns its size. Files up to one part go in a
     /// single put, since a multipart upload would buffer that much anyway.
     pub async fn put_file(&self, key: &str, path: &FsPath) -> Result<u64> {
-        let location = key_path(key)?;
+        let location = self.location(key)?;
         let mut file = tokio::fs::File::open(path).await?;
         let len = file.metadata().await?.len();
         if len <= PART_BYTES as u64 {
@@ -122,13 +199,13 @@ impl BlobStore {
     pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<u64> {
         let n = bytes.len() as u64;
         self.inner
-            .put(&key_path(key)?, PutPayload::from_bytes(bytes))
+            .put(&self.location(key)?, PutPayload::from_bytes(bytes))
             .await?;
         Ok(n)
     }
 
     pub async fn head(&self, key: &str) -> Result<Option<BlobMeta>> {
-        match self.inner.head(&key_path(key)?).await {
+        match self.inner.head(&self.location(key)?).await {
             Ok(m) => Ok(Some(meta_of(&m))),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
@@ -146,7 +223,7 @@ impl BlobStore {
             range: range.map(GetRange::Bounded),
             ..GetOptions::default()
         };
-        let got = self.inner.get_opts(&key_path(key)?, options).await?;
+        let got = self.inner.get_opts(&self.location(key)?, options).await?;
         Ok(got.into_stream().map_err(StoreError::from).boxed())
     }
 
@@ -166,13 +243,13 @@ impl BlobStore {
 
     /// The whole object in memory: for small objects only.
     pub async fn get_bytes(&self, key: &str) -> Result<Bytes> {
-        Ok(self.inner.get(&key_path(key)?).await?.bytes().await?)
+        Ok(self.inner.get(&self.location(key)?).await?.bytes().await?)
     }
 
     /// Deletes every object under `prefix`, a path of whole segments (`videos/video_1` matches
     /// `videos/video_1/video.mp4`, not `videos/video_10/…`). Returns how many were deleted.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<u64> {
-        let prefix = key_path(prefix)?;
+        let prefix = self.location(prefix)?;
         let locations = self
             .inner
             .list(Some(&prefix))

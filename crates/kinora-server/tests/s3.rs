@@ -1,0 +1,131 @@
+//! The server with its media on a real S3-protocol server (started by `scripts/test.sh`; see
+//! `scripts/s3.sh`): render, download whole and by `Range`, delete, and the bucket is clean.
+
+mod support;
+
+use futures::TryStreamExt;
+use kinora_store::{BlobStore, S3Config};
+use serde_json::{Value, json};
+use support::*;
+
+/// `KINORA_TEST_S3_URL` plus a fresh prefix; `None` only when `KINORA_TEST_S3=skip` says so.
+fn s3_blob_url() -> Option<String> {
+    let url = match std::env::var("KINORA_TEST_S3_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ if std::env::var("KINORA_TEST_S3").as_deref() == Ok("skip") => return None,
+        _ => panic!(
+            "KINORA_TEST_S3_URL is not set: run the tests with scripts/test.sh (which starts an \
+             S3 server), or start one with `scripts/s3.sh start DIR` and export the lines it \
+             prints, or set KINORA_TEST_S3=skip to skip the S3 tests explicitly"
+        ),
+    };
+    let unique = &kinora_core::ids::lease_id()[6..22];
+    Some(format!("{}/server-{unique}", url.trim_end_matches('/')))
+}
+
+async fn keys_under(store: &BlobStore, prefix: &str) -> Vec<String> {
+    let mut keys: Vec<String> = store
+        .list_keys(prefix)
+        .map_ok(|e| e.key)
+        .try_collect()
+        .await
+        .unwrap();
+    keys.sort();
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn render_download_range_and_delete_on_s3() {
+    let Some(blob_url) = s3_blob_url() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path(), 1);
+    s.blob_url = Some(blob_url.clone());
+    let app = TestApp::with_settings(s).await;
+    // A second client on the same bucket and prefix: what is really in S3.
+    let bucket = BlobStore::from_url(&blob_url, &S3Config::default()).unwrap();
+
+    let v = app
+        .create(
+            json!({"prompt": "a lighthouse in fog", "size": "1280x720", "seconds": "4", "seed": 3}),
+        )
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let done = app.wait(&id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+
+    let whole = app.content(&id, "video").await;
+    assert_eq!(whole.status(), 200);
+    let etag = whole.headers()["etag"].to_str().unwrap().to_string();
+    let mp4 = whole.bytes().await.unwrap();
+    let head = bucket
+        .head(&format!("videos/{id}/video.mp4"))
+        .await
+        .unwrap()
+        .expect("the video is in the bucket");
+    assert_eq!(head.size, mp4.len() as u64);
+    assert_eq!(etag, format!("\"{}\"", head.etag.trim_matches('"')));
+    let path = dir.path().join("v.mp4");
+    std::fs::write(&path, &mp4).unwrap();
+    assert_eq!(ffprobe(&path).0, "h264");
+    assert_eq!(decode_errors(&path), "");
+
+    for (range, want) in [
+        ("bytes=100-1099".to_string(), 100..1100),
+        (
+            format!("bytes={}-", mp4.len() - 10),
+            mp4.len() - 10..mp4.len(),
+        ),
+        ("bytes=-7".to_string(), mp4.len() - 7..mp4.len()),
+    ] {
+        let r = app
+            .client
+            .get(app.url(&format!("/videos/{id}/content")))
+            .bearer_auth(&app.key)
+            .header("range", &range)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 206, "{range}");
+        assert_eq!(
+            r.headers()["content-range"],
+            format!("bytes {}-{}/{}", want.start, want.end - 1, mp4.len()).as_str(),
+            "{range}"
+        );
+        assert_eq!(r.bytes().await.unwrap(), mp4[want], "{range}");
+    }
+
+    let thumb = app.content(&id, "thumbnail").await;
+    assert_eq!(thumb.status(), 200);
+    let bytes = thumb.bytes().await.unwrap();
+    assert_eq!((&bytes[..4], &bytes[8..12]), (&b"RIFF"[..], &b"WEBP"[..]));
+    let sheet = app.content(&id, "spritesheet").await;
+    assert_eq!(sheet.status(), 200);
+    assert_eq!(&sheet.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
+
+    let prefix = format!("videos/{id}");
+    let stored = keys_under(&bucket, &prefix).await;
+    for name in ["video.mp4", "thumbnail.webp", "spritesheet.jpg"] {
+        assert!(
+            stored.contains(&format!("{prefix}/{name}")),
+            "{name} missing from {stored:?}"
+        );
+    }
+    assert!(
+        !dir.path().join("blobs").exists(),
+        "nothing goes to the local blob directory"
+    );
+
+    let del: Value = app
+        .delete(&format!("/videos/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(del["deleted"], true, "{del}");
+    assert_eq!(keys_under(&bucket, &prefix).await, Vec::<String>::new());
+    expect_error(app.content(&id, "video").await, 404, None).await;
+    app.stop().await;
+    bucket.delete_prefix("").await.unwrap();
+}
