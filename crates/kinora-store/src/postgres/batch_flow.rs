@@ -14,8 +14,7 @@ use crate::batch::{
 };
 use crate::error::{Result, StoreError};
 
-/// Advisory lock key serializing batch enqueues across nodes ("kinora_batch_enqueue" as ASCII
-/// would not fit; any constant no other code uses will do).
+/// Advisory lock key serializing batch enqueues across nodes: "kinora" in ASCII, then 1.
 const ENQUEUE_LOCK: i64 = 0x6b69_6e6f_7261_0001;
 
 impl PostgresStore {

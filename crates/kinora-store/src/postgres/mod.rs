@@ -15,13 +15,14 @@
 //! [`StoreError::Unavailable`](crate::StoreError::Unavailable).
 //!
 //! Layout: `videos` (create, read, list, delete, expiry), `queue` (claim, heartbeat, finish,
-//! reclaim), `characters`, `files`, `batches` and `batch_flow`, `webhooks` (endpoints, emitting)
-//! and `deliveries`, `listener` (LISTEN → Notify), `rows` (column lists and row decoding).
+//! reclaim), `characters`, `files`, `batches` and `batch_flow`, `webhooks` (events, the trait),
+//! `endpoints`, `deliveries`, `listener` (LISTEN → Notify), `rows` (column lists, row decoding).
 
 mod batch_flow;
 mod batches;
 mod characters;
 mod deliveries;
+mod endpoints;
 mod files;
 mod listener;
 mod queue;
