@@ -17,6 +17,10 @@ pub struct SettingsArgs {
     /// Directory for the SQLite database, media and scratch files.
     #[arg(long, env = "KINORA_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Keep metadata and the job queue in PostgreSQL (`postgres://user:pass@host/db`) instead of
+    /// SQLite in the data directory; every node naming the same database shares one queue.
+    #[arg(long, env = "KINORA_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// An API key; repeat for several. Each key is its own project unless the settings file
     /// groups keys into projects.
     #[arg(
@@ -52,6 +56,7 @@ impl SettingsArgs {
         let overrides = Overrides {
             listen: self.listen,
             data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
             api_keys: self
                 .api_keys
                 .iter()
