@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: system packages, formatting and lints, every Rust
-# test (unit + black-box server tests on port 0, blob tests also against an S3 server on loopback),
-# then the official openai Python SDK driving a real server.
+# test (unit + black-box server tests on port 0, the storage story on SQLite and on a throwaway
+# PostgreSQL, blob tests also against an S3 server on loopback), then the official openai Python
+# SDK driving a real server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
+
+# A PostgreSQL of our own unless the caller points at one; stopped and removed on any exit.
+if [ -z "${KINORA_TEST_POSTGRES_URL:-}" ] && [ "${KINORA_TEST_POSTGRES:-}" != skip ]; then
+    pg_dir=$(mktemp -d)
+    chmod 755 "$pg_dir"
+    pg_cleanup() { bash scripts/postgres.sh stop "$pg_dir/cluster" >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
+    trap pg_cleanup EXIT
+    echo "== PostgreSQL"
+    KINORA_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start "$pg_dir/cluster")
+    export KINORA_TEST_POSTGRES_URL
+    echo "$KINORA_TEST_POSTGRES_URL"
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -15,7 +28,8 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== S3 test server"
 s3_dir="$(mktemp -d "${TMPDIR:-/tmp}/kinora-s3.XXXXXX")"
 s3_cleanup() { bash scripts/s3.sh stop "$s3_dir" || true; rm -rf "$s3_dir"; }
-trap s3_cleanup EXIT
+# One EXIT trap for both servers: a second `trap … EXIT` would replace the first.
+trap 's3_cleanup; if declare -F pg_cleanup >/dev/null; then pg_cleanup; fi' EXIT
 bash scripts/s3.sh start "$s3_dir" >/dev/null
 set -a
 # shellcheck source=/dev/null

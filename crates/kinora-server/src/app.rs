@@ -99,6 +99,24 @@ async fn sync_declared_webhooks(
         .context("installing the webhook endpoints declared in the settings file")
 }
 
+/// Jobs made claimable by other nodes sharing the store (PostgreSQL) wake this node's workers at
+/// once; the workers' poll remains the fallback. `None` for a store only this process writes.
+fn forward_queue_signal(
+    state: &AppState,
+    stop: CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let signal = state.store.queue_signal()?;
+    let state = state.clone();
+    Some(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = signal.notified() => state.wake.notify_waiters(),
+            }
+        }
+    }))
+}
+
 impl App {
     pub async fn open(settings: Settings) -> anyhow::Result<App> {
         let data = settings.data_dir.clone();
@@ -108,9 +126,14 @@ impl App {
         // Scratch from a previous life is garbage: its jobs are re-rendered from the queue.
         let _ = std::fs::remove_dir_all(&tmp_dir);
         std::fs::create_dir_all(&tmp_dir)?;
-        let store = kinora_store::open_sqlite(&data.join("kinora.db"))
-            .await
-            .context("opening the metadata store")?;
+        let store = match &settings.database_url {
+            Some(url) => kinora_store::open_postgres(url)
+                .await
+                .context("opening the PostgreSQL metadata store (database_url)")?,
+            None => kinora_store::open_sqlite(&data.join("kinora.db"))
+                .await
+                .context("opening the metadata store")?,
+        };
         let blobs = match &settings.blob_url {
             Some(url) => BlobStore::from_url(url, &settings.s3.to_config())
                 .with_context(|| format!("opening the blob store at {url}"))?,
@@ -196,6 +219,7 @@ impl App {
         let sweeper = crate::jobs::sweeper::spawn(&self.state, stop.clone());
         let webhooks = crate::webhooks::delivery::spawn(&self.state, stop.clone());
         let batches = crate::jobs::batches::spawn(&self.state, stop.clone());
+        let queue_wake = forward_queue_signal(&self.state, stop.clone());
         let router = self.router();
         let result = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
@@ -207,6 +231,9 @@ impl App {
         let _ = sweeper.await;
         let _ = webhooks.await;
         let _ = batches.await;
+        if let Some(task) = queue_wake {
+            let _ = task.await;
+        }
         let released = self
             .state
             .store

@@ -40,6 +40,9 @@ pub struct Settings {
     pub blob_url: Option<String>,
     /// S3 connection for an `s3://` `blob_url`; what is unset here comes from `AWS_*`.
     pub s3: S3Settings,
+    /// `postgres://…`: metadata and queue in PostgreSQL, shared by every node that names it.
+    /// Unset: SQLite in `data_dir`. May hold a password; `config print` redacts it.
+    pub database_url: Option<String>,
     /// Keys that are each their own project.
     pub api_keys: Vec<Secret>,
     /// Keys grouped into named projects.
@@ -173,6 +176,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("kinora-data"),
             blob_url: None,
             s3: S3Settings::default(),
+            database_url: None,
             api_keys: Vec::new(),
             projects: Vec::new(),
             workers: None,
@@ -203,6 +207,7 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub blob_url: Option<String>,
+    pub database_url: Option<String>,
     pub api_keys: Vec<String>,
     pub workers: Option<usize>,
     pub danger_allow_no_auth: bool,
@@ -251,6 +256,9 @@ impl Settings {
         }
         if let Some(v) = overrides.blob_url {
             s.blob_url = Some(v);
+        }
+        if let Some(v) = overrides.database_url {
+            s.database_url = Some(v);
         }
         if !overrides.api_keys.is_empty() {
             s.api_keys = overrides.api_keys.into_iter().map(Secret).collect();
@@ -331,13 +339,78 @@ impl Settings {
         for h in &mut copy.webhooks {
             h.secret = Secret("[redacted]".into());
         }
+        copy.database_url = copy.database_url.as_deref().map(redact_url_password);
         toml::to_string_pretty(&copy).unwrap_or_else(|e| format!("# cannot print settings: {e}"))
     }
+}
+
+/// `url` with its password (in the user info or a `password=` parameter) replaced, so the rest
+/// (user, host, database) still shows which server is meant.
+pub fn redact_url_password(url: &str) -> String {
+    const HIDDEN: &str = "[redacted]";
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let start = base.find("://").map_or(0, |i| i + 3);
+    let end = base[start..].find('/').map_or(base.len(), |i| start + i);
+    let authority = &base[start..end];
+    let mut out = base[..start].to_string();
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            match user_info.split_once(':') {
+                Some((user, _)) => out.push_str(&format!("{user}:{HIDDEN}")),
+                None => out.push_str(user_info),
+            }
+            out.push('@');
+            out.push_str(host);
+        }
+        None => out.push_str(authority),
+    }
+    out.push_str(&base[end..]);
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}={HIDDEN}"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_url_password_is_redacted() {
+        let s = Settings::load(
+            None,
+            Overrides {
+                database_url: Some("postgres://kinora:hunter2@db:5432/kinora".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let printed = s.to_redacted_toml();
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(
+            printed.contains("postgres://kinora:[redacted]@db:5432/kinora"),
+            "{printed}"
+        );
+        assert_eq!(
+            redact_url_password("postgres://u@h/db?sslmode=require&password=p%40ss"),
+            "postgres://u@h/db?sslmode=require&password=[redacted]"
+        );
+        assert_eq!(
+            redact_url_password("postgres://h:5432/db"),
+            "postgres://h:5432/db"
+        );
+    }
 
     #[test]
     fn layering_and_redaction() {

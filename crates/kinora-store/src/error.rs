@@ -16,6 +16,17 @@ pub enum StoreError {
     /// A database or object-store failure; the detail is for the log, not for clients.
     #[error("storage backend error: {0}")]
     Backend(String),
+    /// The backend cannot be reached right now (a database restarting, a dropped connection, a
+    /// serialization failure): nothing was changed and the same call may succeed when retried.
+    #[error("storage backend unavailable, retry later: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// Whether the same call may succeed later without any change to its input.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -27,9 +38,23 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_string())
             }
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| transient_sqlstate(&c)) => {
+                StoreError::Unavailable(db.message().to_string())
+            }
+            // The connection broke or none could be had: PostgreSQL restarting, a network blip.
+            down @ (sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_)) => {
+                StoreError::Unavailable(down.to_string())
+            }
             other => StoreError::Backend(other.to_string()),
         }
     }
+}
+
+/// PostgreSQL SQLSTATEs after which a retry can succeed: class 08 (connection exceptions),
+/// 40001 / 40P01 (serialization failure, deadlock) and 57P01-57P03 (the server shutting down,
+/// crashed or still starting).
+fn transient_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "40001" | "40P01" | "57P01" | "57P02" | "57P03")
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {

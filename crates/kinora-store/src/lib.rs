@@ -11,10 +11,14 @@
 //! - [`error`]: `StoreError`, shaped for the server's error table
 //! - [`sqlite`]: the SQLite backend (WAL, one writer connection, a reader pool); migrations in
 //!   `migrations/sqlite/`
+//! - [`postgres`]: the PostgreSQL backend for many nodes (claims with `FOR UPDATE SKIP LOCKED`,
+//!   LISTEN/NOTIFY wakeups); migrations in `migrations/postgres/`
+//! - [`transfer`]: the SQLite → PostgreSQL copy behind `kinora migrate`
 //! - [`file`], [`batch`]: the Files and Batch API records and their store verbs
 //! - [`webhook`]: webhook endpoints and durable deliveries (`WebhookStore`); events are written
 //!   by each backend inside the transaction of the state change that causes them
-//! - [`blob`]: `BlobStore` over `object_store` (local directory, S3-compatible bucket, memory)
+//! - [`blob`]: `BlobStore` over `object_store` (local directory, S3-compatible bucket, memory),
+//!   with a whole-store copy
 //! - `story` (tests only): backend-neutral scenarios over `Arc<dyn MetadataStore>`
 
 pub mod batch;
@@ -22,8 +26,10 @@ pub mod blob;
 pub mod error;
 pub mod file;
 pub mod metadata;
+pub mod postgres;
 pub mod record;
 pub mod sqlite;
+pub mod transfer;
 pub mod webhook;
 
 #[cfg(test)]
@@ -34,6 +40,7 @@ pub use blob::{BlobEntry, BlobMeta, BlobStore, BlobUrl, S3Config};
 pub use error::{Result, StoreError};
 pub use file::{FileRecord, FileStore};
 pub use metadata::MetadataStore;
+pub use postgres::{PostgresStore, open_postgres};
 pub use record::{
     CancelOutcome, CharacterRecord, Completion, CreateOutcome, FailOutcome, IdempotencyKey,
     JobError, Lease, MediaInfo, NewVideo, Order, Page, Usage, VideoRecord, codes,

@@ -1,9 +1,11 @@
 //! `MetadataStore`: the backend-neutral contract for videos, the job queue, characters and
-//! idempotency keys. Every backend (SQLite now, PostgreSQL later) implements all of it and runs
+//! idempotency keys. Every backend (SQLite, PostgreSQL) implements all of it and runs
 //! the same storage story tests.
 //!
 //! Time units: `now`, `created_at` and every public timestamp are Unix seconds; queue times
 //! (`now_ms`, `lease_ms`, `run_at_ms`) are milliseconds because leases and backoff need them.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use kinora_core::VideoStatus;
@@ -138,4 +140,10 @@ pub trait MetadataStore: FileStore + BatchStore + WebhookStore + Send + Sync + '
 
     /// Closes connections after in-flight calls finish; later calls fail with `Backend`.
     async fn close(&self);
+
+    /// Woken when another node (or this one) made a job claimable, for backends shared by many
+    /// nodes. `None` where one process owns the store and its enqueues wake workers directly.
+    fn queue_signal(&self) -> Option<Arc<tokio::sync::Notify>> {
+        None
+    }
 }

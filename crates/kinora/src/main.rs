@@ -4,8 +4,10 @@
 //! Layout:
 //! - `serve_cli`: `kinora serve` and `kinora config print`
 //! - `worker_cli`: `kinora worker`, the built-in engine as a remote worker
+//! - `migrate_cli`: `kinora migrate` (SQLite → PostgreSQL, local blobs → another blob store)
 //! - `render_cli`: the built-in engine's face (`generate`, `extend`, `edit`, `explain`, `character`, `bench`)
 
+mod migrate_cli;
 mod render_cli;
 mod serve_cli;
 mod worker_cli;
@@ -32,6 +34,9 @@ enum Command {
     /// Inspect settings.
     #[command(subcommand)]
     Config(serve_cli::ConfigCommand),
+    /// Copy a SQLite deployment's metadata into an empty PostgreSQL database (and its blobs to
+    /// another blob store), so nodes can share them.
+    Migrate(migrate_cli::MigrateArgs),
     /// Render a video from a prompt with the built-in engine.
     Generate(render_cli::GenerateArgs),
     /// Continue a clip: the output is the source plus a new segment.
@@ -52,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve_cli::serve(args),
         Command::Config(cmd) => serve_cli::config(cmd),
         Command::Worker(a) => a.run(),
+        Command::Migrate(args) => args.run(),
         Command::Generate(a) => a.run(),
         Command::Extend(a) => a.run(),
         Command::Edit(a) => a.run(),

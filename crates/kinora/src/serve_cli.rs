@@ -22,6 +22,10 @@ pub struct SettingsArgs {
     /// settings file's [s3] table, else the standard AWS_* variables.
     #[arg(long, env = "KINORA_BLOB_URL")]
     pub blob_url: Option<String>,
+    /// Keep metadata and the job queue in PostgreSQL (`postgres://user:pass@host/db`) instead of
+    /// SQLite in the data directory; every node naming the same database shares one queue.
+    #[arg(long, env = "KINORA_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// An API key; repeat for several. Each key is its own project unless the settings file
     /// groups keys into projects.
     #[arg(
@@ -67,6 +71,7 @@ impl SettingsArgs {
             listen: self.listen,
             data_dir: self.data_dir.clone(),
             blob_url: self.blob_url.clone(),
+            database_url: self.database_url.clone(),
             api_keys: self
                 .api_keys
                 .iter()

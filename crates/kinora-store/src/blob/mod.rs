@@ -1,5 +1,6 @@
 //! `BlobStore`: the few verbs Kinora needs over `object_store`: a local directory (the
-//! default), an S3-compatible bucket (`s3://bucket[/prefix]`, see [`s3`]), or memory (tests).
+//! default), an S3-compatible bucket (`s3://bucket[/prefix]`, see [`s3`]), or memory (tests);
+//! plus listing and a whole-store copy for `kinora migrate`.
 //!
 //! Readers never see a partial object. `LocalFileSystem` writes every put and multipart upload to
 //! a staging file (`<name>#<n>`, which listings skip) and renames it into place on completion;
@@ -244,6 +245,23 @@ impl BlobStore {
     /// The whole object in memory: for small objects only.
     pub async fn get_bytes(&self, key: &str) -> Result<Bytes> {
         Ok(self.inner.get(&self.location(key)?).await?.bytes().await?)
+    }
+
+    /// Copies every object to `to` under the same key, each through a file in `scratch` so
+    /// memory stays bounded whatever the object's size. Returns how many objects were copied.
+    pub async fn copy_all_to(&self, to: &BlobStore, scratch: &FsPath) -> Result<u64> {
+        std::fs::create_dir_all(scratch)?;
+        let staging = scratch.join("blob-copy");
+        let mut keys = self.list_keys("");
+        let mut copied = 0u64;
+        while let Some(entry) = keys.next().await {
+            let key = entry?.key;
+            self.get_to_file(&key, &staging).await?;
+            to.put_file(&key, &staging).await?;
+            copied += 1;
+        }
+        let _ = std::fs::remove_file(&staging);
+        Ok(copied)
     }
 
     /// Deletes every object under `prefix`, a path of whole segments (`videos/video_1` matches

@@ -338,4 +338,30 @@ async fn unreachable_s3_fails_with_an_error() {
         store.delete_prefix("videos").await,
         Err(StoreError::Backend(_))
     ));
+#[tokio::test]
+async fn copy_all_to_copies_every_key_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = BlobStore::local(&dir.path().join("from")).unwrap();
+    let big = pattern(PART_BYTES + 12_345);
+    from.put_bytes("videos/video_1/video.mp4", Bytes::from(big.clone()))
+        .await
+        .unwrap();
+    from.put_bytes("files/file-1/content", Bytes::from_static(b"{}\n"))
+        .await
+        .unwrap();
+    let mut keys: Vec<String> = from.list_keys("").map_ok(|e| e.key).try_collect().await.unwrap();
+    keys.sort();
+    assert_eq!(keys, ["files/file-1/content", "videos/video_1/video.mp4"]);
+
+    let to = BlobStore::local(&dir.path().join("to")).unwrap();
+    let copied = from
+        .copy_all_to(&to, &dir.path().join("scratch"))
+        .await
+        .unwrap();
+    assert_eq!(copied, 2);
+    assert_eq!(collect(&to, "videos/video_1/video.mp4", None).await, big);
+    assert_eq!(collect(&to, "files/file-1/content", None).await, b"{}\n");
+    let mut copied_keys: Vec<String> = to.list_keys("").map_ok(|e| e.key).try_collect().await.unwrap();
+    copied_keys.sort();
+    assert_eq!(copied_keys, keys);
 }

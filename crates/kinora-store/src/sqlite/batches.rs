@@ -15,7 +15,7 @@ use crate::batch::{
 use crate::error::{Result, StoreError};
 use crate::record::{Order, Page};
 
-pub(super) const BATCH_COLUMNS: &str = "id, project, endpoint, input_file_id, completion_window, \
+pub(crate) const BATCH_COLUMNS: &str = "id, project, endpoint, input_file_id, completion_window, \
      status, model, metadata, output_expires_after, errors, output_file_id, error_file_id, \
      created_at, in_progress_at, expires_at, finalizing_at, completed_at, failed_at, expired_at, \
      cancelling_at, cancelled_at";

@@ -12,11 +12,11 @@
 //! reclaim), `characters`, `rows` (column lists and row decoding).
 
 mod batch_flow;
-mod batches;
+pub(crate) mod batches;
 mod characters;
 mod files;
 mod queue;
-mod rows;
+pub(crate) mod rows;
 mod videos;
 pub(crate) mod webhooks;
 
@@ -87,6 +87,11 @@ impl SqliteStore {
             reader,
             webhook_signal: Arc::default(),
         })
+    }
+
+    /// The reader pool, for `transfer`'s bulk copy out of this database.
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.reader
     }
 
     /// One connection serves reads and writes, since each in-memory connection is its own

@@ -15,7 +15,7 @@ use crate::record::{CreateOutcome, JobError, Order};
 
 type Store = Arc<dyn MetadataStore>;
 
-fn file(project: &str, id: &str, purpose: &str, expires_at: Option<i64>) -> FileRecord {
+pub(crate) fn file(project: &str, id: &str, purpose: &str, expires_at: Option<i64>) -> FileRecord {
     FileRecord {
         id: id.into(),
         project: project.into(),
@@ -27,7 +27,7 @@ fn file(project: &str, id: &str, purpose: &str, expires_at: Option<i64>) -> File
     }
 }
 
-fn batch(project: &str, id: &str) -> BatchRecord {
+pub(crate) fn batch(project: &str, id: &str) -> BatchRecord {
     BatchRecord {
         id: id.into(),
         project: project.into(),
@@ -53,7 +53,7 @@ fn batch(project: &str, id: &str) -> BatchRecord {
     }
 }
 
-fn staged(line: u64, video_id: &str) -> StagedRequest {
+pub(crate) fn staged(line: u64, video_id: &str) -> StagedRequest {
     StagedRequest {
         line,
         custom_id: format!("shot-{line}"),
@@ -73,7 +73,7 @@ fn staged(line: u64, video_id: &str) -> StagedRequest {
     }
 }
 
-fn invalid(line: u64) -> StagedRequest {
+pub(crate) fn invalid(line: u64) -> StagedRequest {
     StagedRequest {
         line,
         custom_id: format!("shot-{line}"),

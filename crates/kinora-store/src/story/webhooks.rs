@@ -17,7 +17,7 @@ type Store = Arc<dyn MetadataStore>;
 
 const ALL_VIDEO: &[&str] = &["video.completed", "video.failed"];
 
-fn endpoint(project: &str, id: &str, types: &[&str]) -> NewWebhookEndpoint {
+pub(crate) fn endpoint(project: &str, id: &str, types: &[&str]) -> NewWebhookEndpoint {
     NewWebhookEndpoint {
         id: id.to_string(),
         project: project.to_string(),

@@ -1,0 +1,220 @@
+//! Videos as records: create (with idempotency), read, list, delete, expire, count.
+
+use kinora_core::VideoStatus;
+use sqlx::Row;
+
+use super::rows::{PageOf, keyset_page, to_json, video_columns, video_from_row};
+use super::webhooks::emit_video_event;
+use super::{PostgresStore, QUEUE_CHANNEL, notify};
+use crate::error::{Result, StoreError};
+use crate::record::{CreateOutcome, IdempotencyKey, NewVideo, Order, Page, VideoRecord, codes};
+
+impl PostgresStore {
+    pub(super) async fn create_video_tx(
+        &self,
+        v: NewVideo,
+        idem: Option<IdempotencyKey>,
+    ) -> Result<CreateOutcome> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(key) = &idem {
+            // Two requests with one key must see one another: the second waits here until the
+            // first commits, then replays it (SQLite gets this from its single writer). The key
+            // row may not exist yet, so a row lock cannot do it.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))")
+                .bind(&v.project)
+                .bind(&key.key)
+                .execute(&mut *tx)
+                .await?;
+            let prior = sqlx::query(
+                "SELECT request_hash, video_id FROM idempotency_keys WHERE project = $1 AND key = $2",
+            )
+            .bind(&v.project)
+            .bind(&key.key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = prior {
+                let hash: String = row.try_get("request_hash")?;
+                if hash != key.request_hash {
+                    return Ok(CreateOutcome::KeyConflict);
+                }
+                let video_id: String = row.try_get("video_id")?;
+                let row = sqlx::query(concat!(
+                    "SELECT ",
+                    video_columns!(),
+                    " FROM videos WHERE id = $1"
+                ))
+                .bind(&video_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Backend(format!("idempotency key points at missing {video_id}"))
+                })?;
+                return Ok(CreateOutcome::Replayed(video_from_row(&row)?));
+            }
+        }
+        let row = sqlx::query(concat!(
+            "INSERT INTO videos (id, project, model, status, progress, created_at, prompt, size, \
+             seconds, seed, spec, remixed_from_video_id, batch_id, priority, max_attempts, \
+             attempts, run_at) \
+             VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14) \
+             RETURNING ",
+            video_columns!()
+        ))
+        .bind(&v.id)
+        .bind(&v.project)
+        .bind(&v.model)
+        .bind(v.created_at)
+        .bind(&v.prompt)
+        .bind(v.size.to_string())
+        .bind(i64::from(v.seconds))
+        .bind(v.seed as i64)
+        .bind(to_json("spec", &v.spec)?)
+        .bind(&v.remixed_from_video_id)
+        .bind(&v.batch_id)
+        .bind(i64::from(v.priority))
+        .bind(i64::from(v.max_attempts))
+        .bind(v.created_at.saturating_mul(1000))
+        .fetch_one(&mut *tx)
+        .await?;
+        let record = video_from_row(&row)?;
+        if let Some(key) = idem {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (project, key, request_hash, video_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&v.project)
+            .bind(&key.key)
+            .bind(&key.request_hash)
+            .bind(&v.id)
+            .bind(v.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        notify(&mut tx, QUEUE_CHANNEL).await?;
+        tx.commit().await?;
+        Ok(CreateOutcome::Created(record))
+    }
+
+    pub(super) async fn read_video(
+        &self,
+        project: Option<&str>,
+        id: &str,
+    ) -> Result<Option<VideoRecord>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            video_columns!(),
+            " FROM videos WHERE id = $1 AND ($2::TEXT IS NULL OR project = $2) \
+              AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .bind(project)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(video_from_row).transpose()
+    }
+
+    pub(super) async fn list_video_page(
+        &self,
+        project: &str,
+        after: Option<&str>,
+        limit: u32,
+        order: Order,
+    ) -> Result<Page<VideoRecord>> {
+        // A cursor may name a video deleted since the previous page: its seq still orders.
+        let of = PageOf {
+            table: "videos",
+            columns: video_columns!(),
+            live_only: true,
+        };
+        keyset_page(&self.pool, of, project, after, limit, order, video_from_row).await
+    }
+
+    pub(super) async fn mark_deleted(
+        &self,
+        project: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<VideoRecord>> {
+        let mut tx = self.pool.begin().await?;
+        // Locked, so no claim moves the job out of `queued` between this read and the update.
+        let was_queued = sqlx::query_scalar::<_, String>(
+            "SELECT status FROM videos WHERE project = $1 AND id = $2 AND deleted_at IS NULL \
+             FOR UPDATE",
+        )
+        .bind(project)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some_and(|s| s == "queued");
+        // SET expressions all read the row as it was, so each CASE sees the old status.
+        let row = sqlx::query(concat!(
+            "UPDATE videos SET deleted_at = $1, \
+               completed_at = CASE WHEN status = 'queued' THEN $1 ELSE completed_at END, \
+               error_code = CASE WHEN status = 'queued' THEN $2 ELSE error_code END, \
+               error_message = CASE WHEN status = 'queued' THEN $3 ELSE error_message END, \
+               cancel_requested = CASE WHEN status = 'in_progress' THEN TRUE \
+                 ELSE cancel_requested END, \
+               status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END \
+             WHERE project = $4 AND id = $5 AND deleted_at IS NULL RETURNING ",
+            video_columns!()
+        ))
+        .bind(now)
+        .bind(codes::CANCELLED)
+        .bind("The video was deleted before it started.")
+        .bind(project)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let record = row.as_ref().map(video_from_row).transpose()?;
+        let emitted = if was_queued {
+            emit_video_event(&mut tx, project, "video.failed", id, now).await?
+        } else {
+            false
+        };
+        tx.commit().await?;
+        self.emitted(emitted);
+        Ok(record)
+    }
+
+    pub(super) async fn expire(&self, now: i64, limit: u32) -> Result<Vec<VideoRecord>> {
+        // SKIP LOCKED: two nodes expiring at once take different videos, so each video's blobs
+        // are removed by exactly one of them.
+        let rows = sqlx::query(concat!(
+            "WITH due AS (SELECT seq FROM videos WHERE status = 'completed' AND expires_at <= $1 \
+               AND deleted_at IS NULL ORDER BY expires_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             UPDATE videos SET status = 'expired' FROM due WHERE videos.seq = due.seq RETURNING ",
+            video_columns!()
+        ))
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(video_from_row).collect()
+    }
+
+    pub(super) async fn status_counts(&self) -> Result<Vec<(VideoStatus, u64)>> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM videos WHERE deleted_at IS NULL GROUP BY status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts: Vec<(VideoStatus, u64)> =
+            VideoStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for row in rows {
+            let status: String = row.try_get("status")?;
+            let n: i64 = row.try_get("n")?;
+            if let Some(slot) = counts.iter_mut().find(|(s, _)| s.as_str() == status) {
+                slot.1 = n.max(0) as u64;
+            }
+        }
+        Ok(counts)
+    }
+
+    pub(super) async fn purge_keys(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
