@@ -18,25 +18,24 @@ pub struct MigrateArgs {
     /// must hold no Kinora data yet.
     #[arg(long, env = "KINORA_DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
-    /// Where to copy the blobs (videos, thumbnails, files): a local directory or `file://` URL.
-    /// Without it, blobs stay in the data directory.
+    /// Where to copy the blobs (videos, thumbnails, files): a local directory, a `file://` URL or
+    /// `s3://bucket[/prefix]` (credentials from AWS_*). Without it, blobs stay in the data
+    /// directory.
     #[arg(long)]
     pub blob_url: Option<String>,
 }
 
-/// The one place a `--blob-url` becomes a store. Only local targets for now; S3 and friends
-/// arrive with `BlobStore::from_url`, which this should call instead.
-fn open_blob_target(url: &str) -> anyhow::Result<(BlobStore, PathBuf)> {
-    let path = match url.strip_prefix("file://") {
-        Some(p) => PathBuf::from(p),
-        None if url.contains("://") => {
-            bail!("--blob-url {url}: only a local directory or a file:// URL is supported")
-        }
-        None => PathBuf::from(url),
+/// The one place a `--blob-url` becomes a store: a directory, `file://` or `s3://bucket[/prefix]`
+/// (endpoint, region and credentials from the standard `AWS_*` variables). Returns the local
+/// directory too, when it is one, so copying a directory onto itself can be refused.
+fn open_blob_target(url: &str) -> anyhow::Result<(BlobStore, Option<PathBuf>)> {
+    let local = match kinora_store::BlobUrl::parse(url)? {
+        kinora_store::BlobUrl::Local(path) => Some(path),
+        kinora_store::BlobUrl::S3 { .. } => None,
     };
-    let store = BlobStore::local(&path)
-        .with_context(|| format!("opening the blob target {}", path.display()))?;
-    Ok((store, path))
+    let store = BlobStore::from_url(url, &kinora_store::S3Config::default())
+        .with_context(|| format!("opening the blob target {url}"))?;
+    Ok((store, local))
 }
 
 impl MigrateArgs {
@@ -92,7 +91,7 @@ impl MigrateArgs {
     async fn copy_blobs(&self, url: &str) -> anyhow::Result<()> {
         let source_dir = self.data_dir.join("blobs");
         let (target, target_dir) = open_blob_target(url)?;
-        if same_dir(&source_dir, &target_dir) {
+        if target_dir.is_some_and(|t| same_dir(&source_dir, &t)) {
             bail!("--blob-url names the data directory's own blobs/; nothing to copy");
         }
         let source = BlobStore::local(&source_dir)?;
@@ -117,17 +116,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn blob_target_is_a_local_directory_or_file_url() {
+    fn blob_target_is_a_directory_a_file_url_or_s3() {
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("plain");
         let (_, path) = open_blob_target(plain.to_str().unwrap()).unwrap();
-        assert_eq!(path, plain);
+        assert_eq!(path, Some(plain.clone()));
         assert!(plain.is_dir());
         let url = format!("file://{}", dir.path().join("url").display());
         let (_, path) = open_blob_target(&url).unwrap();
-        assert_eq!(path, dir.path().join("url"));
-        let err = open_blob_target("s3://bucket/prefix").err().unwrap();
-        assert!(err.to_string().contains("only a local directory"), "{err}");
+        assert_eq!(path, Some(dir.path().join("url")));
+        let err = open_blob_target("ftp://bucket/prefix").err().unwrap();
+        assert!(err.to_string().contains("s3://"), "{err}");
     }
 
     #[test]
