@@ -338,6 +338,8 @@ async fn unreachable_s3_fails_with_an_error() {
         store.delete_prefix("videos").await,
         Err(StoreError::Backend(_))
     ));
+}
+
 #[tokio::test]
 async fn copy_all_to_copies_every_key_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
@@ -349,7 +351,12 @@ async fn copy_all_to_copies_every_key_byte_for_byte() {
     from.put_bytes("files/file-1/content", Bytes::from_static(b"{}\n"))
         .await
         .unwrap();
-    let mut keys: Vec<String> = from.list_keys("").map_ok(|e| e.key).try_collect().await.unwrap();
+    let mut keys: Vec<String> = from
+        .list_keys("")
+        .map_ok(|e| e.key)
+        .try_collect()
+        .await
+        .unwrap();
     keys.sort();
     assert_eq!(keys, ["files/file-1/content", "videos/video_1/video.mp4"]);
 
@@ -361,7 +368,12 @@ async fn copy_all_to_copies_every_key_byte_for_byte() {
     assert_eq!(copied, 2);
     assert_eq!(collect(&to, "videos/video_1/video.mp4", None).await, big);
     assert_eq!(collect(&to, "files/file-1/content", None).await, b"{}\n");
-    let mut copied_keys: Vec<String> = to.list_keys("").map_ok(|e| e.key).try_collect().await.unwrap();
+    let mut copied_keys: Vec<String> = to
+        .list_keys("")
+        .map_ok(|e| e.key)
+        .try_collect()
+        .await
+        .unwrap();
     copied_keys.sort();
     assert_eq!(copied_keys, keys);
 }
