@@ -8,8 +8,8 @@
 #
 # torch from PyPI is the CUDA build (it runs on CPU too): ~6 GB installed. uv keeps its cache in
 # UV_CACHE_DIR (default <repo>/target/py-cache/uv, or $CARGO_TARGET_DIR/py-cache/uv) so a warm
-# reinstall is seconds. Bytecode is compiled at install time, so test processes do not recompile
-# diffusers/transformers on every start (PYTHONDONTWRITEBYTECODE environments).
+# reinstall takes under a minute. Bytecode is not compiled here (compiling all of torch takes
+# longer than the install); scripts/test-gpu-worker.sh lets Python cache what the tests import.
 #
 # Usage: bash scripts/gpu-worker-venv.sh      then  bash scripts/test-gpu-worker.sh
 # Env:   PYTHON (interpreter used to create the venvs, default python3)
@@ -49,10 +49,10 @@ if [[ ! -x "$venv/bin/uv" ]]; then
 fi
 echo "gpu-worker-venv: installing with uv (cache $UV_CACHE_DIR)"
 mkdir -p "$UV_CACHE_DIR"
-"$venv/bin/uv" pip sync --quiet --compile-bytecode --python "$venv/bin/python" "$lock"
+"$venv/bin/uv" pip sync --quiet --python "$venv/bin/python" "$lock"
 # pip sync removed anything not in the lock (uv itself included); the package goes in without
 # touching the pinned set.
-"$venv/bin/uv" pip install --quiet --compile-bytecode --no-deps --python "$venv/bin/python" -e "$pkg"
+"$venv/bin/uv" pip install --quiet --no-deps --python "$venv/bin/python" -e "$pkg"
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "$uv_pin"
 
 # Fail here, not in the middle of a test run, when the environment is not what the pins say.

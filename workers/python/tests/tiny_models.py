@@ -45,7 +45,7 @@ def wan_vae():
 
 WAN_DIT = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, out_channels=16,
                text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True,
-               qk_norm="rms_norm_across_heads", rope_max_seq_len=32)
+               qk_norm="rms_norm_across_heads", rope_max_seq_len=1024)  # real Wan: 1024 (the e2e test renders 1280x720)
 
 
 def wan_t2v():
