@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 from . import media
 from .config import Config, ModelConfig
 from .pipelines import ModelHost, ModelUnavailable
-from .protocol import Backoff, Client, Heartbeat, Job, LeaseLost, Registration, Schema
+from .protocol import Backoff, Client, Heartbeat, Job, LeaseLost, ProtocolError, Registration, Schema
 from .render import Cancelled, Renderer, Request, gen_size
 
 log = logging.getLogger("kinora_worker")
@@ -54,9 +54,27 @@ class Worker:
         return self.registration
 
     def run(self) -> None:
-        self.register()
+        """Tick until stopped; a node that is down or restarted is waited out, never fatal."""
+        delays = Backoff(first=1.0, cap=30.0, attempts=None).delays()
         while not self.stop.is_set():
-            self.tick()
+            try:
+                self.tick()
+                delays = Backoff(first=1.0, cap=30.0, attempts=None).delays()
+            except ProtocolError as e:
+                if e.status in (400, 404) and self.registration is not None:
+                    # e.g. a node that lost its worker table: register again.
+                    log.warning("lease refused (%s); registering again", e)
+                    self.registration = None
+                    continue
+                if e.status in (401, 403):
+                    raise  # a wrong token never heals by itself
+                self._wait_out(e, next(delays))
+            except OSError as e:
+                self._wait_out(e, next(delays))
+
+    def _wait_out(self, err: BaseException, delay: float) -> None:
+        log.warning("node unreachable (%s); retrying in %.0fs", err, delay)
+        self.stop.wait(delay)
 
     def tick(self) -> str:
         """Lease and run at most one job: 'idle', 'completed', 'requeued', 'failed', 'dropped'."""
