@@ -180,3 +180,59 @@ def test_messages_match_the_committed_schema(node, config, host):
     assert w.tick() == "completed"
     with pytest.raises(SchemaMismatch):
         s.check("Job", dict(job(), mode="remix"))
+
+
+def test_ltx2_job_uploads_video_and_audio(node, config, host, tmp_path):
+    node.push("lease", 200, job(model="ltx2-tiny", width=32, height=32, seconds=1))
+    assert make_worker(node, config, host).tick() == "completed"
+    (tmp_path / "v.mp4").write_bytes(node.artifacts["video.mp4"])
+    (tmp_path / "a.wav").write_bytes(node.artifacts["audio.wav"])
+    assert media.probe(str(tmp_path / "v.mp4")).frames == 8
+    import wave
+
+    with wave.open(str(tmp_path / "a.wav")) as w:
+        assert w.getsampwidth() == 2 and w.getnchannels() == 2 and w.getnframes() > 0
+    uploads = [r["path"].rsplit("/", 1)[1] for r in node.of("artifacts")]
+    assert uploads == ["video.mp4", "audio.wav"]
+
+
+def test_cli_runs_one_job(node, tiny_dirs, tmp_path):
+    """`python -m kinora_worker --config worker.toml --once`: config file, register, lease, render."""
+    import os
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "worker.toml"
+    cfg.write_text(f"""
+server = "{node.url}"
+token = "{TOKEN}"
+pool = "tiny"
+work_dir = "{tmp_path / 'work'}"
+[models.wan-tiny]
+family = "wan"
+t2v = "{tiny_dirs['wan_t2v']}"
+dtype = "float32"
+device = "cpu"
+steps = 1
+fps = 8
+frames_per_pass = 9
+max_sequence_length = 16
+""")
+    node.push("lease", 200, job())
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "workers" / "python"))
+    out = subprocess.run([sys.executable, "-m", "kinora_worker", "--config", str(cfg), "--once"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "completed"
+    assert node.of("register")[0]["json"]["models"] == ["wan-tiny"]
+    assert node.of("complete")
+
+
+def test_cli_refuses_a_bad_config(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "w.toml").write_text('server = "http://x"\npool = "p"\ntoken = "t"\n')
+    out = subprocess.run([sys.executable, "-m", "kinora_worker", "--config", str(tmp_path / "w.toml")],
+                         capture_output=True, text=True, cwd=REPO / "workers" / "python", timeout=120)
+    assert out.returncode == 2 and "at least one model" in out.stderr
