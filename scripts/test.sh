@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: system packages, formatting and lints, every Rust
 # test (unit + black-box server tests on port 0), then the official openai Python SDK driving a
-# real server, then the GPU worker (workers/python) on CPU with tiny pipelines.
+# real server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
