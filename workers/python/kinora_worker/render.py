@@ -124,6 +124,8 @@ class Renderer:
                 raise Unsupported(f"{self.model.id}: edits need a Wan VACE checkpoint")
             return self._need("vace", have)
         if req.mode == "extend":
+            if fam == "wan" and "vace" not in have and "i2v" in have:
+                return "i2v"  # continue from the source's last frame
             return self._need("vace" if fam == "wan" else "condition", have)
         if req.references:
             if fam != "wan":

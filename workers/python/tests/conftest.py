@@ -41,6 +41,7 @@ def model_tables(tiny_dirs, steps: int = 2) -> dict:
                          guidance=5.0, **common),
         "wan-tiny-vace": dict(family="wan", vace=str(tiny_dirs["wan_vace"]), fps=8, frames_per_pass=9,
                               overlap_frames=3, **common),
+        "wan-tiny-i2v": dict(family="wan", i2v=str(tiny_dirs["wan22_i2v"]), fps=8, frames_per_pass=9, **common),
         "wan-tiny-t2v": dict(family="wan", t2v=str(tiny_dirs["wan_t2v"]), fps=8, frames_per_pass=9, **common),
         # LTX-2: 8k+1 frames, joint audio.
         "ltx2-tiny": dict(family="ltx2", path=str(tiny_dirs["ltx2"]), fps=8, frames_per_pass=9, overlap_frames=1,

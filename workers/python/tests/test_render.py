@@ -216,3 +216,16 @@ def test_cancel_stops_at_the_next_step(config, host, tiny_dirs):
         render(cfg, host, "wan-tiny", Request("create", "x", 48, 32, 3.0, 1), progress=progress, cancel=cancel)
     # Step 2's callback raised the interrupt; no later step ran and no later pass started.
     assert len(steps) == 2
+
+
+def test_extend_and_chain_with_only_image_to_video(config, host):
+    """Without VACE, a Wan model continues from the last frame through its I2V pipeline."""
+    source = src_frames(16, 32, 48)
+    res, rec, _ = render(config, host, "wan-tiny-i2v", Request("extend", "on", 48, 32, 2.0, 9, source=source))
+    assert {c[0] for c in rec.calls} == {"i2v"} and len(rec.calls) == res.passes == 2
+    assert np.array_equal(np.asarray(rec.calls[0][1]["image"]), source[-1])
+    # The second pass starts from the first pass's last frame, which is not repeated.
+    first_out = to8(rec.calls[0][2].frames[0])
+    assert np.array_equal(np.asarray(rec.calls[1][1]["image"]), first_out[-1])
+    assert np.array_equal(res.frames[:8], first_out[1:9])
+    assert res.frames.shape[0] == 16
