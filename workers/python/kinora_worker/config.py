@@ -61,6 +61,8 @@ class ModelConfig:
     max_sequence_length: int = 512
     # Extra keyword arguments passed to every pipeline call (model-specific knobs).
     call_kwargs: dict = field(default_factory=dict)
+    # Per-component dtypes over `dtype`, e.g. {"vae": "float32"} (Wan's VAE is meant to run in fp32).
+    component_dtypes: dict[str, str] = field(default_factory=dict)
     # diffusers' enable_model_cpu_offload(): components wait in CPU memory, one on the GPU at a time.
     cpu_offload: bool = False
     # Frames are generated at width/height rounded up to this (VAE stride x patch size), then
@@ -96,7 +98,8 @@ def default_schema_path() -> Path | None:
 
 _TOP = {"server", "token", "pool", "name", "work_dir", "schema", "wait_seconds", "models"}
 _MODEL = {"family", "dtype", "device", "steps", "guidance", "fps", "frames_per_pass", "overlap_frames",
-          "negative_prompt", "max_sequence_length", "call_kwargs", "cpu_offload", "size_multiple"}
+          "negative_prompt", "max_sequence_length", "call_kwargs", "cpu_offload", "size_multiple",
+          "component_dtypes"}
 
 
 def _model(mid: str, raw: dict, base: Path) -> ModelConfig:
@@ -126,8 +129,12 @@ def _model(mid: str, raw: dict, base: Path) -> ModelConfig:
         max_sequence_length=int(raw.get("max_sequence_length", 512)),
         call_kwargs=dict(raw.get("call_kwargs", {})),
         cpu_offload=bool(raw.get("cpu_offload", False)),
+        component_dtypes={str(k): str(v) for k, v in (raw.get("component_dtypes") or {}).items()},
         size_multiple=int(raw.get("size_multiple", 16 if family == "wan" else 32)),
     )
+    for comp, dt in m.component_dtypes.items():
+        if dt not in DTYPES:
+            raise ConfigError(f"models.{mid}.component_dtypes.{comp} must be one of {DTYPES}, got {dt!r}")
     mult = m.frame_multiple
     if m.frames_per_pass < mult + 1 or (m.frames_per_pass - 1) % mult:
         raise ConfigError(f"models.{mid}.frames_per_pass must be {mult}k+1, got {m.frames_per_pass}")

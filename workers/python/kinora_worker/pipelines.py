@@ -95,6 +95,8 @@ class ModelHost:
         else:
             path = model.dirs["path" if model.family == "ltx2" else role]
             dtype = getattr(torch, model.dtype)
+            if model.component_dtypes:
+                dtype = {"default": dtype, **{k: getattr(torch, v) for k, v in model.component_dtypes.items()}}
             log.info("%s: loading %s from %s (%s)", model.id, cls.__name__, path, model.dtype)
             pipe = cls.from_pretrained(str(path), local_files_only=True, dtype=dtype)
             self.loads += 1

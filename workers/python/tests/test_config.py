@@ -62,3 +62,16 @@ def test_required_keys(monkeypatch):
         parse(dict(BASE, servers="x", models={"m": {"family": "wan", "t2v": "/x"}}))
     with pytest.raises(ConfigError, match="at least one model"):
         parse(dict(BASE))
+
+
+def test_component_dtypes_reach_from_pretrained(tiny_dirs):
+    import torch
+
+    from kinora_worker.pipelines import ModelHost
+
+    c = cfg(m={"family": "wan", "t2v": str(tiny_dirs["wan_t2v"]), "dtype": "bfloat16", "device": "cpu",
+               "component_dtypes": {"vae": "float32"}})
+    pipe = ModelHost().get(c.models["m"], "t2v")
+    assert pipe.transformer.dtype == torch.bfloat16 and pipe.vae.dtype == torch.float32
+    with pytest.raises(ConfigError, match="component_dtypes"):
+        cfg(m={"family": "wan", "t2v": "/x", "component_dtypes": {"vae": "fp32"}})
