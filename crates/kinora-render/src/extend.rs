@@ -7,7 +7,7 @@
 //! with encoder priming that would leave a gap at the seam); the join re-encodes all the audio
 //! once, in the request's codec.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use kinora_media::{AudioCodec, ClipInfo, MediaError, last_frame, probe, stitch_with};
 
@@ -133,6 +133,91 @@ pub fn run(
     progress: &Progress<'_>,
     cancel: &CancelToken,
 ) -> Result<RenderOutputs, RenderError> {
+    let drawn = draw_segment(req, source, source_scene, files, progress, cancel, true)?;
+    let Drawn {
+        info,
+        scene,
+        previews,
+        spec,
+        new_frames,
+        ..
+    } = drawn;
+    let joined = match stitch_with(source, &files.part(), &files.video(), req.audio_codec) {
+        Ok(joined) => joined,
+        Err(MediaError::Unsupported(_)) => reencode_join(
+            source,
+            &files.part(),
+            &files.video(),
+            (info.frames, new_frames),
+            (spec, req.audio_codec),
+            progress,
+            cancel,
+        )?,
+        Err(e) => return Err(e.into()),
+    };
+    let out = files.complete(previews, &scene, joined)?;
+    progress.report(100);
+    Ok(out)
+}
+
+/// An extension's new segment alone, as a remote worker returns it (the node stitches).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentOutputs {
+    /// The segment (`video.mp4`), Opus audio.
+    pub video: PathBuf,
+    /// The continued scene, describing source and segment together.
+    pub scene: PathBuf,
+    pub info: ClipInfo,
+}
+
+/// Renders only the new segment of an extension into `out_dir`: what `kinora worker` uploads.
+pub fn render_segment(
+    req: &RenderRequest,
+    source: &Path,
+    source_scene: Option<&Path>,
+    out_dir: &Path,
+    progress: &(dyn Fn(u8) + Sync),
+    cancel: &CancelToken,
+) -> Result<SegmentOutputs, RenderError> {
+    std::fs::create_dir_all(out_dir)?;
+    let files = OutFiles {
+        dir: out_dir.to_path_buf(),
+    };
+    let progress = Progress::new(progress);
+    let drawn = draw_segment(req, source, source_scene, &files, &progress, cancel, false)?;
+    let video = files.video();
+    std::fs::rename(files.part(), &video)?;
+    let scene = out_dir.join("scene.json");
+    let json = serde_json::to_vec_pretty(&drawn.scene).map_err(std::io::Error::other)?;
+    std::fs::write(&scene, json)?;
+    progress.report(100);
+    Ok(SegmentOutputs {
+        video,
+        scene,
+        info: drawn.part,
+    })
+}
+
+struct Drawn {
+    info: ClipInfo,
+    scene: Scene,
+    previews: Previews,
+    spec: FrameSpec,
+    new_frames: u32,
+    part: ClipInfo,
+}
+
+/// Draws the new segment into `files.part()`; `with_previews` also picks the stitched clip's
+/// previews (the source's frames are decoded for that).
+fn draw_segment(
+    req: &RenderRequest,
+    source: &Path,
+    source_scene: Option<&Path>,
+    files: &OutFiles,
+    progress: &Progress<'_>,
+    cancel: &CancelToken,
+    with_previews: bool,
+) -> Result<Drawn, RenderError> {
     check_seconds(req.seconds)?;
     let info = probe_source(source)?;
     let new_frames = req.seconds * FPS;
@@ -166,16 +251,21 @@ pub fn run(
             (scene, Some(last), 0..new_frames)
         }
     };
-    let mut previews = Previews::for_clip(total);
-    preview_frames(source, info.frames, &mut previews)?;
+    let mut previews = if with_previews {
+        let mut p = Previews::for_clip(total);
+        preview_frames(source, info.frames, &mut p)?;
+        p
+    } else {
+        Previews::default()
+    };
     progress.report(5);
     let painter = scene_painter(&scene, still.as_ref(), spec)?;
     let source_frames = SceneSource {
         painter,
         synth: AudioSynth::new(&scene),
     };
-    let part = files.part();
-    let mut encoder = pipeline::new_encoder(&part, spec.width, spec.height, AudioCodec::Opus)?;
+    let mut encoder =
+        pipeline::new_encoder(&files.part(), spec.width, spec.height, AudioCodec::Opus)?;
     pipeline::encode(
         &mut encoder,
         source_frames,
@@ -186,28 +276,20 @@ pub fn run(
         (5, 90),
         cancel,
     )?;
-    pipeline::finish(encoder)?;
-    let joined = match stitch_with(source, &part, &files.video(), req.audio_codec) {
-        Ok(joined) => joined,
-        Err(MediaError::Unsupported(_)) => reencode_join(
-            source,
-            &part,
-            &files.video(),
-            (info.frames, new_frames),
-            (spec, req.audio_codec),
-            progress,
-            cancel,
-        )?,
-        Err(e) => return Err(e.into()),
-    };
-    let out = files.complete(previews, &scene, joined)?;
-    progress.report(100);
-    Ok(out)
+    let part = pipeline::finish(encoder)?;
+    Ok(Drawn {
+        info,
+        scene,
+        previews,
+        spec,
+        new_frames,
+        part,
+    })
 }
 
 /// Joins two clips by decoding both and encoding them again, for sources that differ from our
 /// encoder's settings.
-fn reencode_join(
+pub(crate) fn reencode_join(
     first: &Path,
     second: &Path,
     out: &Path,

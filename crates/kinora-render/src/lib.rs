@@ -17,8 +17,10 @@
 //! - `pipeline`: painter thread → bounded queue → encoder, previews picked on the way
 //! - `engine`: request types, validation, create; `extend`, `edit`, `character`: the other
 //!   modes; `footage`: frames decoded from an existing clip
+//! - `adopt`: validating and normalising a clip a remote worker rendered
 //! - `bench`: the end-to-end vs encoder-only benchmark behind `kinora bench`
 
+mod adopt;
 mod audio;
 mod backdrop;
 pub mod bench;
@@ -45,12 +47,14 @@ mod weather;
 #[cfg(test)]
 mod tests;
 
+pub use adopt::{Adopted, Expected, Returned, adopt};
 pub use camera::CameraPose;
 pub use character::{CharacterInfo, extract_character};
 pub use engine::{
     CancelToken, CharacterRef, MAX_SIDE, MIN_SIDE, RenderMode, RenderOutputs, RenderRequest, render,
 };
 pub use error::RenderError;
+pub use extend::{SegmentOutputs, render_segment};
 pub use kinora_media::AudioCodec;
 pub use scene::{BackdropSource, FrameSpec, Scene, Subject};
 pub use timeline::{Segment, Track};

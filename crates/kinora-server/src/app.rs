@@ -68,6 +68,8 @@ fn catalogue(settings: &Settings) -> anyhow::Result<Catalogue> {
         spec.id = alias.clone();
         c.models.push(spec);
     }
+    crate::worker::config::add_remote_models(&mut c, &settings.remote_models)
+        .map_err(anyhow::Error::msg)?;
     Ok(c)
 }
 
@@ -152,6 +154,7 @@ impl App {
         let request_id = HeaderName::from_static("x-request-id");
         Router::new()
             .nest("/v1", routes::v1())
+            .nest("/internal/v1", crate::worker::routes::router())
             .route("/healthz", get(routes::ops::healthz))
             .route("/readyz", get(routes::ops::readyz))
             .route("/metrics", get(metrics::render))

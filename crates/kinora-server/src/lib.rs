@@ -13,6 +13,7 @@
 //! - [`jobs`]: in-process workers (`tick() -> Outcome`), job inputs, blob layout, the sweeper,
 //!   the batch driver and batch output files
 //! - [`webhooks`]: signed, durable, retried webhook delivery (signing, sender, delivery loop)
+//! - [`worker`]: the worker protocol for remote workers (`/internal/v1`) and `kinora worker`
 //! - [`queue_ranks`]: `queue_position` from a shared, briefly cached snapshot of the queue
 //! - [`openapi`]: the `/openapi.json` document, generated from the handlers' annotations
 //! - [`auth`], [`egress`], [`error`], [`metrics`], [`view`], [`state`]: the edges
@@ -32,6 +33,7 @@ pub mod settings;
 pub mod state;
 pub mod view;
 pub mod webhooks;
+pub mod worker;
 
 pub use app::App;
 pub use settings::{Overrides, Settings};

@@ -42,9 +42,15 @@ impl Drop for Refreshing<'_> {
 }
 
 impl QueueRanks {
-    /// The 1-based position of queued job `id`, or `None` when it is not queued.
-    pub async fn position(&self, store: &dyn MetadataStore, id: &str) -> Result<Option<u64>> {
-        self.position_at(store, id, Instant::now()).await
+    /// The 1-based position of queued job `id` among the queued jobs of its worker pool
+    /// (`pool_of` maps a model id to its pool), or `None` when it is not queued.
+    pub async fn position(
+        &self,
+        store: &dyn MetadataStore,
+        id: &str,
+        pool_of: &(dyn Fn(&str) -> String + Sync),
+    ) -> Result<Option<u64>> {
+        self.position_at(store, id, Instant::now(), pool_of).await
     }
 
     fn current(&self) -> Snapshot {
@@ -56,6 +62,7 @@ impl QueueRanks {
         store: &dyn MetadataStore,
         id: &str,
         now: Instant,
+        pool_of: &(dyn Fn(&str) -> String + Sync),
     ) -> Result<Option<u64>> {
         let mut snap = self.current();
         let age = snap.taken.map(|t| now.saturating_duration_since(t));
@@ -66,11 +73,15 @@ impl QueueRanks {
         };
         if due && !self.refreshing.swap(true, Ordering::AcqRel) {
             let _guard = Refreshing(&self.refreshing);
-            let ids = store.queued_ids().await?;
-            let ranks = ids
+            let queued = store.queued_ids().await?;
+            let mut per_pool: HashMap<String, u64> = HashMap::new();
+            let ranks = queued
                 .into_iter()
-                .enumerate()
-                .map(|(i, id)| (id, i as u64 + 1))
+                .map(|(id, model)| {
+                    let rank = per_pool.entry(pool_of(&model)).or_default();
+                    *rank += 1;
+                    (id, *rank)
+                })
                 .collect();
             snap = Snapshot {
                 taken: Some(now),
@@ -83,6 +94,8 @@ impl QueueRanks {
         if let Some(rank) = snap.ranks.get(id) {
             return Ok(Some(*rank));
         }
+        // Joined within the last MISS_AGE while another reader refreshes: the exact count over
+        // every pool, at most a refresh away from the per-pool rank.
         store.queue_position(id).await
     }
 }
@@ -114,17 +127,28 @@ mod tests {
         }
     }
 
+    const POOL: &(dyn Fn(&str) -> String + Sync) = &|_: &str| "builtin".to_string();
+
     #[tokio::test]
     async fn snapshot_then_new_jobs_then_claims() {
         let store = kinora_store::open_sqlite_memory().await.unwrap();
         let ranks = QueueRanks::default();
         store.create_video(video("video_a"), None).await.unwrap();
         store.create_video(video("video_b"), None).await.unwrap();
-        assert_eq!(ranks.position(&*store, "video_b").await.unwrap(), Some(2));
+        assert_eq!(
+            ranks.position(&*store, "video_b", POOL).await.unwrap(),
+            Some(2)
+        );
         // Joined after the snapshot: found by the exact count until the snapshot is refreshed.
         store.create_video(video("video_c"), None).await.unwrap();
-        assert_eq!(ranks.position(&*store, "video_c").await.unwrap(), Some(3));
-        assert_eq!(ranks.position(&*store, "video_zz").await.unwrap(), None);
+        assert_eq!(
+            ranks.position(&*store, "video_c", POOL).await.unwrap(),
+            Some(3)
+        );
+        assert_eq!(
+            ranks.position(&*store, "video_zz", POOL).await.unwrap(),
+            None
+        );
         store
             .claim("w", 1_700_000_000_000, 30_000)
             .await
@@ -133,16 +157,25 @@ mod tests {
         // Within MAX_AGE the snapshot still answers; after it, the claim shows.
         let t0 = ranks.current().taken.unwrap();
         assert_eq!(
-            ranks.position_at(&*store, "video_b", t0).await.unwrap(),
+            ranks
+                .position_at(&*store, "video_b", t0, POOL)
+                .await
+                .unwrap(),
             Some(2)
         );
         let later = t0 + MAX_AGE + Duration::from_millis(1);
         assert_eq!(
-            ranks.position_at(&*store, "video_b", later).await.unwrap(),
+            ranks
+                .position_at(&*store, "video_b", later, POOL)
+                .await
+                .unwrap(),
             Some(1)
         );
         assert_eq!(
-            ranks.position_at(&*store, "video_a", later).await.unwrap(),
+            ranks
+                .position_at(&*store, "video_a", later, POOL)
+                .await
+                .unwrap(),
             None
         );
     }

@@ -64,6 +64,11 @@ pub struct Settings {
     /// Audio codec of rendered videos: `opus`, or `aac` in a build with the `aac` feature
     /// (a build without it refuses `aac` at startup, naming the rebuild flag).
     pub audio_codec: kinora_media::AudioCodec,
+    /// Tokens remote workers present on `/internal/v1` (never valid as API keys, nor API keys
+    /// there); none disables the worker protocol on this node.
+    pub worker_tokens: Vec<Secret>,
+    /// Models rendered by remote worker pools (`[[remote_models]]`).
+    pub remote_models: Vec<crate::worker::config::RemoteModel>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -152,6 +157,8 @@ impl Default for Settings {
             webhooks: Vec::new(),
             webhook_delivery: Default::default(),
             audio_codec: kinora_media::AudioCodec::default(),
+            worker_tokens: Vec::new(),
+            remote_models: Vec::new(),
         }
     }
 }
@@ -168,6 +175,7 @@ pub struct Overrides {
     pub lease_seconds: Option<i64>,
     pub max_upload_bytes: Option<usize>,
     pub danger_allow_private_webhooks: bool,
+    pub worker_tokens: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -223,6 +231,9 @@ impl Settings {
             s.max_upload_bytes = v;
         }
         s.webhook_delivery.danger_allow_private |= overrides.danger_allow_private_webhooks;
+        if !overrides.worker_tokens.is_empty() {
+            s.worker_tokens = overrides.worker_tokens.into_iter().map(Secret).collect();
+        }
         s.check()?;
         Ok(s)
     }
@@ -247,6 +258,7 @@ impl Settings {
             .check()
             .map_err(SettingsError::Invalid)?;
         crate::webhooks::config::check_declared(&self.webhooks).map_err(SettingsError::Invalid)?;
+        crate::worker::config::check(self).map_err(SettingsError::Invalid)?;
         Ok(())
     }
 
@@ -267,6 +279,7 @@ impl Settings {
             }
         };
         redact(&mut copy.api_keys);
+        redact(&mut copy.worker_tokens);
         for p in &mut copy.projects {
             redact(&mut p.api_keys);
         }

@@ -47,6 +47,13 @@ impl AppState {
         AppState(Arc::new(inner))
     }
 
+    /// The worker pool that renders `model` (the built-in engine for unknown ids).
+    pub fn pool_of(&self, model: &str) -> String {
+        self.catalogue
+            .get(model)
+            .map_or_else(|| "builtin".to_string(), |m| m.engine.clone())
+    }
+
     pub fn cancel_local(&self, id: &str) {
         if let Ok(map) = self.running.lock()
             && let Some(token) = map.get(id)

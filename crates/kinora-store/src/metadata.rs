@@ -46,8 +46,9 @@ pub trait MetadataStore: FileStore + BatchStore + WebhookStore + Send + Sync + '
     /// For a queued job: 1 + the number of queued jobs that `claim` takes before it.
     async fn queue_position(&self, id: &str) -> Result<Option<u64>>;
 
-    /// Ids of every queued job in claim order, for a snapshot of positions that many reads share.
-    async fn queued_ids(&self) -> Result<Vec<String>>;
+    /// `(id, model)` of every queued job in claim order, for a snapshot of positions that many
+    /// reads share (positions count per worker pool, so the model comes along).
+    async fn queued_ids(&self) -> Result<Vec<(String, String)>>;
 
     /// Leases the next due job of any model.
     async fn claim(&self, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Lease>> {

@@ -3,10 +3,12 @@
 //!
 //! Layout:
 //! - `serve_cli`: `kinora serve` and `kinora config print`
+//! - `worker_cli`: `kinora worker`, the built-in engine as a remote worker
 //! - `render_cli`: the built-in engine's face (`generate`, `extend`, `edit`, `explain`, `character`, `bench`)
 
 mod render_cli;
 mod serve_cli;
+mod worker_cli;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +27,8 @@ struct Cli {
 enum Command {
     /// Serve the Videos API (SQLite, local media, in-process built-in engine by default).
     Serve(serve_cli::ServeArgs),
+    /// Render jobs for a remote node with the built-in engine (a CPU worker).
+    Worker(worker_cli::WorkerArgs),
     /// Inspect settings.
     #[command(subcommand)]
     Config(serve_cli::ConfigCommand),
@@ -47,6 +51,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve_cli::serve(args),
         Command::Config(cmd) => serve_cli::config(cmd),
+        Command::Worker(a) => a.run(),
         Command::Generate(a) => a.run(),
         Command::Extend(a) => a.run(),
         Command::Edit(a) => a.run(),

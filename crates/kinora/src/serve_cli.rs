@@ -45,6 +45,15 @@ pub struct SettingsArgs {
     /// machine or network; refused by default).
     #[arg(long, env = "KINORA_DANGER_ALLOW_PRIVATE_WEBHOOKS")]
     pub danger_allow_private_webhooks: bool,
+    /// A token remote workers (`kinora worker`, the GPU worker) present on /internal/v1;
+    /// repeat for several. Not an API key.
+    #[arg(
+        long = "worker-token",
+        env = "KINORA_WORKER_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub worker_tokens: Vec<String>,
 }
 
 impl SettingsArgs {
@@ -64,6 +73,12 @@ impl SettingsArgs {
             lease_seconds: self.lease_seconds,
             max_upload_bytes: self.max_upload_bytes,
             danger_allow_private_webhooks: self.danger_allow_private_webhooks,
+            worker_tokens: self
+                .worker_tokens
+                .iter()
+                .filter(|k| !k.trim().is_empty())
+                .cloned()
+                .collect(),
         };
         Ok(Settings::load(self.config.as_deref(), overrides)?)
     }
@@ -81,7 +96,7 @@ pub enum ConfigCommand {
     Print(SettingsArgs),
 }
 
-fn init_tracing() {
+pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("KINORA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("KINORA_LOG_FORMAT").is_ok_and(|v| v == "json");
@@ -113,7 +128,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

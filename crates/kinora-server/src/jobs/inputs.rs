@@ -162,7 +162,7 @@ async fn fetch_character(
     })
 }
 
-async fn fetch_source(
+pub(crate) async fn fetch_source(
     state: &AppState,
     source: &SourceVideo,
     dir: &Path,

@@ -7,14 +7,18 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
 use kinora_core::clock;
-use kinora_render::{CancelToken, RenderError, RenderOutputs};
-use kinora_store::{Completion, FailOutcome, JobError, Lease, MediaInfo, StoreError, Usage};
+use kinora_render::{CancelToken, RenderError};
+use kinora_store::{
+    Completion, FailOutcome, JobError, Lease, MediaInfo, StoreError, Usage, VideoRecord,
+};
+use std::path::Path;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::jobs::inputs::{JobFailure, prepare, storage_failure};
 use crate::jobs::media::{Variant, blob_key, scene_key};
 use crate::state::AppState;
+use crate::worker::config::BUILTIN_POOL;
 
 /// What one `tick` did, for the loop and for tests.
 #[derive(Debug, PartialEq, Eq)]
@@ -60,9 +64,11 @@ async fn worker_loop(state: AppState, name: String, shutdown: CancellationToken)
 /// Leases and runs at most one job.
 pub async fn tick(state: &AppState, worker: &str, shutdown: &CancellationToken) -> Outcome {
     let lease_ms = state.settings.lease_seconds * 1000;
+    // Only the built-in engine's models: the others wait for their remote pools.
+    let models = crate::worker::config::pool_models(&state.catalogue, BUILTIN_POOL);
     let lease = match state
         .store
-        .claim(worker, clock::now_millis(), lease_ms)
+        .claim_for(worker, Some(&models), clock::now_millis(), lease_ms)
         .await
     {
         Ok(Some(l)) => l,
@@ -167,7 +173,7 @@ async fn run(
 }
 
 /// Exponential backoff with ±25% jitter, so retries of a shared cause do not arrive together.
-fn backoff_ms(state: &AppState, attempt: u32) -> i64 {
+pub(crate) fn backoff_ms(state: &AppState, attempt: u32) -> i64 {
     let base = state.settings.retry_backoff_seconds.max(1) * 1000;
     let exp = base.saturating_mul(1_i64 << attempt.saturating_sub(1).min(16));
     let jitter = rand::random_range(0.75..1.25);
@@ -260,12 +266,30 @@ async fn render_and_store(
         }
     };
     progress.store(96, Ordering::Relaxed);
-    let media = store_outputs(state, &v.id, &outputs).await?;
+    let files = Artifacts {
+        video: &outputs.video,
+        thumbnail: &outputs.thumbnail,
+        spritesheet: &outputs.spritesheet,
+        scene: Some(&outputs.scene),
+    };
+    let media = store_outputs(
+        state,
+        &v.id,
+        &files,
+        outputs.info.frames,
+        outputs.info.duration_s,
+    )
+    .await?;
+    Ok(completion(state, v, media))
+}
+
+/// Usage, price and expiry of a finished render of `v`.
+pub(crate) fn completion(state: &AppState, v: &VideoRecord, media: MediaInfo) -> Completion {
     let model = state.catalogue.get(&v.model);
-    let total = outputs.info.duration_s.round().max(1.0) as u32;
+    let total = media.duration_s.round().max(1.0) as u32;
     let billed = v.spec.billed_seconds(total);
     let cost = model.map_or(0.0, |m| m.cost_usd(v.size, billed, v.batch_id.is_some()));
-    Ok(Completion {
+    Completion {
         usage: Usage {
             seconds: billed,
             cost_usd: cost,
@@ -273,36 +297,49 @@ async fn render_and_store(
         expires_at: clock::now_unix() + state.settings.retention_seconds,
         media,
         seconds: total,
-    })
+    }
+}
+
+/// A finished render's files, as they go to the blob store.
+pub(crate) struct Artifacts<'a> {
+    pub video: &'a Path,
+    pub thumbnail: &'a Path,
+    pub spritesheet: &'a Path,
+    /// The built-in engine's scene, for later extensions and edits; remote models have none.
+    pub scene: Option<&'a Path>,
 }
 
 /// `completed` is written only after this returns: every artifact is in the blob store first.
-async fn store_outputs(
+pub(crate) async fn store_outputs(
     state: &AppState,
     id: &str,
-    o: &RenderOutputs,
+    o: &Artifacts<'_>,
+    frames: u32,
+    duration_s: f64,
 ) -> Result<MediaInfo, JobFailure> {
     let b = &state.blobs;
     let video_bytes = b
-        .put_file(&blob_key(id, Variant::Video), &o.video)
+        .put_file(&blob_key(id, Variant::Video), o.video)
         .await
         .map_err(storage_failure)?;
     let thumbnail_bytes = b
-        .put_file(&blob_key(id, Variant::Thumbnail), &o.thumbnail)
+        .put_file(&blob_key(id, Variant::Thumbnail), o.thumbnail)
         .await
         .map_err(storage_failure)?;
     let spritesheet_bytes = b
-        .put_file(&blob_key(id, Variant::Spritesheet), &o.spritesheet)
+        .put_file(&blob_key(id, Variant::Spritesheet), o.spritesheet)
         .await
         .map_err(storage_failure)?;
-    b.put_file(&scene_key(id), &o.scene)
-        .await
-        .map_err(storage_failure)?;
+    if let Some(scene) = o.scene {
+        b.put_file(&scene_key(id), scene)
+            .await
+            .map_err(storage_failure)?;
+    }
     Ok(MediaInfo {
         video_bytes,
         thumbnail_bytes,
         spritesheet_bytes,
-        frames: o.info.frames,
-        duration_s: o.info.duration_s,
+        frames,
+        duration_s,
     })
 }

@@ -16,7 +16,10 @@ use crate::view::{ListPage, VideoDeleted, VideoView, list_view};
 /// The video as JSON, with its live queue position and the poll hint the SDK's `poll()` obeys.
 pub async fn video_response(state: &AppState, r: &VideoRecord) -> ApiResult<Response> {
     let position = if r.status == VideoStatus::Queued {
-        state.queue_ranks.position(&*state.store, &r.id).await?
+        state
+            .queue_ranks
+            .position(&*state.store, &r.id, &|m| state.pool_of(m))
+            .await?
     } else {
         None
     };
@@ -94,7 +97,10 @@ pub async fn list(
     let mut views = Vec::with_capacity(page.items.len());
     for r in &page.items {
         let position = if r.status == VideoStatus::Queued {
-            state.queue_ranks.position(&*state.store, &r.id).await?
+            state
+                .queue_ranks
+                .position(&*state.store, &r.id, &|m| state.pool_of(m))
+                .await?
         } else {
             None
         };

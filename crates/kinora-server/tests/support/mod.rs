@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 
 pub mod batches;
 pub mod webhooks;
+pub mod workers;
 
 pub const KEY: &str = "sk-test-a";
 pub const OTHER_KEY: &str = "sk-test-b";

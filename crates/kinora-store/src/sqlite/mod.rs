@@ -136,9 +136,9 @@ impl MetadataStore for SqliteStore {
     async fn queue_position(&self, id: &str) -> Result<Option<u64>> {
         self.position_of(id).await
     }
-    async fn queued_ids(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM videos WHERE status = 'queued' ORDER BY priority, run_at, seq",
+    async fn queued_ids(&self) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, model FROM videos WHERE status = 'queued' ORDER BY priority, run_at, seq",
         )
         .fetch_all(&self.reader)
         .await?)

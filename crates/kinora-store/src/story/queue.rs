@@ -181,7 +181,17 @@ pub(crate) async fn queue_position_follows_claim_order(store: Store) {
         );
     }
     assert_eq!(store.queue_position("video_404").await.unwrap(), None);
-    assert_eq!(store.queued_ids().await.unwrap(), expected);
+    let queued: Vec<String> = store
+        .queued_ids()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, model)| {
+            assert_eq!(model, "sora-2");
+            id
+        })
+        .collect();
+    assert_eq!(queued, expected);
     for (i, id) in expected.iter().enumerate() {
         let lease = store
             .claim("w", T0_MS + 10_000, LEASE_MS)

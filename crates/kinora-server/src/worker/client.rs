@@ -1,0 +1,481 @@
+//! `kinora worker`: the built-in engine as a remote worker, for CPU farms. It speaks the same
+//! protocol as the GPU worker: register, long-poll a lease, download inputs, render while
+//! heartbeating (which also carries cancellation back), upload, complete or fail. An extension
+//! uploads only its new segment; the node stitches it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use kinora_render::{CancelToken, CharacterRef, RenderError, RenderMode, RenderRequest};
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use crate::worker::protocol::*;
+
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// The node's base URL, e.g. `http://10.0.0.5:8000`.
+    pub server: String,
+    pub token: String,
+    pub name: String,
+    /// Built-in model ids to serve; empty means all of them.
+    pub models: Vec<String>,
+    pub scratch: PathBuf,
+}
+
+/// Why a call failed, as far as the job loop cares.
+#[derive(Debug)]
+enum CallError {
+    LeaseLost,
+    /// The node refused the request itself (4xx): retrying the same call will not help.
+    Refused(StatusCode, String),
+    Transport(anyhow::Error),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::LeaseLost => f.write_str("lease lost"),
+            CallError::Refused(s, m) => write!(f, "refused ({s}): {m}"),
+            CallError::Transport(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    fn url(&self, path: &str) -> String {
+        format!("{}/internal/v1{path}", self.base.trim_end_matches('/'))
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, CallError> {
+        let resp = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| CallError::Transport(e.into()))?;
+        let status = resp.status();
+        if status == StatusCode::CONFLICT {
+            return Err(CallError::LeaseLost);
+        }
+        if status.is_client_error() {
+            let body = resp.text().await.unwrap_or_default();
+            return Err(CallError::Refused(status, body));
+        }
+        if !status.is_success() {
+            return Err(CallError::Transport(anyhow!("the node answered {status}")));
+        }
+        Ok(resp)
+    }
+
+    async fn post<T: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &T,
+        timeout: Duration,
+    ) -> Result<Option<R>, CallError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| CallError::Transport(e.into()))?;
+        let req = self
+            .http
+            .post(self.url(path))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .timeout(timeout)
+            .body(bytes);
+        let resp = self.send(req).await?;
+        if resp.status() == StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| CallError::Transport(e.into()))?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| CallError::Transport(anyhow!("unexpected answer from the node: {e}")))
+    }
+
+    async fn download(&self, job: &Job, name: &str, to: &Path) -> Result<(), CallError> {
+        use futures::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let url = self.url(&format!("/jobs/{}/inputs/{name}", job.video_id));
+        let req = self.http.get(url).query(&[("lease_id", &job.lease_id)]);
+        let resp = self.send(req).await?;
+        let io = |e: std::io::Error| CallError::Transport(e.into());
+        if let Some(parent) = to.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io)?;
+        }
+        let mut file = tokio::fs::File::create(to).await.map_err(io)?;
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| CallError::Transport(e.into()))?;
+            file.write_all(&chunk).await.map_err(io)?;
+        }
+        file.flush().await.map_err(io)
+    }
+
+    async fn upload(&self, job: &Job, name: &str, from: &Path) -> Result<(), CallError> {
+        let file = tokio::fs::File::open(from)
+            .await
+            .map_err(|e| CallError::Transport(e.into()))?;
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
+        let url = self.url(&format!("/jobs/{}/artifacts/{name}", job.video_id));
+        let req = self
+            .http
+            .put(url)
+            .query(&[("lease_id", &job.lease_id)])
+            .body(body);
+        self.send(req).await.map(|_| ())
+    }
+}
+
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+const WAIT_SECONDS: u64 = 20;
+
+/// Runs until `shutdown`; a job in flight then is handed back (failed as retryable), so the
+/// queue gives it to another worker at once instead of after its lease lapses.
+pub async fn run(cfg: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let client = Client {
+        http: reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .context("building the HTTP client")?,
+        base: cfg.server.clone(),
+        token: cfg.token.clone(),
+    };
+    std::fs::create_dir_all(&cfg.scratch)
+        .with_context(|| format!("creating {}", cfg.scratch.display()))?;
+    let reg = register(&client, &cfg, &shutdown).await?;
+    let Some(reg) = reg else { return Ok(()) };
+    tracing::info!(worker_id = %reg.worker_id, models = ?reg.models, "registered");
+    let mut backoff = Duration::from_millis(500);
+    while !shutdown.is_cancelled() {
+        let req = LeaseRequest {
+            worker_id: reg.worker_id.clone(),
+            models: reg.models.clone(),
+            wait_seconds: WAIT_SECONDS.min(reg.max_wait_seconds),
+        };
+        let leased = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            r = client.post::<_, Job>("/lease", &req, CALL_TIMEOUT + Duration::from_secs(WAIT_SECONDS)) => r,
+        };
+        match leased {
+            Ok(Some(job)) => {
+                backoff = Duration::from_millis(500);
+                let id = job.video_id.clone();
+                match run_job(&client, &cfg, &reg, job, &shutdown).await {
+                    Ok(outcome) => tracing::info!(video_id = %id, ?outcome, "job done"),
+                    Err(e) => tracing::warn!(video_id = %id, error = %e, "job abandoned"),
+                }
+            }
+            Ok(None) => backoff = Duration::from_millis(500),
+            Err(CallError::Refused(status, body)) => {
+                bail!("the node refused the lease request ({status}): {body}")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "lease request failed; retrying");
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(15));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Registers, waiting for the node to come up; `None` if shut down first.
+async fn register(
+    client: &Client,
+    cfg: &WorkerConfig,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<RegisterResponse>> {
+    let req = RegisterRequest {
+        name: cfg.name.clone(),
+        pool: crate::worker::config::BUILTIN_POOL.to_string(),
+        models: cfg.models.clone(),
+        version: Some(format!("kinora {}", env!("CARGO_PKG_VERSION"))),
+    };
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        match client
+            .post::<_, RegisterResponse>("/workers/register", &req, CALL_TIMEOUT)
+            .await
+        {
+            Ok(Some(r)) => return Ok(Some(r)),
+            Ok(None) => bail!("the node answered the registration with no body"),
+            Err(CallError::Refused(status, body)) => {
+                bail!("the node refused the registration ({status}): {body}")
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot reach the node yet; retrying"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(None),
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// Input names come from the node; refuse any that would leave the scratch directory.
+fn safe_join(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let ok = !name.is_empty()
+        && !name.starts_with('/')
+        && name
+            .split('/')
+            .all(|p| !p.is_empty() && p != "." && p != "..");
+    if !ok {
+        bail!("the node sent an unsafe input name {name:?}");
+    }
+    Ok(dir.join(name))
+}
+
+fn request_for(job: &Job, dir: &Path) -> anyhow::Result<RenderRequest> {
+    let has = |name: &str| job.inputs.iter().any(|i| i.name == name);
+    let mode = match job.mode {
+        JobMode::Create => RenderMode::Create {
+            input_reference: has("input_reference").then(|| dir.join("input_reference")),
+            characters: job
+                .characters
+                .iter()
+                .enumerate()
+                .map(|(i, c)| CharacterRef {
+                    name: c.name.clone(),
+                    dir: dir.join(format!("character_{i}")),
+                })
+                .collect(),
+        },
+        JobMode::Extend | JobMode::Edit => {
+            if !has("source.mp4") {
+                bail!("the job has no source.mp4 input");
+            }
+            let source = dir.join("source.mp4");
+            let source_scene = has("source.scene.json").then(|| dir.join("source.scene.json"));
+            if job.mode == JobMode::Extend {
+                RenderMode::Extend {
+                    source,
+                    source_scene,
+                }
+            } else {
+                RenderMode::Edit {
+                    source,
+                    source_scene,
+                }
+            }
+        }
+    };
+    Ok(RenderRequest {
+        prompt: job.prompt.clone(),
+        width: job.width,
+        height: job.height,
+        seconds: job.seconds,
+        seed: job.seed,
+        mode,
+        audio_codec: job.audio_codec.parse().unwrap_or_default(),
+    })
+}
+
+/// What the render thread hands back: the clip and the scene to upload with it.
+type Rendered = Result<(PathBuf, PathBuf), RenderError>;
+
+fn render_blocking(
+    req: &RenderRequest,
+    out: &Path,
+    progress: &Arc<AtomicU8>,
+    token: &CancelToken,
+) -> Rendered {
+    let report = |p: u8| progress.store(p, Ordering::Relaxed);
+    match &req.mode {
+        RenderMode::Extend {
+            source,
+            source_scene,
+        } => {
+            kinora_render::render_segment(req, source, source_scene.as_deref(), out, &report, token)
+                .map(|s| (s.video, s.scene))
+        }
+        _ => kinora_render::render(req, out, &report, token).map(|o| (o.video, o.scene)),
+    }
+}
+
+async fn run_job(
+    client: &Client,
+    cfg: &WorkerConfig,
+    reg: &RegisterResponse,
+    job: Job,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Outcome> {
+    let scratch = tempfile::TempDir::new_in(&cfg.scratch).context("creating scratch space")?;
+    let dir = scratch.path().join("in");
+    for input in &job.inputs {
+        let to = safe_join(&dir, &input.name)?;
+        if let Err(e) = client.download(&job, &input.name, &to).await {
+            return match e {
+                CallError::LeaseLost => Err(anyhow!("lease lost while downloading inputs")),
+                other => {
+                    let msg = format!("downloading input {}: {other}", input.name);
+                    fail(client, &job, "input_unavailable", &msg, true).await
+                }
+            };
+        }
+    }
+    let req = request_for(&job, &dir)?;
+    let out = scratch.path().join("out");
+    let token = CancelToken::new();
+    let progress = Arc::new(AtomicU8::new(0));
+    let lost = Arc::new(AtomicBool::new(false));
+    let user_cancel = Arc::new(AtomicBool::new(false));
+    let heartbeat = {
+        let (client, job) = (client.clone(), job.clone());
+        let (token, progress) = (token.clone(), progress.clone());
+        let (lost, user_cancel) = (lost.clone(), user_cancel.clone());
+        let every = Duration::from_millis(reg.heartbeat_interval_ms.clamp(100, 10_000));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let beat = HeartbeatRequest {
+                    lease_id: job.lease_id.clone(),
+                    progress: progress.load(Ordering::Relaxed),
+                };
+                let path = format!("/jobs/{}/heartbeat", job.video_id);
+                match client
+                    .post::<_, HeartbeatResponse>(&path, &beat, CALL_TIMEOUT)
+                    .await
+                {
+                    Ok(Some(r)) if r.cancel => {
+                        user_cancel.store(true, Ordering::SeqCst);
+                        token.cancel();
+                    }
+                    Ok(_) => {}
+                    Err(CallError::LeaseLost) => {
+                        lost.store(true, Ordering::SeqCst);
+                        token.cancel();
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(video_id = %job.video_id, error = %e, "heartbeat failed")
+                    }
+                }
+            }
+        })
+    };
+    let stop_on_shutdown = {
+        let (token, shutdown) = (token.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            token.cancel();
+        })
+    };
+    let rendered = {
+        let (req, out, progress, token) =
+            (req.clone(), out.clone(), progress.clone(), token.clone());
+        tokio::task::spawn_blocking(move || render_blocking(&req, &out, &progress, &token)).await
+    };
+    heartbeat.abort();
+    stop_on_shutdown.abort();
+    if lost.load(Ordering::SeqCst) {
+        bail!("lease lost while rendering");
+    }
+    match rendered {
+        Ok(Ok((video, scene))) => finish(client, &job, &video, &scene).await,
+        Ok(Err(RenderError::Cancelled)) if user_cancel.load(Ordering::SeqCst) => {
+            fail(client, &job, "cancelled", "The video was cancelled.", false).await
+        }
+        Ok(Err(RenderError::Cancelled)) => {
+            let msg = "The worker shut down; another worker will render the job.";
+            fail(client, &job, "worker_shutdown", msg, true).await
+        }
+        Ok(Err(RenderError::InvalidInput { param, message })) => {
+            let msg = format!("{param}: {message}");
+            fail(client, &job, "invalid_input", &msg, false).await
+        }
+        Ok(Err(e)) => {
+            let msg = format!("Rendering failed: {e}");
+            fail(client, &job, "render_failed", &msg, true).await
+        }
+        Err(join) => {
+            tracing::error!(video_id = %job.video_id, error = %join, "render panicked");
+            let msg = "The renderer crashed on this job.";
+            fail(client, &job, "internal_error", msg, false).await
+        }
+    }
+}
+
+async fn finish(client: &Client, job: &Job, video: &Path, scene: &Path) -> anyhow::Result<Outcome> {
+    for (name, path) in [("video.mp4", video), ("scene.json", scene)] {
+        match client.upload(job, name, path).await {
+            Ok(()) => {}
+            Err(CallError::LeaseLost) => bail!("lease lost while uploading"),
+            Err(e) => {
+                let msg = format!("uploading {name}: {e}");
+                return fail(client, job, "upload_failed", &msg, true).await;
+            }
+        }
+    }
+    let path = format!("/jobs/{}/complete", job.video_id);
+    let req = CompleteRequest {
+        lease_id: job.lease_id.clone(),
+    };
+    // The node decodes and stores the clip before answering; give it time for long clips.
+    match client
+        .post::<_, OutcomeResponse>(&path, &req, Duration::from_secs(300))
+        .await
+    {
+        Ok(Some(r)) => {
+            if let Some(e) = &r.error {
+                tracing::warn!(video_id = %job.video_id, code = %e.code, message = %e.message, "the node refused the clip");
+            }
+            Ok(r.outcome)
+        }
+        Ok(None) => bail!("the node answered complete with no body"),
+        Err(e) => bail!("complete failed: {e}"),
+    }
+}
+
+async fn fail(
+    client: &Client,
+    job: &Job,
+    code: &str,
+    message: &str,
+    retryable: bool,
+) -> anyhow::Result<Outcome> {
+    let path = format!("/jobs/{}/fail", job.video_id);
+    let req = FailRequest {
+        lease_id: job.lease_id.clone(),
+        code: code.to_string(),
+        message: message.to_string(),
+        retryable,
+    };
+    match client
+        .post::<_, OutcomeResponse>(&path, &req, CALL_TIMEOUT)
+        .await
+    {
+        Ok(Some(r)) => Ok(r.outcome),
+        Ok(None) => bail!("the node answered fail with no body"),
+        Err(e) => bail!("fail failed: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_names_stay_inside_scratch() {
+        let dir = Path::new("/scratch");
+        assert!(safe_join(dir, "character_0/ref_0.png").is_ok());
+        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a"] {
+            assert!(safe_join(dir, bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! `/internal/v1`: registration, long-poll leases, heartbeats, inputs and artifact uploads.
+//! `complete` and `fail` are in `finish.rs`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use bytes::Bytes;
+use futures::StreamExt;
+use kinora_core::clock;
+use kinora_store::{JobError, StoreError, VideoRecord};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::io::AsyncWriteExt;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::worker::config::pool_models;
+use crate::worker::job::{input_key, job_message};
+use crate::worker::protocol::*;
+
+/// Longest long-poll; well under the request timeout and typical proxy idle timeouts.
+pub const MAX_WAIT_SECONDS: u64 = 30;
+/// Re-check the queue this often while long-polling, in case a wake-up was missed or another
+/// node enqueued without a notification reaching this one.
+const POLL: Duration = Duration::from_millis(500);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/workers/register", post(register))
+        .route("/lease", post(lease))
+        .route("/jobs/{id}/heartbeat", post(heartbeat))
+        .route("/jobs/{id}/inputs/{*name}", get(input))
+        .route("/jobs/{id}/artifacts/{name}", put(artifact))
+        .route("/jobs/{id}/complete", post(crate::worker::finish::complete))
+        .route("/jobs/{id}/fail", post(crate::worker::finish::fail))
+}
+
+/// A request made with a worker token. API keys are not worker tokens, and vice versa.
+#[derive(Debug)]
+pub struct WorkerToken;
+
+impl FromRequestParts<AppState> for WorkerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let tokens = &state.settings.worker_tokens;
+        if tokens.is_empty() {
+            return Err(ApiError::Unauthorized(
+                "This node serves no workers: start it with --worker-token (or \
+                 KINORA_WORKER_TOKENS) to enable the worker protocol."
+                    .into(),
+            ));
+        }
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or("");
+        if tokens.iter().any(|t| t.0 == given) {
+            Ok(WorkerToken)
+        } else {
+            Err(ApiError::Unauthorized(
+                "Incorrect worker token provided.".into(),
+            ))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LeaseQuery {
+    pub lease_id: String,
+}
+
+pub fn json_body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::invalid(
+            "body",
+            "invalid_request_body",
+            format!("The request body is not the expected JSON object: {e}."),
+        )
+    })
+}
+
+pub fn lease_lost() -> ApiError {
+    ApiError::Conflict {
+        message: "This lease is no longer the job's current one (it expired, or the job was \
+                  finished or cancelled); drop the job."
+            .into(),
+        code: "lease_lost",
+    }
+}
+
+/// Checks that `lease_id` still holds job `id` (renewing it, since the worker is evidently
+/// alive) and returns the job.
+pub async fn fence(state: &AppState, id: &str, lease_id: &str) -> ApiResult<VideoRecord> {
+    let lease_ms = state.settings.lease_seconds * 1000;
+    match state
+        .store
+        .heartbeat(id, lease_id, 0, clock::now_millis(), lease_ms)
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::LeaseLost) => return Err(lease_lost()),
+        Err(e) => return Err(e.into()),
+    }
+    state
+        .store
+        .get_video_unscoped(id)
+        .await?
+        .ok_or_else(lease_lost)
+}
+
+fn valid_name(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+async fn register(
+    State(state): State<AppState>,
+    _: WorkerToken,
+    bytes: Bytes,
+) -> ApiResult<Json<RegisterResponse>> {
+    let req: RegisterRequest = json_body(&bytes)?;
+    if !valid_name(&req.name, 64) {
+        return Err(ApiError::invalid(
+            "name",
+            "invalid_name",
+            "name must be 1-64 of A-Za-z0-9._-",
+        ));
+    }
+    let served = pool_models(&state.catalogue, &req.pool);
+    if served.is_empty() {
+        return Err(ApiError::invalid(
+            "pool",
+            "unknown_pool",
+            format!(
+                "No model is routed to pool '{}'; declare it in [[remote_models]] with \
+                 pool = \"{}\".",
+                req.pool, req.pool
+            ),
+        ));
+    }
+    let models = if req.models.is_empty() {
+        served
+    } else {
+        if let Some(m) = req.models.iter().find(|m| !served.contains(m)) {
+            return Err(ApiError::invalid(
+                "models",
+                "invalid_model",
+                format!(
+                    "Model '{m}' is not served by pool '{}'; it serves: {}.",
+                    req.pool,
+                    served.join(", ")
+                ),
+            ));
+        }
+        req.models
+    };
+    let suffix = &kinora_core::ids::lease_id()[6..18];
+    let worker_id = format!("wkr_{}_{suffix}", req.name);
+    tracing::info!(%worker_id, pool = %req.pool, ?models, version = ?req.version, "worker registered");
+    let lease_seconds = state.settings.lease_seconds as u64;
+    Ok(Json(RegisterResponse {
+        worker_id,
+        models,
+        lease_seconds,
+        heartbeat_interval_ms: (lease_seconds * 1000 / 3).max(100),
+        max_wait_seconds: MAX_WAIT_SECONDS,
+    }))
+}
+
+async fn lease(State(state): State<AppState>, _: WorkerToken, bytes: Bytes) -> ApiResult<Response> {
+    let req: LeaseRequest = json_body(&bytes)?;
+    if !req.worker_id.starts_with("wkr_") || !valid_name(&req.worker_id, 128) {
+        return Err(ApiError::invalid(
+            "worker_id",
+            "invalid_worker_id",
+            "worker_id must be the id /internal/v1/workers/register returned",
+        ));
+    }
+    if req.models.is_empty() {
+        return Err(ApiError::invalid(
+            "models",
+            "invalid_model",
+            "models must name at least one model",
+        ));
+    }
+    if let Some(m) = req.models.iter().find(|m| state.catalogue.get(m).is_none()) {
+        return Err(ApiError::invalid(
+            "models",
+            "invalid_model",
+            format!("Model '{m}' is not in this node's catalogue."),
+        ));
+    }
+    let wait = Duration::from_secs(req.wait_seconds.min(MAX_WAIT_SECONDS));
+    let deadline = tokio::time::Instant::now() + wait;
+    let lease_ms = state.settings.lease_seconds * 1000;
+    loop {
+        // Registered before the claim, so an enqueue between the claim and the wait still wakes us.
+        let woken = state.wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let claimed = state
+            .store
+            .claim_for(
+                &req.worker_id,
+                Some(&req.models),
+                clock::now_millis(),
+                lease_ms,
+            )
+            .await?;
+        if let Some(lease) = claimed {
+            match job_message(&state, &lease).await {
+                Ok(job) => return Ok(Json(job).into_response()),
+                Err(e) => {
+                    // The job cannot be described (a character was deleted meanwhile): it could
+                    // never render anywhere, so it fails now instead of bouncing between workers.
+                    let (_, _, _, message) = e.public();
+                    let err = JobError {
+                        code: "invalid_input".into(),
+                        message,
+                    };
+                    let _ = state
+                        .store
+                        .fail(
+                            &lease.video.id,
+                            &lease.lease_id,
+                            err,
+                            None,
+                            clock::now_unix(),
+                        )
+                        .await;
+                    continue;
+                }
+            }
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+        tokio::select! {
+            _ = &mut woken => {}
+            _ = tokio::time::sleep(POLL.min(deadline - now)) => {}
+        }
+    }
+}
+
+async fn heartbeat(
+    State(state): State<AppState>,
+    _: WorkerToken,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> ApiResult<Json<HeartbeatResponse>> {
+    let req: HeartbeatRequest = json_body(&bytes)?;
+    let lease_ms = state.settings.lease_seconds * 1000;
+    // Rendering reports up to 95%: the node's own work (validation, previews, storage) is the rest.
+    let progress = (u16::from(req.progress.min(100)) * 95 / 100) as u8;
+    match state
+        .store
+        .heartbeat(&id, &req.lease_id, progress, clock::now_millis(), lease_ms)
+        .await
+    {
+        Ok(cancel) => Ok(Json(HeartbeatResponse { cancel })),
+        Err(StoreError::LeaseLost) => Err(lease_lost()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn input(
+    State(state): State<AppState>,
+    _: WorkerToken,
+    Path((id, name)): Path<(String, String)>,
+    Query(q): Query<LeaseQuery>,
+) -> ApiResult<Response> {
+    let video = fence(&state, &id, &q.lease_id).await?;
+    let key = input_key(&state, &video, &name).await?;
+    let meta = state
+        .blobs
+        .head(&key)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound {
+            message: format!("Input '{name}' of job '{id}' is gone (deleted or expired)."),
+            param: Some("name".into()),
+        })?;
+    let stream = state
+        .blobs
+        .get_range(&key, None)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, meta.size.to_string()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// Blob key of an uploaded artifact: per attempt, so a stale worker's late upload can never be
+/// mistaken for the current attempt's.
+pub fn upload_key(id: &str, lease_id: &str, name: &str) -> String {
+    format!("uploads/{id}/{lease_id}/{name}")
+}
+
+async fn artifact(
+    State(state): State<AppState>,
+    _: WorkerToken,
+    Path((id, name)): Path<(String, String)>,
+    Query(q): Query<LeaseQuery>,
+    body: Body,
+) -> ApiResult<Json<ArtifactReceipt>> {
+    if !ARTIFACTS.contains(&name.as_str()) {
+        return Err(ApiError::invalid(
+            "name",
+            "invalid_artifact_name",
+            format!("Artifacts are named {}.", ARTIFACTS.join(", ")),
+        ));
+    }
+    fence(&state, &id, &q.lease_id).await?;
+    let scratch = tempfile::NamedTempFile::new_in(&state.tmp_dir).map_err(ApiError::internal)?;
+    let mut file = tokio::fs::File::create(scratch.path())
+        .await
+        .map_err(ApiError::internal)?;
+    let limit = state.settings.max_upload_bytes as u64;
+    let mut total = 0u64;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::invalid(
+                "body",
+                "upload_interrupted",
+                format!("The upload broke off: {e}"),
+            )
+        })?;
+        total += chunk.len() as u64;
+        if total > limit {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "Artifacts are limited to {limit} bytes (max_upload_bytes)."
+            )));
+        }
+        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+    }
+    file.flush().await.map_err(ApiError::internal)?;
+    drop(file);
+    state
+        .blobs
+        .put_file(&upload_key(&id, &q.lease_id, &name), scratch.path())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(ArtifactReceipt { name, bytes: total }))
+}
