@@ -221,11 +221,15 @@ class Client:
                        timeout=wait_seconds + self.timeout)
         return None if r is None else Job(r)
 
-    def heartbeat(self, job: Job, progress: int) -> bool:
-        """Extends the lease and reports progress; returns True when the user cancelled."""
+    def heartbeat(self, job: Job, progress: int, retry: bool = True) -> bool:
+        """Extends the lease and reports progress; returns True when the user cancelled.
+
+        The heartbeat thread calls it with `retry=False`: its next beat is the retry, and a beat
+        stuck in backoff for longer than the lease would let the lease lapse.
+        """
         r = self._json(f"/jobs/{job.video_id}/heartbeat", "HeartbeatRequest",
                        {"lease_id": job.lease_id, "progress": int(max(0, min(100, progress)))},
-                       "HeartbeatResponse")
+                       "HeartbeatResponse", retry=retry)
         return bool(r.get("cancel"))
 
     def download(self, job: Job, name: str, dest: Path) -> Path:
@@ -283,7 +287,7 @@ class Heartbeat:
     def beat(self) -> None:
         """One heartbeat now (also used by the loop)."""
         try:
-            if self.client.heartbeat(self.job, self.progress):
+            if self.client.heartbeat(self.job, self.progress, retry=False):
                 log.info("%s: cancelled by the user", self.job.video_id)
                 self.cancel.set()
         except LeaseLost:

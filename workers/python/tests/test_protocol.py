@@ -144,6 +144,16 @@ def test_a_model_the_worker_lacks_fails_without_retry(node, config, host):
     assert fail["code"] == "unsupported" and fail["retryable"] is False
 
 
+def test_heartbeat_thread_does_not_retry_a_failed_beat(node):
+    node.push("heartbeat", 503, {"error": {"message": "busy"}})
+    c = Client(node.url, TOKEN, backoff=NO_WAIT, timeout=10)
+    hb = Heartbeat(c, Job(job()), interval_s=3600)
+    hb.beat()  # fails and is logged; the next periodic beat is the retry
+    assert len(node.of("heartbeat")) == 1 and not hb.cancel.is_set()
+    hb.beat()
+    assert len(node.of("heartbeat")) == 2
+
+
 def test_heartbeat_thread_reports_the_latest_progress(node):
     c = Client(node.url, TOKEN, backoff=NO_WAIT, timeout=10)
     with Heartbeat(c, Job(job()), interval_s=3600) as hb:
@@ -168,7 +178,7 @@ def test_schema_validation(tmp_path):
     assert not Schema(tmp_path / "absent.json").active
 
 
-@pytest.mark.skipif(not SCHEMA.is_file(), reason="docs/worker-protocol.schema.json not committed yet")
+@pytest.mark.skipif(not SCHEMA.is_file(), reason="docs/worker-protocol.schema.json is missing")
 def test_messages_match_the_committed_schema(node, config, host):
     """The worker's messages and the fake node's answers, checked against the server's schema."""
     s = Schema(SCHEMA)
