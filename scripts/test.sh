@@ -43,3 +43,4 @@ echo "== openai SDK suite"
 cargo build -p kinora --quiet
 bash scripts/sdk-venv.sh
 KINORA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kinora" .venv/bin/python -m pytest -c tests/sdk/pytest.ini tests/sdk
+bash scripts/test-gpu-worker.sh

@@ -1,0 +1,42 @@
+"""`kinora-gpu-worker --config worker.toml` (or `python -m kinora_worker`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="kinora-gpu-worker", description="Kinora GPU worker (diffusers)")
+    ap.add_argument("--config", required=True, help="TOML config (see README)")
+    ap.add_argument("--log-level", default="INFO")
+    ap.add_argument("--once", action="store_true", help="lease and run at most one job, then exit")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from .config import ConfigError, load
+    from .worker import Worker
+
+    try:
+        cfg = load(args.config)
+    except (OSError, ConfigError) as e:
+        print(f"kinora-gpu-worker: {e}", file=sys.stderr)
+        return 2
+    logging.getLogger("kinora_worker").info("config: %r", cfg)
+    worker = Worker(cfg)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
+    if args.once:
+        worker.register()
+        print(worker.tick(), flush=True)
+        return 0
+    try:
+        worker.run()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""The worker loop: register, lease, render, upload, complete — one job at a time.
+
+`Worker.tick()` handles at most one lease and returns what happened, so tests drive it directly;
+`Worker.run()` is the loop around it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from . import media
+from .config import Config, ModelConfig
+from .pipelines import ModelHost, ModelUnavailable
+from .protocol import Backoff, Client, Heartbeat, Job, LeaseLost, ProtocolError, Registration, Schema
+from .render import Cancelled, Renderer, Request, gen_size
+
+log = logging.getLogger("kinora_worker")
+
+
+def worker_name(name: str) -> str:
+    """The protocol accepts 1-64 of `A-Za-z0-9._-`."""
+    return (re.sub(r"[^A-Za-z0-9._-]", "-", name) or "gpu-worker")[:64]
+
+
+def _is_oom(e: BaseException) -> bool:
+    try:
+        import torch
+
+        return isinstance(e, torch.cuda.OutOfMemoryError)
+    except (ImportError, AttributeError):
+        return False
+
+
+class Worker:
+    def __init__(self, config: Config, client: Client | None = None, host: ModelHost | None = None):
+        self.config = config
+        self.client = client or Client(config.server, config.token, schema=Schema(config.schema))
+        self.host = host or ModelHost()
+        self.registration: Registration | None = None
+        self.stop = threading.Event()
+        self.last_progress: list[int] = []  # progress values reported, for logs and tests
+
+    def register(self) -> Registration:
+        self.registration = self.client.register(worker_name(self.config.name), self.config.pool,
+                                                 sorted(self.config.models))
+        log.info("registered as %s for %s", self.registration.worker_id, self.registration.models)
+        return self.registration
+
+    def run(self) -> None:
+        """Tick until stopped; a node that is down or restarted is waited out, never fatal."""
+        delays = Backoff(first=1.0, cap=30.0, attempts=None).delays()
+        while not self.stop.is_set():
+            try:
+                self.tick()
+                delays = Backoff(first=1.0, cap=30.0, attempts=None).delays()
+            except ProtocolError as e:
+                if e.status in (400, 404) and self.registration is not None:
+                    # e.g. a node that lost its worker table: register again.
+                    log.warning("lease refused (%s); registering again", e)
+                    self.registration = None
+                    continue
+                if e.status in (401, 403):
+                    raise  # a wrong token never heals by itself
+                self._wait_out(e, next(delays))
+            except OSError as e:
+                self._wait_out(e, next(delays))
+
+    def _wait_out(self, err: BaseException, delay: float) -> None:
+        log.warning("node unreachable (%s); retrying in %.0fs", err, delay)
+        self.stop.wait(delay)
+
+    def tick(self) -> str:
+        """Lease and run at most one job: 'idle', 'completed', 'requeued', 'failed', 'dropped'."""
+        reg = self.registration or self.register()
+        wait = min(self.config.wait_seconds, reg.max_wait_seconds)
+        job = self.client.lease(reg.worker_id, reg.models, wait)
+        if job is None:
+            return "idle"
+        return self.run_job(job)
+
+    # ------------------------------------------------------------------ one job
+    def run_job(self, job: Job) -> str:
+        reg = self.registration
+        interval = (reg.heartbeat_interval_ms / 1000.0) if reg else 10.0
+        interval = min(interval, max(1.0, job.lease_seconds / 3))
+        work = Path(tempfile.mkdtemp(prefix=f"{job.video_id}-", dir=self._work_dir()))
+        log.info("%s: %s %s %sx%s %ss (attempt %s)", job.video_id, job.mode, job.model, job.width, job.height,
+                 job.seconds, job.attempt)
+        try:
+            with Heartbeat(self.client, job, interval) as hb:
+                try:
+                    if hb.cancel.is_set():
+                        raise Cancelled()
+                    outcome = self._render_and_upload(job, work, hb)
+                except LeaseLost:
+                    log.warning("%s: lease lost; dropping the job", job.video_id)
+                    return "dropped"
+                except Cancelled:
+                    if hb.lost.is_set():
+                        return "dropped"
+                    return self._fail(job, "cancelled", "cancelled by the user", False)
+                except ModelUnavailable as e:
+                    return self._fail(job, "unsupported", str(e), False)
+                except media.MediaError as e:
+                    return self._fail(job, "invalid_input", str(e), False)
+                except Exception as e:  # noqa: BLE001 - every failure is reported, then the loop goes on
+                    if _is_oom(e):
+                        self.host.unload()
+                        return self._fail(job, "out_of_memory", str(e), True)
+                    log.exception("%s: render failed", job.video_id)
+                    return self._fail(job, "worker_error", f"{type(e).__name__}: {e}", True)
+                return outcome
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _fail(self, job: Job, code: str, message: str, retryable: bool) -> str:
+        try:
+            r = self.client.fail(job, code, message, retryable)
+        except LeaseLost:
+            return "dropped"
+        log.info("%s: failed (%s): %s -> %s", job.video_id, code, message, r.get("outcome"))
+        return r.get("outcome", "failed")
+
+    def _work_dir(self) -> str:
+        self.config.work_dir.mkdir(parents=True, exist_ok=True)
+        return str(self.config.work_dir)
+
+    def _render_and_upload(self, job: Job, work: Path, hb: Heartbeat) -> str:
+        model = self.config.models.get(job.model)
+        if model is None:
+            raise ModelUnavailable(f"this worker has no model {job.model!r} configured")
+        req = self._request(job, model, work)
+
+        def progress(p: int) -> None:
+            hb.report(p)
+            self.last_progress.append(p)
+
+        renderer = Renderer(model, lambda role: self.host.get(model, role), progress, hb.cancel)
+        result = renderer.render(req)
+        mp4 = work / "video.mp4"
+        media.write_mp4(result.frames, str(mp4), result.fps, job.width, job.height)
+        self.client.upload(job, "video.mp4", mp4)
+        if result.audio is not None:
+            wav = work / "audio.wav"
+            media.write_wav(result.audio, str(wav), result.sample_rate)
+            self.client.upload(job, "audio.wav", wav)
+        hb.report(100)
+        hb.beat()
+        if hb.lost.is_set():
+            return "dropped"
+        r = self.client.complete(job)
+        outcome = r.get("outcome", "completed")
+        if outcome != "completed":
+            log.warning("%s: server refused the artifacts (%s): %s", job.video_id, outcome, r.get("error"))
+        return outcome
+
+    def _request(self, job: Job, model: ModelConfig, work: Path) -> Request:
+        """Download the job's inputs and turn them into a render request at the generation size."""
+        gw, gh = gen_size(model, job.width, job.height)
+        names = set(job.input_names)
+        req = Request(mode=job.mode, prompt=job.prompt, width=job.width, height=job.height,
+                      seconds=float(job.seconds), seed=int(job.seed))
+        if "input_reference" in names:
+            path = self.client.download(job, "input_reference", work / "input_reference")
+            req.image = _image(path, gw, gh)
+        for ch in job.raw.get("characters", []):
+            files = list(ch.get("inputs", []))
+            # The cutout (alpha) composited on white is what VACE's reference images look like;
+            # without one, the character's first reference frame.
+            cutouts = [f for f in files if "cutout" in f.rsplit("/", 1)[-1]]
+            pick = cutouts[0] if cutouts else (files[0] if files else None)
+            if pick is None:
+                continue
+            path = self.client.download(job, pick, work / pick)
+            req.references.append(_image(path, gw, gh, on_white=True))
+        if job.mode in ("extend", "edit"):
+            src = self.client.download(job, "source.mp4", work / "source.mp4")
+            if job.mode == "extend":
+                # A second of the source's tail holds more than the overlap frames at any fps.
+                tail_s = max(1.0, 2.0 * model.overlap_frames / model.fps)
+                req.source = media.read_frames(str(src), gw, gh, fps=model.fps, last_seconds=tail_s)
+            else:
+                req.source = media.read_frames(str(src), gw, gh, fps=model.fps)
+                # The edit keeps the source's length (the lease's seconds).
+                want = max(1, round(float(job.seconds) * model.fps))
+                req.source = req.source[:want]
+        return req
+
+
+def _image(path: Path, w: int, h: int, on_white: bool = False) -> Image.Image:
+    try:
+        im = Image.open(path)
+        im.load()
+    except Exception as e:  # noqa: BLE001
+        raise media.MediaError(f"{path.name}: not a readable image ({e})") from None
+    if on_white and im.mode in ("RGBA", "LA", "P"):
+        im = im.convert("RGBA")
+        bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(bg, im)
+    return ImageOps.fit(im.convert("RGB"), (w, h), Image.Resampling.BICUBIC)
+
+
+__all__ = ["Worker", "Backoff"]
