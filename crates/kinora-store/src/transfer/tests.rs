@@ -207,9 +207,15 @@ async fn sqlite_to_postgres_keeps_every_record() {
     let mut expected = sqlite.queued_ids().await.unwrap();
     let batch_at = expected
         .iter()
-        .position(|id| id.starts_with("video_b"))
+        .position(|(id, _)| id.starts_with("video_b"))
         .unwrap();
-    expected.insert(batch_at, "video_running".into());
+    let running_model = pg
+        .get_video_unscoped("video_running")
+        .await
+        .unwrap()
+        .unwrap()
+        .model;
+    expected.insert(batch_at, ("video_running".into(), running_model));
     assert_eq!(pg.queued_ids().await.unwrap(), expected);
 
     // Idempotency keys came along, scoped per project.
