@@ -271,8 +271,8 @@ fn resample_stereo(input: &[[f32; 2]], rate: u32) -> Vec<f32> {
         let j = (pos as usize).min(input.len() - 1);
         let k = (j + 1).min(input.len() - 1);
         let t = (pos - j as f64) as f32;
-        for ch in 0..2 {
-            out.push(input[j][ch] * (1.0 - t) + input[k][ch] * t);
+        for (a, b) in input[j].iter().zip(&input[k]) {
+            out.push(a * (1.0 - t) + b * t);
         }
     }
     out
