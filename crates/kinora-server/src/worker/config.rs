@@ -142,8 +142,10 @@ mod tests {
 
     #[test]
     fn tokens_and_pools_are_checked() {
-        let mut s = Settings::default();
-        s.worker_tokens = vec![crate::settings::Secret("short".into())];
+        let mut s = Settings {
+            worker_tokens: vec![crate::settings::Secret("short".into())],
+            ..Settings::default()
+        };
         assert!(check(&s).is_err());
         s.worker_tokens = vec![crate::settings::Secret("a-long-enough-token".into())];
         assert!(check(&s).is_ok());
