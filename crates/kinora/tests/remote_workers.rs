@@ -141,7 +141,7 @@ async fn a_killed_worker_loses_its_job_to_another() {
         .expect("ffprobe must be installed (Debian package ffmpeg)");
     assert_eq!(
         String::from_utf8_lossy(&probe.stdout).trim(),
-        "h264,1280,720,288"
+        "h264,720,1280,288"
     );
 
     b.kill().unwrap();
