@@ -60,7 +60,14 @@ pub async fn complete(
         code: failure.code.to_string(),
         message: failure.message.clone(),
     };
-    let outcome = record_failure(&state, &video, &req.lease_id, failure).await?;
+    let outcome = record_failure(
+        &state,
+        &video,
+        &req.lease_id,
+        error.clone(),
+        failure.retryable,
+    )
+    .await?;
     Ok(Json(OutcomeResponse {
         outcome,
         error: Some(error),
@@ -88,41 +95,30 @@ pub async fn fail(
         ));
     }
     let video = fence(&state, &id, &req.lease_id).await?;
-    let failure = JobFailure {
-        code: "",
+    let error = OutcomeError {
+        code: req.code,
         message: req.message.chars().take(MAX_MESSAGE_CHARS).collect(),
-        retryable: req.retryable,
     };
-    let outcome = record_failure_coded(&state, &video, &req.lease_id, &req.code, failure).await?;
+    let outcome = record_failure(&state, &video, &req.lease_id, error, req.retryable).await?;
     Ok(Json(OutcomeResponse {
         outcome,
         error: None,
     }))
 }
 
+/// Ends the attempt as failed: back to the queue with backoff when `retryable` and attempts
+/// remain, else `failed`.
 async fn record_failure(
     state: &AppState,
     video: &VideoRecord,
     lease_id: &str,
-    failure: JobFailure,
+    error: OutcomeError,
+    retryable: bool,
 ) -> ApiResult<Outcome> {
-    let code = failure.code.to_string();
-    record_failure_coded(state, video, lease_id, &code, failure).await
-}
-
-async fn record_failure_coded(
-    state: &AppState,
-    video: &VideoRecord,
-    lease_id: &str,
-    code: &str,
-    failure: JobFailure,
-) -> ApiResult<Outcome> {
-    let retry_at = failure
-        .retryable
-        .then(|| clock::now_millis() + backoff_ms(state, video.attempts));
+    let retry_at = retryable.then(|| clock::now_millis() + backoff_ms(state, video.attempts));
     let err = JobError {
-        code: code.to_string(),
-        message: failure.message,
+        code: error.code,
+        message: error.message,
     };
     let outcome = match state
         .store
