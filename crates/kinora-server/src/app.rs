@@ -127,7 +127,7 @@ impl App {
         let _ = std::fs::remove_dir_all(&tmp_dir);
         std::fs::create_dir_all(&tmp_dir)?;
         let store = match &settings.database_url {
-            Some(url) => kinora_store::open_postgres(url)
+            Some(url) => kinora_store::open_postgres(&url.0)
                 .await
                 .context("opening the PostgreSQL metadata store (database_url)")?,
             None => kinora_store::open_sqlite(&data.join("kinora.db"))

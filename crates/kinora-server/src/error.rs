@@ -52,6 +52,10 @@ pub enum ApiError {
     Gone(String),
     #[error("{0}")]
     RangeNotSatisfiable(u64),
+    /// A storage backend cannot be reached right now (PostgreSQL restarting, S3 down): nothing
+    /// was changed, and the same request may succeed when retried (HTTP 503, `Retry-After`).
+    #[error("The service is temporarily unavailable: its storage cannot be reached. Retry the request shortly.")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -140,6 +144,12 @@ impl ApiError {
                 Some("range".to_string()),
                 Some("range_not_satisfiable".to_string()),
             ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                None,
+                Some("service_unavailable".to_string()),
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -161,6 +171,7 @@ impl From<StoreError> for ApiError {
                 message: m,
                 code: "conflict",
             },
+            StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -179,6 +190,10 @@ impl IntoResponse for ApiError {
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 "The server had an error while processing your request.".to_string()
+            }
+            ApiError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "storage unavailable");
+                self.to_string()
             }
             ApiError::RangeNotSatisfiable(size) => {
                 format!("The requested range is not satisfiable for a {size}-byte object.")
@@ -199,6 +214,11 @@ impl IntoResponse for ApiError {
         {
             resp.headers_mut()
                 .insert(axum::http::header::CONTENT_RANGE, v);
+        }
+        if matches!(self, ApiError::Unavailable(_)) {
+            // Clients (the openai SDKs among them) wait this long before their automatic retry.
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp
     }

@@ -41,8 +41,9 @@ pub struct Settings {
     /// S3 connection for an `s3://` `blob_url`; what is unset here comes from `AWS_*`.
     pub s3: S3Settings,
     /// `postgres://…`: metadata and queue in PostgreSQL, shared by every node that names it.
-    /// Unset: SQLite in `data_dir`. May hold a password; `config print` redacts it.
-    pub database_url: Option<String>,
+    /// Unset: SQLite in `data_dir`. May hold a password: a `Secret`, so `Debug` never prints it,
+    /// and `config print` shows it with the password redacted.
+    pub database_url: Option<Secret>,
     /// Keys that are each their own project.
     pub api_keys: Vec<Secret>,
     /// Keys grouped into named projects.
@@ -207,7 +208,7 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub blob_url: Option<String>,
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     pub api_keys: Vec<String>,
     pub workers: Option<usize>,
     pub danger_allow_no_auth: bool,
@@ -339,7 +340,10 @@ impl Settings {
         for h in &mut copy.webhooks {
             h.secret = Secret("[redacted]".into());
         }
-        copy.database_url = copy.database_url.as_deref().map(redact_url_password);
+        copy.database_url = copy
+            .database_url
+            .as_ref()
+            .map(|url| Secret(redact_url_password(&url.0)));
         toml::to_string_pretty(&copy).unwrap_or_else(|e| format!("# cannot print settings: {e}"))
     }
 }
@@ -391,11 +395,12 @@ mod tests {
         let s = Settings::load(
             None,
             Overrides {
-                database_url: Some("postgres://kinora:hunter2@db:5432/kinora".into()),
+                database_url: Some(Secret("postgres://kinora:hunter2@db:5432/kinora".into())),
                 ..Default::default()
             },
         )
         .unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"), "Debug must not print it");
         let printed = s.to_redacted_toml();
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(

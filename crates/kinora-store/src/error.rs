@@ -67,6 +67,11 @@ impl From<object_store::Error> for StoreError {
     fn from(e: object_store::Error) -> Self {
         match e {
             object_store::Error::NotFound { .. } => StoreError::NotFound,
+            // Transport failures, timeouts and 5xx answers that outlived the client's own retries
+            // all arrive as `Generic`: the store may well answer the same call later.
+            generic @ object_store::Error::Generic { .. } => {
+                StoreError::Unavailable(generic.to_string())
+            }
             other => StoreError::Backend(other.to_string()),
         }
     }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use kinora_server::settings::Secret;
 use kinora_server::{App, Overrides, Settings};
 
 #[derive(Args, Clone, Debug)]
@@ -71,7 +72,7 @@ impl SettingsArgs {
             listen: self.listen,
             data_dir: self.data_dir.clone(),
             blob_url: self.blob_url.clone(),
-            database_url: self.database_url.clone(),
+            database_url: self.database_url.clone().map(Secret),
             api_keys: self
                 .api_keys
                 .iter()

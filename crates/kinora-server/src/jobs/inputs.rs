@@ -39,7 +39,7 @@ pub fn storage_failure(e: StoreError) -> JobFailure {
     tracing::warn!(error = %e, "storage error during a job");
     JobFailure::transient(
         "storage_unavailable",
-        "Media storage was unavailable; the job will be retried.",
+        "Media storage could not be reached while the video was rendered.",
     )
 }
 

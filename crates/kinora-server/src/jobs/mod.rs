@@ -7,4 +7,5 @@ pub mod batches;
 pub mod inputs;
 pub mod media;
 pub mod runner;
+pub mod store_retry;
 pub mod sweeper;

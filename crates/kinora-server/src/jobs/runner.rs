@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::jobs::inputs::{JobFailure, prepare, storage_failure};
 use crate::jobs::media::{Variant, blob_key, scene_key};
+use crate::jobs::store_retry::patiently;
 use crate::state::AppState;
 use crate::worker::config::BUILTIN_POOL;
 
@@ -126,11 +127,16 @@ async fn run(
     }
     let failure = match result {
         Ok(completion) => {
-            return match state
-                .store
-                .complete(&id, &lease.lease_id, completion, clock::now_unix())
-                .await
-            {
+            let recorded = patiently("recording a completion", || {
+                state.store.complete(
+                    &id,
+                    &lease.lease_id,
+                    completion.clone(),
+                    clock::now_unix(),
+                )
+            })
+            .await;
+            return match recorded {
                 Ok(_) => {
                     state
                         .metrics
@@ -153,11 +159,13 @@ async fn run(
         code: failure.code.to_string(),
         message: failure.message,
     };
-    match state
-        .store
-        .fail(&id, &lease.lease_id, err, retry_at, clock::now_unix())
-        .await
-    {
+    let recorded = patiently("recording a failure", || {
+        state
+            .store
+            .fail(&id, &lease.lease_id, err.clone(), retry_at, clock::now_unix())
+    })
+    .await;
+    match recorded {
         Ok(FailOutcome::Requeued { .. }) => Outcome::Requeued(id),
         Ok(FailOutcome::Failed(_)) => {
             state

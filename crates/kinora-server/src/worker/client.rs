@@ -34,7 +34,16 @@ enum CallError {
     LeaseLost,
     /// The node refused the request itself (4xx): retrying the same call will not help.
     Refused(StatusCode, String),
+    /// 503: the node is up but its storage is not (PostgreSQL restarting, S3 down).
+    Unavailable(String),
     Transport(anyhow::Error),
+}
+
+impl CallError {
+    /// Whether the same call may succeed later: the node or its storage was out of reach.
+    fn is_transient(&self) -> bool {
+        matches!(self, CallError::Unavailable(_) | CallError::Transport(_))
+    }
 }
 
 impl std::fmt::Display for CallError {
@@ -42,6 +51,7 @@ impl std::fmt::Display for CallError {
         match self {
             CallError::LeaseLost => f.write_str("lease lost"),
             CallError::Refused(s, m) => write!(f, "refused ({s}): {m}"),
+            CallError::Unavailable(m) => write!(f, "the node's storage is unavailable: {m}"),
             CallError::Transport(e) => write!(f, "{e:#}"),
         }
     }
@@ -73,6 +83,10 @@ impl Client {
             let body = resp.text().await.unwrap_or_default();
             return Err(CallError::Refused(status, body));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            let body = resp.text().await.unwrap_or_default();
+            return Err(CallError::Unavailable(body));
+        }
         if !status.is_success() {
             return Err(CallError::Transport(anyhow!("the node answered {status}")));
         }
@@ -103,6 +117,29 @@ impl Client {
         serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| CallError::Transport(anyhow!("unexpected answer from the node: {e}")))
+    }
+
+    /// `post` for the calls that end an attempt: they are fenced by the lease (a repeat after a
+    /// lost answer gets `LeaseLost`, never a second effect), and a finished render is worth
+    /// waiting out a node restart or a storage outage for, rather than rendering it again.
+    async fn post_patiently<T: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &T,
+        timeout: Duration,
+    ) -> Result<Option<R>, CallError> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        let mut wait = Duration::from_millis(500);
+        loop {
+            match self.post(path, body, timeout).await {
+                Err(e) if e.is_transient() && tokio::time::Instant::now() + wait < deadline => {
+                    tracing::warn!(error = %e, path, "call failed; retrying in {wait:?}");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(8));
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn download(&self, job: &Job, name: &str, to: &Path) -> Result<(), CallError> {
@@ -140,6 +177,10 @@ impl Client {
 }
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `complete` and `fail` keep trying to reach the node (see `post_patiently`).
+const PATIENCE: Duration = Duration::from_secs(60);
+/// Uploads tried per artifact before the attempt is handed back; the heartbeat keeps the lease.
+const UPLOAD_TRIES: u32 = 4;
 const WAIT_SECONDS: u64 = 20;
 
 /// Runs until `shutdown`; a job in flight then is handed back (failed as retryable), so the
@@ -381,12 +422,14 @@ async fn run_job(
             (req.clone(), out.clone(), progress.clone(), token.clone());
         tokio::task::spawn_blocking(move || render_blocking(&req, &out, &progress, &token)).await
     };
-    heartbeat.abort();
     stop_on_shutdown.abort();
     if lost.load(Ordering::SeqCst) {
+        heartbeat.abort();
         bail!("lease lost while rendering");
     }
-    match rendered {
+    // The heartbeat runs on through the uploads and their retries: the lease stays ours until
+    // the node has the result.
+    let outcome = match rendered {
         Ok(Ok((video, scene))) => finish(client, &job, &video, &scene).await,
         Ok(Err(RenderError::Cancelled)) if user_cancel.load(Ordering::SeqCst) => {
             fail(client, &job, "cancelled", "The video was cancelled.", false).await
@@ -408,17 +451,34 @@ async fn run_job(
             let msg = "The renderer crashed on this job.";
             fail(client, &job, "internal_error", msg, false).await
         }
-    }
+    };
+    heartbeat.abort();
+    outcome
 }
 
 async fn finish(client: &Client, job: &Job, video: &Path, scene: &Path) -> anyhow::Result<Outcome> {
     for (name, path) in [("video.mp4", video), ("scene.json", scene)] {
-        match client.upload(job, name, path).await {
-            Ok(()) => {}
-            Err(CallError::LeaseLost) => bail!("lease lost while uploading"),
-            Err(e) => {
-                let msg = format!("uploading {name}: {e}");
-                return fail(client, job, "upload_failed", &msg, true).await;
+        let mut tries = 0;
+        let mut wait = Duration::from_secs(1);
+        loop {
+            tries += 1;
+            match client.upload(job, name, path).await {
+                Ok(()) => break,
+                Err(CallError::LeaseLost) => bail!("lease lost while uploading"),
+                Err(e) if e.is_transient() && tries < UPLOAD_TRIES => {
+                    tracing::warn!(video_id = %job.video_id, error = %e, "upload of {name} failed; retrying in {wait:?}");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Err(e) => {
+                    // The same code as a job the node renders itself when its storage is down.
+                    let code = match e {
+                        CallError::Unavailable(_) => "storage_unavailable",
+                        _ => "upload_failed",
+                    };
+                    let msg = format!("uploading {name}: {e}");
+                    return fail(client, job, code, &msg, true).await;
+                }
             }
         }
     }
@@ -428,7 +488,7 @@ async fn finish(client: &Client, job: &Job, video: &Path, scene: &Path) -> anyho
     };
     // The node decodes and stores the clip before answering; give it time for long clips.
     match client
-        .post::<_, OutcomeResponse>(&path, &req, Duration::from_secs(300))
+        .post_patiently::<_, OutcomeResponse>(&path, &req, Duration::from_secs(300))
         .await
     {
         Ok(Some(r)) => {
@@ -457,7 +517,7 @@ async fn fail(
         retryable,
     };
     match client
-        .post::<_, OutcomeResponse>(&path, &req, CALL_TIMEOUT)
+        .post_patiently::<_, OutcomeResponse>(&path, &req, CALL_TIMEOUT)
         .await
     {
         Ok(Some(r)) => Ok(r.outcome),

@@ -16,6 +16,7 @@ use kinora_store::{FailOutcome, JobError, MediaInfo, StoreError, VideoRecord};
 use crate::error::{ApiError, ApiResult};
 use crate::jobs::inputs::{JobFailure, fetch_source, storage_failure};
 use crate::jobs::runner::{Artifacts, backoff_ms, completion, store_outputs};
+use crate::jobs::store_retry::patiently;
 use crate::state::AppState;
 use crate::worker::job::render_seconds;
 use crate::worker::protocol::*;
@@ -37,11 +38,13 @@ pub async fn complete(
     let failure = match adopted {
         Ok(media) => {
             let done = completion(&state, &video, media);
-            return match state
-                .store
-                .complete(&id, &req.lease_id, done, clock::now_unix())
-                .await
-            {
+            let recorded = patiently("recording a completion", || {
+                state
+                    .store
+                    .complete(&id, &req.lease_id, done.clone(), clock::now_unix())
+            })
+            .await;
+            return match recorded {
                 Ok(_) => {
                     state.metrics.jobs_finished(VideoStatus::Completed);
                     after_attempt(&state, &video, None).await;
@@ -120,11 +123,13 @@ async fn record_failure(
         code: error.code,
         message: error.message,
     };
-    let outcome = match state
-        .store
-        .fail(&video.id, lease_id, err, retry_at, clock::now_unix())
-        .await
-    {
+    let recorded = patiently("recording a failure", || {
+        state
+            .store
+            .fail(&video.id, lease_id, err.clone(), retry_at, clock::now_unix())
+    })
+    .await;
+    let outcome = match recorded {
         Ok(FailOutcome::Requeued { .. }) => Outcome::Requeued,
         Ok(FailOutcome::Failed(_)) => {
             state.metrics.jobs_finished(VideoStatus::Failed);

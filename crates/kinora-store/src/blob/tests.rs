@@ -304,7 +304,8 @@ async fn s3_list_keys_by_whole_segments() {
     assert_eq!(store.delete_prefix("").await.unwrap(), 4);
 }
 
-/// S3 down: every verb gives up with an error after its bounded retries instead of hanging.
+/// S3 down: every verb gives up after its bounded retries with a retryable `Unavailable`, never
+/// hanging.
 #[tokio::test]
 async fn unreachable_s3_fails_with_an_error() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -321,22 +322,22 @@ async fn unreachable_s3_fails_with_an_error() {
     let scratch = tempfile::tempdir().unwrap();
     let src = scratch.path().join("big");
     std::fs::write(&src, pattern(PART_BYTES + 1)).unwrap();
-    assert!(matches!(store.head("a").await, Err(StoreError::Backend(_))));
+    assert!(matches!(store.head("a").await, Err(StoreError::Unavailable(_))));
     assert!(matches!(
         store.put_bytes("a", Bytes::from_static(b"x")).await,
-        Err(StoreError::Backend(_))
+        Err(StoreError::Unavailable(_))
     ));
     assert!(matches!(
         store.put_file("a", &src).await,
-        Err(StoreError::Backend(_))
+        Err(StoreError::Unavailable(_))
     ));
     assert!(matches!(
         store.get_range("a", Some(0..1)).await,
-        Err(StoreError::Backend(_))
+        Err(StoreError::Unavailable(_))
     ));
     assert!(matches!(
         store.delete_prefix("videos").await,
-        Err(StoreError::Backend(_))
+        Err(StoreError::Unavailable(_))
     ));
 }
 
