@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh clone: system packages, formatting and lints, every Rust
 # test (unit + black-box server tests on port 0, the storage story on SQLite and on a throwaway
 # PostgreSQL, blob tests also against an S3 server on loopback), then the official openai Python
-# SDK driving a real server.
+# SDK driving a real server (on SQLite + local files, then on PostgreSQL + S3), the GPU worker's
+# suite on tiny models, and the one-machine cluster with its fault tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,5 +43,14 @@ cargo test --workspace
 echo "== openai SDK suite"
 cargo build -p kinora --quiet
 bash scripts/sdk-venv.sh
-KINORA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kinora" .venv/bin/python -m pytest -c tests/sdk/pytest.ini tests/sdk
+export KINORA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kinora"
+.venv/bin/python -m pytest -c tests/sdk/pytest.ini tests/sdk
+if [ -n "${KINORA_TEST_POSTGRES_URL:-}" ]; then
+    echo "== openai SDK suite on PostgreSQL + S3"
+    KINORA_SDK_POSTGRES_URL="$KINORA_TEST_POSTGRES_URL" KINORA_SDK_BLOB_URL="s3://$KINORA_TEST_S3_BUCKET/sdk-$$" \
+        .venv/bin/python -m pytest -c tests/sdk/pytest.ini tests/sdk
+fi
+echo "== GPU worker (tiny models, CPU)"
 bash scripts/test-gpu-worker.sh
+echo "== cluster on one machine (PostgreSQL, S3, two nodes, three workers, faults)"
+bash scripts/test-cluster.sh

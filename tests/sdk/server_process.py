@@ -2,13 +2,21 @@
 
 The server binds before it prints `kinora listening on http://127.0.0.1:PORT` on stdout, so the
 tests learn the address from that line instead of sleeping or probing ports.
+
+Storage: SQLite and files under the data directory by default. With `KINORA_SDK_POSTGRES_URL`
+(an admin URL of a PostgreSQL server) and `KINORA_SDK_BLOB_URL` (an `s3://bucket/prefix`, with the
+`AWS_*` variables set) the same suite runs unchanged against PostgreSQL + S3: each data directory
+gets a database and a prefix of its own, reused when a test restarts a server on it.
 """
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -24,6 +32,28 @@ API_KEYS = ("sk-test-1", "sk-test-2")
 
 class ServerStartError(RuntimeError):
     """The server exited or stayed silent before announcing its address."""
+
+
+_DATABASES: set[str] = set()
+
+
+def storage_args(data_dir: Path) -> list[str]:
+    """`--database-url`/`--blob-url` for `data_dir` when the suite runs on shared storage."""
+    admin, blob = os.environ.get("KINORA_SDK_POSTGRES_URL"), os.environ.get("KINORA_SDK_BLOB_URL")
+    if not admin and not blob:
+        return []
+    tag = "sdk_" + hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    args = []
+    if admin:
+        if tag not in _DATABASES:
+            psql = shutil.which("psql") or (sorted(glob.glob("/usr/lib/postgresql/*/bin/psql")) or ["psql"])[-1]
+            subprocess.run([psql, "-q", "-v", "ON_ERROR_STOP=1", admin, "-c", f'CREATE DATABASE "{tag}"'],
+                           check=True, stdout=subprocess.DEVNULL)
+            _DATABASES.add(tag)
+        args += ["--database-url", admin.rsplit("/", 1)[0] + "/" + tag]
+    if blob:
+        args += ["--blob-url", blob.rstrip("/") + "/" + tag]
+    return args
 
 
 def kinora_bin() -> Path:
@@ -49,7 +79,7 @@ class KinoraServer:
         argv = [str(kinora_bin()), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir)]
         for key in API_KEYS:
             argv += ["--api-key", key]
-        argv += ["--workers", str(self.workers), *self.extra_args]
+        argv += ["--workers", str(self.workers), *storage_args(self.data_dir), *self.extra_args]
         return argv
 
     def start(self) -> str:

@@ -54,7 +54,9 @@ pub enum ApiError {
     RangeNotSatisfiable(u64),
     /// A storage backend cannot be reached right now (PostgreSQL restarting, S3 down): nothing
     /// was changed, and the same request may succeed when retried (HTTP 503, `Retry-After`).
-    #[error("The service is temporarily unavailable: its storage cannot be reached. Retry the request shortly.")]
+    #[error(
+        "The service is temporarily unavailable: its storage cannot be reached. Retry the request shortly."
+    )]
     Unavailable(String),
     #[error("internal error")]
     Internal(String),
@@ -217,11 +219,33 @@ impl IntoResponse for ApiError {
         }
         if matches!(self, ApiError::Unavailable(_)) {
             // Clients (the openai SDKs among them) wait this long before their automatic retry.
-            resp.headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static("1"),
+            );
         }
         resp
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_backend_is_a_retryable_503() {
+        let resp =
+            ApiError::from(StoreError::Unavailable("connection refused".into())).into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "1");
+        let (_, param, code, message) =
+            ApiError::from(StoreError::Unavailable("secret detail".into())).public();
+        assert_eq!((param, code.as_str()), (None, "service_unavailable"));
+        assert!(!message.contains("secret detail"), "{message}");
+        // Anything else from the backend stays a plain 500.
+        let other = ApiError::from(StoreError::Backend("boom".into())).into_response();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -400,7 +400,10 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(!format!("{s:?}").contains("hunter2"), "Debug must not print it");
+        assert!(
+            !format!("{s:?}").contains("hunter2"),
+            "Debug must not print it"
+        );
         let printed = s.to_redacted_toml();
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(

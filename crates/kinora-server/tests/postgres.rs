@@ -57,7 +57,9 @@ async fn create_render_download_on_postgres() {
 
     let dir = tempfile::tempdir().unwrap();
     let mut s = settings(dir.path(), 1);
-    s.database_url = Some(kinora_server::settings::Secret(with_database(&admin_url, &name)));
+    s.database_url = Some(kinora_server::settings::Secret(with_database(
+        &admin_url, &name,
+    )));
     let app = TestApp::with_settings(s).await;
     assert!(
         !dir.path().join("kinora.db").exists(),

@@ -128,12 +128,9 @@ async fn run(
     let failure = match result {
         Ok(completion) => {
             let recorded = patiently("recording a completion", || {
-                state.store.complete(
-                    &id,
-                    &lease.lease_id,
-                    completion.clone(),
-                    clock::now_unix(),
-                )
+                state
+                    .store
+                    .complete(&id, &lease.lease_id, completion.clone(), clock::now_unix())
             })
             .await;
             return match recorded {
@@ -160,9 +157,13 @@ async fn run(
         message: failure.message,
     };
     let recorded = patiently("recording a failure", || {
-        state
-            .store
-            .fail(&id, &lease.lease_id, err.clone(), retry_at, clock::now_unix())
+        state.store.fail(
+            &id,
+            &lease.lease_id,
+            err.clone(),
+            retry_at,
+            clock::now_unix(),
+        )
     })
     .await;
     match recorded {

@@ -89,6 +89,9 @@ mod tests {
         .await;
         assert!(matches!(down, Err(StoreError::Unavailable(_))));
         assert!(calls.load(Ordering::SeqCst) >= 3);
-        assert!(start.elapsed() >= 10 * MS, "it kept trying for a while first");
+        assert!(
+            start.elapsed() >= 10 * MS,
+            "it kept trying for a while first"
+        );
     }
 }

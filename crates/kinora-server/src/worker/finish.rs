@@ -124,9 +124,13 @@ async fn record_failure(
         message: error.message,
     };
     let recorded = patiently("recording a failure", || {
-        state
-            .store
-            .fail(&video.id, lease_id, err.clone(), retry_at, clock::now_unix())
+        state.store.fail(
+            &video.id,
+            lease_id,
+            err.clone(),
+            retry_at,
+            clock::now_unix(),
+        )
     })
     .await;
     let outcome = match recorded {

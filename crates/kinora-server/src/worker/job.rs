@@ -19,11 +19,7 @@ struct Input {
 }
 
 async fn character_files(state: &AppState, id: &str) -> ApiResult<Vec<String>> {
-    let manifest = state
-        .blobs
-        .get_bytes(&character_manifest_key(id))
-        .await
-        .map_err(ApiError::internal)?;
+    let manifest = state.blobs.get_bytes(&character_manifest_key(id)).await?;
     let files: Vec<String> = serde_json::from_slice(&manifest).map_err(ApiError::internal)?;
     Ok(files
         .into_iter()
@@ -100,13 +96,7 @@ async fn inputs_of(
                 kind: InputKind::Video,
                 key: blob_key(id, Variant::Video),
             });
-            if state
-                .blobs
-                .head(&scene_key(id))
-                .await
-                .map_err(ApiError::internal)?
-                .is_some()
-            {
+            if state.blobs.head(&scene_key(id)).await?.is_some() {
                 inputs.push(Input {
                     name: "source.scene.json".into(),
                     kind: InputKind::Json,

@@ -288,17 +288,12 @@ async fn input(
     let meta = state
         .blobs
         .head(&key)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(|| ApiError::NotFound {
             message: format!("Input '{name}' of job '{id}' is gone (deleted or expired)."),
             param: Some("name".into()),
         })?;
-    let stream = state
-        .blobs
-        .get_range(&key, None)
-        .await
-        .map_err(ApiError::internal)?;
+    let stream = state.blobs.get_range(&key, None).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
@@ -358,7 +353,6 @@ async fn artifact(
     state
         .blobs
         .put_file(&upload_key(&id, &q.lease_id, &name), scratch.path())
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     Ok(Json(ArtifactReceipt { name, bytes: total }))
 }

@@ -322,7 +322,10 @@ async fn unreachable_s3_fails_with_an_error() {
     let scratch = tempfile::tempdir().unwrap();
     let src = scratch.path().join("big");
     std::fs::write(&src, pattern(PART_BYTES + 1)).unwrap();
-    assert!(matches!(store.head("a").await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(
+        store.head("a").await,
+        Err(StoreError::Unavailable(_))
+    ));
     assert!(matches!(
         store.put_bytes("a", Bytes::from_static(b"x")).await,
         Err(StoreError::Unavailable(_))
