@@ -5,7 +5,8 @@
 #   scripts/postgres.sh stop DIR     stops it (fast: open connections are cut)
 #   scripts/postgres.sh restart DIR  stops and starts it on the same port, prints the URL again
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user and DIR
-# is handed to it. Durability settings are off: the cluster is thrown away after the run.
+# is handed to it. Durability settings are off (the cluster is thrown away after the run) unless
+# PG_DURABLE=1, which keeps PostgreSQL's defaults for benchmarks (scripts/bench-cluster.sh).
 set -euo pipefail
 
 usage() {
@@ -72,13 +73,13 @@ start() {
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-instructions >"$dir/initdb.log"
     fi
-    local tries
+    local tries durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [ "${PG_DURABLE:-}" = 1 ] && durability=""
     for tries in 1 2 3 4 5; do
         free_port >"$dir/port"
         if as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 -s start \
             -o "-c listen_addresses=127.0.0.1 -c port=$(cat "$dir/port") \
-                -c unix_socket_directories=$dir -c max_connections=300 \
-                -c fsync=off -c synchronous_commit=off -c full_page_writes=off"; then
+                -c unix_socket_directories=$dir -c max_connections=300 $durability"; then
             wait_ready
             url
             return

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use kinora_render::{CancelToken, CharacterRef, RenderError, RenderMode, RenderRequest};
@@ -206,6 +206,7 @@ pub async fn run(cfg: WorkerConfig, shutdown: CancellationToken) -> anyhow::Resu
             models: reg.models.clone(),
             wait_seconds: WAIT_SECONDS.min(reg.max_wait_seconds),
         };
+        let asked = Instant::now();
         let leased = tokio::select! {
             _ = shutdown.cancelled() => break,
             r = client.post::<_, Job>("/lease", &req, CALL_TIMEOUT + Duration::from_secs(WAIT_SECONDS)) => r,
@@ -213,9 +214,17 @@ pub async fn run(cfg: WorkerConfig, shutdown: CancellationToken) -> anyhow::Resu
         match leased {
             Ok(Some(job)) => {
                 backoff = Duration::from_millis(500);
+                let lease_ms = asked.elapsed().as_millis() as u64;
                 let id = job.video_id.clone();
-                match run_job(&client, &cfg, &reg, job, &shutdown).await {
-                    Ok(outcome) => tracing::info!(video_id = %id, ?outcome, "job done"),
+                let mut t = Phases::default();
+                match run_job(&client, &cfg, &reg, job, &shutdown, &mut t).await {
+                    // The phases are what `scripts/bench-cluster.sh` reads: the protocol's cost
+                    // (lease, inputs, upload + the node's validation) against the render.
+                    Ok(outcome) => tracing::info!(
+                        video_id = %id, ?outcome, lease_ms, inputs_ms = ms(t.inputs),
+                        render_ms = ms(t.render), upload_ms = ms(t.upload),
+                        complete_ms = ms(t.complete), "job done"
+                    ),
                     Err(e) => tracing::warn!(video_id = %id, error = %e, "job abandoned"),
                 }
             }
@@ -349,13 +358,31 @@ fn render_blocking(
     }
 }
 
+/// Where one job's time went, as the worker saw it.
+#[derive(Default)]
+struct Phases {
+    /// Downloading the inputs from the node.
+    inputs: Duration,
+    render: Duration,
+    /// Uploading the artifacts to the node (which streams them to the blob store).
+    upload: Duration,
+    /// `complete`: the node decode-validates the clip, makes the previews and stores them.
+    complete: Duration,
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
 async fn run_job(
     client: &Client,
     cfg: &WorkerConfig,
     reg: &RegisterResponse,
     job: Job,
     shutdown: &CancellationToken,
+    phases: &mut Phases,
 ) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
     let scratch = tempfile::TempDir::new_in(&cfg.scratch).context("creating scratch space")?;
     let dir = scratch.path().join("in");
     for input in &job.inputs {
@@ -370,6 +397,7 @@ async fn run_job(
             };
         }
     }
+    phases.inputs = started.elapsed();
     let req = request_for(&job, &dir)?;
     let out = scratch.path().join("out");
     let token = CancelToken::new();
@@ -417,11 +445,13 @@ async fn run_job(
             token.cancel();
         })
     };
+    let render_started = Instant::now();
     let rendered = {
         let (req, out, progress, token) =
             (req.clone(), out.clone(), progress.clone(), token.clone());
         tokio::task::spawn_blocking(move || render_blocking(&req, &out, &progress, &token)).await
     };
+    phases.render = render_started.elapsed();
     stop_on_shutdown.abort();
     if lost.load(Ordering::SeqCst) {
         heartbeat.abort();
@@ -430,7 +460,7 @@ async fn run_job(
     // The heartbeat runs on through the uploads and their retries: the lease stays ours until
     // the node has the result.
     let outcome = match rendered {
-        Ok(Ok((video, scene))) => finish(client, &job, &video, &scene).await,
+        Ok(Ok((video, scene))) => finish(client, &job, &video, &scene, phases).await,
         Ok(Err(RenderError::Cancelled)) if user_cancel.load(Ordering::SeqCst) => {
             fail(client, &job, "cancelled", "The video was cancelled.", false).await
         }
@@ -456,7 +486,14 @@ async fn run_job(
     outcome
 }
 
-async fn finish(client: &Client, job: &Job, video: &Path, scene: &Path) -> anyhow::Result<Outcome> {
+async fn finish(
+    client: &Client,
+    job: &Job,
+    video: &Path,
+    scene: &Path,
+    phases: &mut Phases,
+) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
     for (name, path) in [("video.mp4", video), ("scene.json", scene)] {
         let mut tries = 0;
         let mut wait = Duration::from_secs(1);
@@ -482,15 +519,18 @@ async fn finish(client: &Client, job: &Job, video: &Path, scene: &Path) -> anyho
             }
         }
     }
+    phases.upload = started.elapsed();
     let path = format!("/jobs/{}/complete", job.video_id);
     let req = CompleteRequest {
         lease_id: job.lease_id.clone(),
     };
+    let completing = Instant::now();
     // The node decodes and stores the clip before answering; give it time for long clips.
-    match client
+    let answer = client
         .post_patiently::<_, OutcomeResponse>(&path, &req, Duration::from_secs(300))
-        .await
-    {
+        .await;
+    phases.complete = completing.elapsed();
+    match answer {
         Ok(Some(r)) => {
             if let Some(e) = &r.error {
                 tracing::warn!(video_id = %job.video_id, code = %e.code, message = %e.message, "the node refused the clip");
