@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from .config import ConfigError, load
+    from .group import STOP, Group, follow
+    from .pipelines import ModelHost
     from .worker import Worker
 
     try:
@@ -25,16 +27,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kinora-gpu-worker: {e}", file=sys.stderr)
         return 2
     logging.getLogger("kinora_worker").info("config: %r", cfg)
-    worker = Worker(cfg)
+    # Under torchrun: one group, rank 0 the worker, the other ranks following it (group.py).
+    group = Group.from_env(cfg.parallel)
+    if group is not None:
+        for m in cfg.models.values():
+            m.device = group.device_for(m.device)
+        if not group.leader:
+            try:
+                follow(group, cfg, ModelHost(prepare=group.parallelize))
+            finally:
+                group.close()
+            return 0
+    worker = Worker(cfg, group=group)
     signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
-    if args.once:
-        worker.register()
-        print(worker.tick(), flush=True)
-        return 0
     try:
-        worker.run()
+        if args.once:
+            worker.register()
+            print(worker.tick(), flush=True)
+        else:
+            worker.run()
     except KeyboardInterrupt:
         pass
+    finally:
+        if group is not None:
+            try:
+                group.share((STOP,))
+            finally:
+                group.close()
     return 0
 
 

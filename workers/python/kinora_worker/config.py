@@ -84,6 +84,8 @@ class Config:
     work_dir: Path
     schema: Path | None
     wait_seconds: int = 20
+    # How a torchrun group splits attention across its GPUs (group.py): "ulysses" or "ring".
+    parallel: str = "ulysses"
 
     def __repr__(self) -> str:  # never print the token
         return (f"Config(server={self.server!r}, token='***', pool={self.pool!r}, name={self.name!r}, "
@@ -96,7 +98,7 @@ def default_schema_path() -> Path | None:
     return p
 
 
-_TOP = {"server", "token", "pool", "name", "work_dir", "schema", "wait_seconds", "models"}
+_TOP = {"server", "token", "pool", "name", "work_dir", "schema", "wait_seconds", "models", "parallel"}
 _MODEL = {"family", "dtype", "device", "steps", "guidance", "fps", "frames_per_pass", "overlap_frames",
           "negative_prompt", "max_sequence_length", "call_kwargs", "cpu_offload", "size_multiple",
           "component_dtypes"}
@@ -167,7 +169,14 @@ def parse(raw: dict, base: Path = Path(".")) -> Config:
         work_dir=Path(raw.get("work_dir") or (Path(os.environ.get("TMPDIR", "/tmp")) / "kinora-worker")),
         schema=Path(schema) if schema else default_schema_path(),
         wait_seconds=int(raw.get("wait_seconds", 20)),
+        parallel=_parallel(raw.get("parallel", "ulysses")),
     )
+
+
+def _parallel(value) -> str:
+    if value not in ("ulysses", "ring"):
+        raise ConfigError(f"`parallel` must be \"ulysses\" or \"ring\", not {value!r}")
+    return value
 
 
 def load(path: str | os.PathLike) -> Config:

@@ -52,7 +52,9 @@ def roles(model: ModelConfig) -> set[str]:
 
 
 class ModelHost:
-    def __init__(self):
+    def __init__(self, prepare=None):
+        # Applied to each pipeline once loaded: a torchrun group splits its transformer here.
+        self._prepare = prepare
         self._model_id: str | None = None
         self._pipes: dict[str, object] = {}
         self._lock = threading.Lock()
@@ -105,4 +107,6 @@ class ModelHost:
             else:
                 pipe.to(model.device)
         pipe.set_progress_bar_config(disable=True)
+        if self._prepare is not None:
+            self._prepare(pipe)
         return pipe

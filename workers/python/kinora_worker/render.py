@@ -107,11 +107,15 @@ class Renderer:
 
     def __init__(self, model: ModelConfig, get_pipe: Callable[[str], object],
                  progress: Callable[[int], None] = lambda p: None,
-                 cancel: threading.Event | None = None):
+                 cancel: threading.Event | None = None,
+                 agree: Callable[[bool], bool] | None = None):
         self.model = model
         self.get_pipe = get_pipe
         self.progress = progress
         self.cancel = cancel or threading.Event()
+        # In a torchrun group every rank must stop at the same check: `agree` turns this rank's
+        # flag into the group's (see group.py). Alone, the flag is the decision.
+        self.agree = agree
         self.steps_done = 0
         self.steps_total = 1
 
@@ -154,10 +158,17 @@ class Renderer:
         return 1 if role == "i2v" else self.model.overlap_frames
 
     # ------------------------------------------------------------------ progress / cancel
+    def _stopped(self) -> bool:
+        flag = self.cancel.is_set()
+        if self.agree is not None and self.agree(flag):
+            self.cancel.set()
+            return True
+        return flag
+
     def _callback(self, pipe, step, timestep, kwargs):
         self.steps_done += 1
         self.progress(min(99, self.steps_done * 100 // self.steps_total))
-        if self.cancel.is_set():
+        if self._stopped():
             pipe._interrupt = True
         return {}
 
@@ -192,7 +203,7 @@ class Renderer:
         count = 0
         audio_frames = 0
         for i, (n, prefix) in enumerate(passes):
-            if self.cancel.is_set():
+            if self._stopped():
                 raise Cancelled()
             role = first if i == 0 else later
             if i > 0:
@@ -200,7 +211,7 @@ class Renderer:
             pipe = self.get_pipe(role)
             kwargs = self._inputs(role, req, i, n, tail if prefix else None, count, gw, gh)
             out = pipe(**self._common(req, i, n, gw, gh), **kwargs)
-            if self.cancel.is_set():
+            if self._stopped():
                 raise Cancelled()
             frames = to_uint8(out.frames[0])
             # The i2v pass starts from the given image: its first frame is the previous last

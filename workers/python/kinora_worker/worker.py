@@ -19,6 +19,7 @@ from . import media
 from .config import Config, ModelConfig
 from .pipelines import ModelHost, ModelUnavailable
 from .protocol import Backoff, Client, Heartbeat, Job, LeaseLost, ProtocolError, Registration, Schema
+from .group import IDLE, RENDER
 from .render import Cancelled, Renderer, Request, gen_size
 
 log = logging.getLogger("kinora_worker")
@@ -39,10 +40,13 @@ def _is_oom(e: BaseException) -> bool:
 
 
 class Worker:
-    def __init__(self, config: Config, client: Client | None = None, host: ModelHost | None = None):
+    def __init__(self, config: Config, client: Client | None = None, host: ModelHost | None = None,
+                 group=None):
         self.config = config
         self.client = client or Client(config.server, config.token, schema=Schema(config.schema))
-        self.host = host or ModelHost()
+        # Rank 0 of a torchrun group (group.py) shares each request with the other ranks.
+        self.group = group
+        self.host = host or ModelHost(prepare=group.parallelize if group else None)
         self.registration: Registration | None = None
         self.stop = threading.Event()
         self.last_progress: list[int] = []  # progress values reported, for logs and tests
@@ -58,7 +62,8 @@ class Worker:
         delays = Backoff(first=1.0, cap=30.0, attempts=None).delays()
         while not self.stop.is_set():
             try:
-                self.tick()
+                if self.tick() == "idle" and self.group is not None:
+                    self.group.share((IDLE,))  # the other ranks wait in step
                 delays = Backoff(first=1.0, cap=30.0, attempts=None).delays()
             except ProtocolError as e:
                 if e.status in (400, 404) and self.registration is not None:
@@ -75,6 +80,8 @@ class Worker:
     def _wait_out(self, err: BaseException, delay: float) -> None:
         log.warning("node unreachable (%s); retrying in %.0fs", err, delay)
         self.stop.wait(delay)
+        if self.group is not None:
+            self.group.share((IDLE,))
 
     def tick(self) -> str:
         """Lease and run at most one job: 'idle', 'completed', 'requeued', 'failed', 'dropped'."""
@@ -142,7 +149,11 @@ class Worker:
             hb.report(p)
             self.last_progress.append(p)
 
-        renderer = Renderer(model, lambda role: self.host.get(model, role), progress, hb.cancel)
+        agree = None
+        if self.group is not None:
+            self.group.share((RENDER, model.id, req))
+            agree = self.group.agree
+        renderer = Renderer(model, lambda role: self.host.get(model, role), progress, hb.cancel, agree)
         result = renderer.render(req)
         mp4 = work / "video.mp4"
         media.write_mp4(result.frames, str(mp4), result.fps, job.width, job.height)

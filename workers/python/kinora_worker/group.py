@@ -1,0 +1,116 @@
+"""A multi-GPU worker: one `torchrun` group, rank 0 speaking the protocol.
+
+    torchrun --nproc_per_node 8 -m kinora_worker --config worker.toml
+
+Rank 0 is an ordinary worker (register, lease, heartbeat, upload, complete). For every request it
+renders, it first shares the request with the other ranks; then every rank runs the same
+pipeline call together, the transformer's attention split across the group by diffusers' context
+parallelism (Ulysses or ring, `parallel` in the config). Each pipeline call is therefore the same
+on every rank and gives the same frames; only rank 0 encodes and uploads them.
+
+Every rank takes the same decisions at the same points: cancellation, which only rank 0 hears
+(from its heartbeat), is agreed at each check with an all-reduce, so no rank is left waiting in a
+collective for one that stopped. A rank that fails mid-render exits; torchrun then stops the
+whole group (restart it with `--max-restarts`) and rank 0's lease lapses, so the job goes to
+another worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+log = logging.getLogger("kinora_worker.group")
+
+# Rank 0 may spend minutes between two collectives (a long-poll, an encode and upload, a model
+# load), while the others wait in the next one: the default 10 min would abort them.
+COLLECTIVE_TIMEOUT = timedelta(hours=2)
+IDLE, STOP, RENDER = "idle", "stop", "render"
+
+
+class Group:
+    def __init__(self, parallel: str = "ulysses"):
+        import torch
+        import torch.distributed as dist
+
+        self.dist = dist
+        self.rank = int(os.environ["RANK"])
+        self.world = int(os.environ["WORLD_SIZE"])
+        self.local_rank = int(os.environ.get("LOCAL_RANK", self.rank))
+        self.cuda = torch.cuda.is_available()
+        if self.cuda:
+            torch.cuda.set_device(self.local_rank)
+        self.device = torch.device("cuda", self.local_rank) if self.cuda else torch.device("cpu")
+        dist.init_process_group("nccl" if self.cuda else "gloo", timeout=COLLECTIVE_TIMEOUT)
+        self.parallel = parallel
+        log.info("rank %d of %d on %s (%s attention)", self.rank, self.world, self.device, parallel)
+
+    @staticmethod
+    def from_env(parallel: str = "ulysses") -> Group | None:
+        """The group torchrun started this process in; None for a plain single-process worker."""
+        if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+            return None
+        return Group(parallel)
+
+    @property
+    def leader(self) -> bool:
+        return self.rank == 0
+
+    def device_for(self, configured: str) -> str:
+        """Each rank drives its own GPU, whatever one device the config names."""
+        return str(self.device) if configured.startswith("cuda") and self.cuda else configured
+
+    # ------------------------------------------------------------------ messages from rank 0
+    def share(self, message=None):
+        """Rank 0's `message`, on every rank (the others pass nothing and wait for it)."""
+        box = [message if self.leader else None]
+        self.dist.broadcast_object_list(box, src=0, device=self.device if self.cuda else None)
+        return box[0]
+
+    def agree(self, flag: bool) -> bool:
+        """True on every rank when any rank passes True (rank 0's cancel flag)."""
+        import torch
+
+        t = torch.tensor([1 if flag else 0], device=self.device)
+        self.dist.all_reduce(t, op=self.dist.ReduceOp.MAX)
+        return bool(t.item())
+
+    # ------------------------------------------------------------------ pipelines
+    def parallelize(self, pipe) -> None:
+        """Splits the pipeline's transformer(s) across the group (once per loaded weights)."""
+        from diffusers import ContextParallelConfig
+
+        for name in ("transformer", "transformer_2"):  # Wan 2.2 has two experts
+            tr = getattr(pipe, name, None)
+            if tr is None or getattr(tr, "_parallel_config", None) is not None:
+                continue
+            degree = {"ulysses_degree": self.world} if self.parallel == "ulysses" else {"ring_degree": self.world}
+            tr.enable_parallelism(config=ContextParallelConfig(**degree))
+
+    def close(self) -> None:
+        if self.dist.is_initialized():
+            self.dist.destroy_process_group()
+
+
+def follow(group: Group, config, host) -> None:
+    """The loop of ranks 1..N-1: render what rank 0 shares, until it says stop."""
+    from .pipelines import ModelUnavailable
+    from .render import Cancelled, Renderer
+
+    while True:
+        message = group.share()
+        kind = message[0]
+        if kind == STOP:
+            return
+        if kind != RENDER:
+            continue  # rank 0 was idle; the message keeps the group's collectives in step
+        _, model_id, req = message
+        model = config.models[model_id]
+        renderer = Renderer(model, lambda role, m=model: host.get(m, role), agree=group.agree)
+        try:
+            renderer.render(req)
+        except (Cancelled, ModelUnavailable, ValueError) as e:
+            # Raised on every rank alike (a cancel agreed by all, a role the model lacks, a bad
+            # input caught before any collective): rank 0 reports it; the group goes on.
+            log.info("render ended early: %s", e or type(e).__name__)
