@@ -1,7 +1,7 @@
-"""The faults a cluster must survive: an API node killed, PostgreSQL restarted mid-run, and S3
-down for a while (jobs retry and finish) or for good (jobs fail with a clear code, downloads
-answer 503). A worker killed mid-render is covered by crates/kinora/tests/remote_workers.rs and
-the stale worker's late `complete` by crates/kinora-server/tests/workers.rs."""
+"""The faults a cluster must survive: a worker or an API node killed mid-render, PostgreSQL
+restarted mid-run, and S3 down for a while (jobs retry and finish) or for good (jobs fail with a
+clear code, downloads answer 503). The stale worker's late `complete` getting 409 is tested in
+crates/kinora-server/tests/workers.rs."""
 
 from __future__ import annotations
 
@@ -101,3 +101,17 @@ def test_s3_down_for_good_jobs_fail_with_a_clear_code(cluster: Cluster) -> None:
     assert err.value.response.headers.get("retry-after") == "1"
     cluster.s3.up()
     assert_valid_mp4(c.videos.download_content(before).content, 720, 1280, 4)
+
+
+@pytest.mark.timeout(600)
+def test_worker_killed_mid_render_another_finishes(cluster: Cluster) -> None:
+    _, a = cluster.node("node-a")
+    _, b = cluster.node("node-b")
+    doomed = cluster.builtin_worker("builtin-a", a)
+    cluster.builtin_worker("builtin-b", b)
+    ca, cb = client(a), client(b)
+    ids = create([ca, cb], 4)
+    wait_rendering(ca, ids, count=2)
+    doomed.kill()  # SIGKILL mid-render: its lease lapses and builtin-b renders the job again
+    done = wait_all([ca, cb], ids)
+    assert_all_completed(cb, done, 8, cluster)

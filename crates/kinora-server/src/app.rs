@@ -158,8 +158,12 @@ impl App {
                 "re-queued jobs this node held before it stopped"
             );
         }
+        let catalogue = catalogue(&settings)?;
+        let builtin_models =
+            crate::worker::config::pool_models(&catalogue, crate::worker::config::BUILTIN_POOL);
         let state = AppState::new(Inner {
-            catalogue: catalogue(&settings)?,
+            catalogue,
+            builtin_models,
             auth: Auth::from_settings(&settings),
             settings,
             store,

@@ -22,6 +22,8 @@ pub struct Inner {
     pub store: Arc<dyn MetadataStore>,
     pub blobs: BlobStore,
     pub catalogue: Catalogue,
+    /// The catalogue's models the built-in engine renders: what in-process workers claim.
+    pub builtin_models: Vec<String>,
     pub auth: Auth,
     /// Scratch space for uploads and renders, on the same disk as the data.
     pub tmp_dir: PathBuf,

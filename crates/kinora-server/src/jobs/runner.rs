@@ -19,7 +19,6 @@ use crate::jobs::inputs::{JobFailure, prepare, storage_failure};
 use crate::jobs::media::{Variant, blob_key, scene_key};
 use crate::jobs::store_retry::patiently;
 use crate::state::AppState;
-use crate::worker::config::BUILTIN_POOL;
 
 /// What one `tick` did, for the loop and for tests.
 #[derive(Debug, PartialEq, Eq)]
@@ -66,10 +65,14 @@ async fn worker_loop(state: AppState, name: String, shutdown: CancellationToken)
 pub async fn tick(state: &AppState, worker: &str, shutdown: &CancellationToken) -> Outcome {
     let lease_ms = state.settings.lease_seconds * 1000;
     // Only the built-in engine's models: the others wait for their remote pools.
-    let models = crate::worker::config::pool_models(&state.catalogue, BUILTIN_POOL);
     let lease = match state
         .store
-        .claim_for(worker, Some(&models), clock::now_millis(), lease_ms)
+        .claim_for(
+            worker,
+            Some(&state.builtin_models),
+            clock::now_millis(),
+            lease_ms,
+        )
         .await
     {
         Ok(Some(l)) => l,
@@ -149,36 +152,53 @@ async fn run(
         }
         Err(f) => f,
     };
-    let retry_at = failure
-        .retryable
-        .then(|| clock::now_millis() + backoff_ms(state, lease.attempt));
     let err = JobError {
         code: failure.code.to_string(),
         message: failure.message,
     };
-    let recorded = patiently("recording a failure", || {
-        state.store.fail(
-            &id,
-            &lease.lease_id,
-            err.clone(),
-            retry_at,
-            clock::now_unix(),
-        )
-    })
-    .await;
-    match recorded {
+    match fail_attempt(
+        state,
+        &id,
+        &lease.lease_id,
+        lease.attempt,
+        err,
+        failure.retryable,
+    )
+    .await
+    {
         Ok(FailOutcome::Requeued { .. }) => Outcome::Requeued(id),
-        Ok(FailOutcome::Failed(_)) => {
-            state
-                .metrics
-                .jobs_finished(kinora_core::VideoStatus::Failed);
-            Outcome::Failed(id)
-        }
+        Ok(FailOutcome::Failed(_)) => Outcome::Failed(id),
         Err(e) => {
             tracing::warn!(video_id = %id, error = %e, "could not record failure");
             Outcome::Abandoned(id)
         }
     }
+}
+
+/// Ends a failed attempt, whoever rendered it (an in-process worker here, a remote one through
+/// `worker::finish`): back to the queue after a backoff when `retryable` and attempts remain,
+/// else `failed`. `attempt` is the number of the attempt that failed.
+pub(crate) async fn fail_attempt(
+    state: &AppState,
+    id: &str,
+    lease_id: &str,
+    attempt: u32,
+    err: JobError,
+    retryable: bool,
+) -> Result<FailOutcome, StoreError> {
+    let retry_at = retryable.then(|| clock::now_millis() + backoff_ms(state, attempt));
+    let recorded = patiently("recording a failure", || {
+        state
+            .store
+            .fail(id, lease_id, err.clone(), retry_at, clock::now_unix())
+    })
+    .await?;
+    if let FailOutcome::Failed(_) = recorded {
+        state
+            .metrics
+            .jobs_finished(kinora_core::VideoStatus::Failed);
+    }
+    Ok(recorded)
 }
 
 /// Exponential backoff with ±25% jitter, so retries of a shared cause do not arrive together.

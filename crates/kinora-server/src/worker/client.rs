@@ -10,11 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use kinora_render::{CancelToken, CharacterRef, RenderError, RenderMode, RenderRequest};
-use reqwest::StatusCode;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
+use crate::worker::http::{CallError, Client};
 use crate::worker::protocol::*;
 
 #[derive(Clone, Debug)]
@@ -28,157 +26,7 @@ pub struct WorkerConfig {
     pub scratch: PathBuf,
 }
 
-/// Why a call failed, as far as the job loop cares.
-#[derive(Debug)]
-enum CallError {
-    LeaseLost,
-    /// The node refused the request itself (4xx): retrying the same call will not help.
-    Refused(StatusCode, String),
-    /// 503: the node is up but its storage is not (PostgreSQL restarting, S3 down).
-    Unavailable(String),
-    Transport(anyhow::Error),
-}
-
-impl CallError {
-    /// Whether the same call may succeed later: the node or its storage was out of reach.
-    fn is_transient(&self) -> bool {
-        matches!(self, CallError::Unavailable(_) | CallError::Transport(_))
-    }
-}
-
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CallError::LeaseLost => f.write_str("lease lost"),
-            CallError::Refused(s, m) => write!(f, "refused ({s}): {m}"),
-            CallError::Unavailable(m) => write!(f, "the node's storage is unavailable: {m}"),
-            CallError::Transport(e) => write!(f, "{e:#}"),
-        }
-    }
-}
-
-#[derive(Clone)]
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Client {
-    fn url(&self, path: &str) -> String {
-        format!("{}/internal/v1{path}", self.base.trim_end_matches('/'))
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, CallError> {
-        let resp = req
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| CallError::Transport(e.into()))?;
-        let status = resp.status();
-        if status == StatusCode::CONFLICT {
-            return Err(CallError::LeaseLost);
-        }
-        if status.is_client_error() {
-            let body = resp.text().await.unwrap_or_default();
-            return Err(CallError::Refused(status, body));
-        }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            let body = resp.text().await.unwrap_or_default();
-            return Err(CallError::Unavailable(body));
-        }
-        if !status.is_success() {
-            return Err(CallError::Transport(anyhow!("the node answered {status}")));
-        }
-        Ok(resp)
-    }
-
-    async fn post<T: Serialize, R: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &T,
-        timeout: Duration,
-    ) -> Result<Option<R>, CallError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| CallError::Transport(e.into()))?;
-        let req = self
-            .http
-            .post(self.url(path))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .timeout(timeout)
-            .body(bytes);
-        let resp = self.send(req).await?;
-        if resp.status() == StatusCode::NO_CONTENT {
-            return Ok(None);
-        }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| CallError::Transport(e.into()))?;
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| CallError::Transport(anyhow!("unexpected answer from the node: {e}")))
-    }
-
-    /// `post` for the calls that end an attempt: they are fenced by the lease (a repeat after a
-    /// lost answer gets `LeaseLost`, never a second effect), and a finished render is worth
-    /// waiting out a node restart or a storage outage for, rather than rendering it again.
-    async fn post_patiently<T: Serialize, R: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &T,
-        timeout: Duration,
-    ) -> Result<Option<R>, CallError> {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        let mut wait = Duration::from_millis(500);
-        loop {
-            match self.post(path, body, timeout).await {
-                Err(e) if e.is_transient() && tokio::time::Instant::now() + wait < deadline => {
-                    tracing::warn!(error = %e, path, "call failed; retrying in {wait:?}");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(8));
-                }
-                other => return other,
-            }
-        }
-    }
-
-    async fn download(&self, job: &Job, name: &str, to: &Path) -> Result<(), CallError> {
-        use futures::StreamExt;
-        use tokio::io::AsyncWriteExt;
-        let url = self.url(&format!("/jobs/{}/inputs/{name}", job.video_id));
-        let req = self.http.get(url).query(&[("lease_id", &job.lease_id)]);
-        let resp = self.send(req).await?;
-        let io = |e: std::io::Error| CallError::Transport(e.into());
-        if let Some(parent) = to.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(io)?;
-        }
-        let mut file = tokio::fs::File::create(to).await.map_err(io)?;
-        let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| CallError::Transport(e.into()))?;
-            file.write_all(&chunk).await.map_err(io)?;
-        }
-        file.flush().await.map_err(io)
-    }
-
-    async fn upload(&self, job: &Job, name: &str, from: &Path) -> Result<(), CallError> {
-        let file = tokio::fs::File::open(from)
-            .await
-            .map_err(|e| CallError::Transport(e.into()))?;
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
-        let url = self.url(&format!("/jobs/{}/artifacts/{name}", job.video_id));
-        let req = self
-            .http
-            .put(url)
-            .query(&[("lease_id", &job.lease_id)])
-            .body(body);
-        self.send(req).await.map(|_| ())
-    }
-}
-
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long `complete` and `fail` keep trying to reach the node (see `post_patiently`).
-const PATIENCE: Duration = Duration::from_secs(60);
 /// Uploads tried per artifact before the attempt is handed back; the heartbeat keeps the lease.
 const UPLOAD_TRIES: u32 = 4;
 const WAIT_SECONDS: u64 = 20;

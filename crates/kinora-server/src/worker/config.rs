@@ -35,9 +35,10 @@ fn default_like() -> String {
     "sora-2".to_string()
 }
 
-fn valid_name(s: &str) -> bool {
+/// Names of pools, models and workers: 1 to `max` of `A-Za-z0-9._-`.
+pub fn valid_name(s: &str, max: usize) -> bool {
     !s.is_empty()
-        && s.len() <= 64
+        && s.len() <= max
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
@@ -56,7 +57,7 @@ pub fn check(s: &Settings) -> Result<(), String> {
         }
     }
     for (i, m) in s.remote_models.iter().enumerate() {
-        if !valid_name(&m.id) || !valid_name(&m.pool) {
+        if !valid_name(&m.id, 64) || !valid_name(&m.pool, 64) {
             return Err(format!(
                 "remote_models[{i}]: id and pool must be 1-64 of A-Za-z0-9._-"
             ));

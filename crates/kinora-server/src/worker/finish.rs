@@ -15,7 +15,7 @@ use kinora_store::{FailOutcome, JobError, MediaInfo, StoreError, VideoRecord};
 
 use crate::error::{ApiError, ApiResult};
 use crate::jobs::inputs::{JobFailure, fetch_source, storage_failure};
-use crate::jobs::runner::{Artifacts, backoff_ms, completion, store_outputs};
+use crate::jobs::runner::{Artifacts, completion, fail_attempt, store_outputs};
 use crate::jobs::store_retry::patiently;
 use crate::state::AppState;
 use crate::worker::job::render_seconds;
@@ -118,30 +118,17 @@ async fn record_failure(
     error: OutcomeError,
     retryable: bool,
 ) -> ApiResult<Outcome> {
-    let retry_at = retryable.then(|| clock::now_millis() + backoff_ms(state, video.attempts));
     let err = JobError {
         code: error.code,
         message: error.message,
     };
-    let recorded = patiently("recording a failure", || {
-        state.store.fail(
-            &video.id,
-            lease_id,
-            err.clone(),
-            retry_at,
-            clock::now_unix(),
-        )
-    })
-    .await;
-    let outcome = match recorded {
-        Ok(FailOutcome::Requeued { .. }) => Outcome::Requeued,
-        Ok(FailOutcome::Failed(_)) => {
-            state.metrics.jobs_finished(VideoStatus::Failed);
-            Outcome::Failed
-        }
-        Err(StoreError::LeaseLost) => return Err(lease_lost()),
-        Err(e) => return Err(e.into()),
-    };
+    let outcome =
+        match fail_attempt(state, &video.id, lease_id, video.attempts, err, retryable).await {
+            Ok(FailOutcome::Requeued { .. }) => Outcome::Requeued,
+            Ok(FailOutcome::Failed(_)) => Outcome::Failed,
+            Err(StoreError::LeaseLost) => return Err(lease_lost()),
+            Err(e) => return Err(e.into()),
+        };
     after_attempt(state, video, Some(lease_id)).await;
     if outcome == Outcome::Requeued {
         state.wake.notify_waiters();

@@ -21,7 +21,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::worker::config::pool_models;
+use crate::worker::config::{pool_models, valid_name};
 use crate::worker::job::{input_key, job_message};
 use crate::worker::protocol::*;
 
@@ -117,13 +117,6 @@ pub async fn fence(state: &AppState, id: &str, lease_id: &str) -> ApiResult<Vide
         .get_video_unscoped(id)
         .await?
         .ok_or_else(lease_lost)
-}
-
-fn valid_name(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 async fn register(
