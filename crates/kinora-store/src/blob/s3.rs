@@ -6,7 +6,7 @@
 //! [`S3Config`] sets on top: an explicit setting always wins over the environment.
 //!
 //! Failures are bounded: a request gives up after [`CONNECT_TIMEOUT`] to connect or
-//! [`REQUEST_TIMEOUT`] in all, and is retried at most [`MAX_RETRIES`] times within
+//! [`READ_IDLE_TIMEOUT`] without a byte, and is retried at most [`MAX_RETRIES`] times within
 //! [`RETRY_TIMEOUT`]. Long outages are the job system's business (it retries a job whose storage
 //! failed with backoff, then fails it as `storage_unavailable`), so the client only rides out
 //! blips and never holds a worker or a request for minutes.
@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::client::{ClientOptions, HttpClient, HttpConnector};
 use object_store::path::Path;
 use object_store::{BackoffConfig, ClientConfigKey, RetryConfig};
 
@@ -23,12 +24,11 @@ use crate::error::{Result, StoreError};
 /// A connect to a live endpoint on a sane network takes milliseconds; 5 s is AWS's own advice
 /// rounded up, and short enough that a dead endpoint fails a job quickly.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Covers a whole request, body included. A multipart part is 8 MiB, so 60 s tolerates about
-/// 140 KiB/s. It also caps one streamed GET: `object_store` resumes a broken body only within
-/// [`RETRY_TIMEOUT`] of the first attempt, so a `content` download that a slow client keeps
-/// open past 60 s is cut short. Lifting that needs an idle (read) timeout instead of a total
-/// one, i.e. a custom `HttpConnector`; media here is a few MB, sent in well under 60 s.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long any one wait for bytes may last (an answer's head, or the next piece of a body),
+/// resetting at each read. There is deliberately no limit on a whole request: a `content`
+/// download streamed from S3 to a slow client may take as long as the client takes, while a
+/// dead or frozen server still fails the request after this long without a byte.
+pub const READ_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Retries of one request (connection refused, 5xx, 429, timeouts of idempotent requests).
 pub const MAX_RETRIES: usize = 3;
 /// No retry starts after this long since the first attempt.
@@ -142,12 +142,8 @@ pub(super) fn build(
             format!("{}ms", d.as_millis()),
         )
     };
-    for (key, value) in [
-        timeout(ClientConfigKey::ConnectTimeout, CONNECT_TIMEOUT),
-        timeout(ClientConfigKey::Timeout, REQUEST_TIMEOUT),
-    ] {
-        b = b.with_config(key, value);
-    }
+    let (key, value) = timeout(ClientConfigKey::ConnectTimeout, CONNECT_TIMEOUT);
+    b = b.with_config(key, value);
     let retry = RetryConfig {
         backoff: BackoffConfig {
             init_backoff: Duration::from_millis(100),
@@ -158,10 +154,36 @@ pub(super) fn build(
         retry_timeout: RETRY_TIMEOUT,
     };
     let store = b
+        .with_http_connector(IdleTimeoutConnector)
         .with_retry(retry)
         .build()
         .map_err(|e| StoreError::Config(format!("S3 bucket {bucket:?}: {e}")))?;
     Ok(std::sync::Arc::new(store))
+}
+
+/// `object_store`'s own client has only a total request timeout (see [`READ_IDLE_TIMEOUT`]), so
+/// the HTTP client is built here: the same reqwest, with a connect and a read-idle timeout.
+#[derive(Debug)]
+struct IdleTimeoutConnector;
+
+impl HttpConnector for IdleTimeoutConnector {
+    fn connect(&self, options: &ClientOptions) -> object_store::Result<HttpClient> {
+        // `allow_http` (settings or AWS_ALLOW_HTTP) is the one client option set here that the
+        // default client would otherwise enforce.
+        let allow_http = options
+            .get_config_value(&ClientConfigKey::AllowHttp)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_IDLE_TIMEOUT)
+            .https_only(!allow_http)
+            .build()
+            .map_err(|e| object_store::Error::Generic {
+                store: "S3",
+                source: Box::new(e),
+            })?;
+        Ok(HttpClient::new(client))
+    }
 }
 
 #[cfg(test)]
