@@ -40,6 +40,8 @@ export KINORA_TEST_S3_URL="s3://$KINORA_TEST_S3_BUCKET/test-$$"
 # --- end S3 ---
 echo "== cargo test"
 cargo test --workspace
+echo "== cargo test, AAC (the opt-in feature: FDK AAC compiled from its bundled source)"
+cargo test -p kinora-media -p kinora-render --features aac
 echo "== openai SDK suite"
 cargo build -p kinora --quiet
 bash scripts/sdk-venv.sh
