@@ -12,7 +12,7 @@ use anyhow::{Context, anyhow, bail};
 use kinora_render::{CancelToken, CharacterRef, RenderError, RenderMode, RenderRequest};
 use tokio_util::sync::CancellationToken;
 
-use crate::worker::http::{CallError, Client};
+use crate::worker::http::{CallError, Client, retry_transient};
 use crate::worker::protocol::*;
 
 #[derive(Clone, Debug)]
@@ -27,8 +27,9 @@ pub struct WorkerConfig {
 }
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-/// Uploads tried per artifact before the attempt is handed back; the heartbeat keeps the lease.
-const UPLOAD_TRIES: u32 = 4;
+/// How long one artifact's upload is retried (after 1, 2 and 4 s) before the attempt is handed
+/// back; the heartbeat keeps the lease meanwhile.
+const UPLOAD_PATIENCE: Duration = Duration::from_secs(8);
 const WAIT_SECONDS: u64 = 20;
 
 /// Runs until `shutdown`; a job in flight then is handed back (failed as retryable), so the
@@ -343,27 +344,23 @@ async fn finish(
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     for (name, path) in [("video.mp4", video), ("scene.json", scene)] {
-        let mut tries = 0;
-        let mut wait = Duration::from_secs(1);
-        loop {
-            tries += 1;
-            match client.upload(job, name, path).await {
-                Ok(()) => break,
-                Err(CallError::LeaseLost) => bail!("lease lost while uploading"),
-                Err(e) if e.is_transient() && tries < UPLOAD_TRIES => {
-                    tracing::warn!(video_id = %job.video_id, error = %e, "upload of {name} failed; retrying in {wait:?}");
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                }
-                Err(e) => {
-                    // The same code as a job the node renders itself when its storage is down.
-                    let code = match e {
-                        CallError::Unavailable(_) => "storage_unavailable",
-                        _ => "upload_failed",
-                    };
-                    let msg = format!("uploading {name}: {e}");
-                    return fail(client, job, code, &msg, true).await;
-                }
+        let what = format!("upload of {name}");
+        let first_wait = Duration::from_secs(1);
+        match retry_transient(&what, UPLOAD_PATIENCE, first_wait, || {
+            client.upload(job, name, path)
+        })
+        .await
+        {
+            Ok(()) => {}
+            Err(CallError::LeaseLost) => bail!("lease lost while uploading"),
+            Err(e) => {
+                // The same code as a job the node renders itself when its storage is down.
+                let code = match e {
+                    CallError::Unavailable(_) => "storage_unavailable",
+                    _ => "upload_failed",
+                };
+                let msg = format!("uploading {name}: {e}");
+                return fail(client, job, code, &msg, true).await;
             }
         }
     }

@@ -114,18 +114,8 @@ impl Client {
         body: &T,
         timeout: Duration,
     ) -> Result<Option<R>, CallError> {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        let mut wait = Duration::from_millis(500);
-        loop {
-            match self.post(path, body, timeout).await {
-                Err(e) if e.is_transient() && tokio::time::Instant::now() + wait < deadline => {
-                    tracing::warn!(error = %e, path, "call failed; retrying in {wait:?}");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(8));
-                }
-                other => return other,
-            }
-        }
+        let first = Duration::from_millis(500);
+        retry_transient(path, PATIENCE, first, || self.post(path, body, timeout)).await
     }
 
     pub(crate) async fn download(&self, job: &Job, name: &str, to: &Path) -> Result<(), CallError> {
@@ -159,5 +149,31 @@ impl Client {
             .query(&[("lease_id", &job.lease_id)])
             .body(body);
         self.send(req).await.map(|_| ())
+    }
+}
+
+/// Runs `call` again while it fails transiently (the node or its storage away), waiting `first`
+/// and then twice as long each time (at most 8 s), until `patience` has passed.
+pub(crate) async fn retry_transient<T, F, Fut>(
+    what: &str,
+    patience: Duration,
+    first: Duration,
+    mut call: F,
+) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CallError>>,
+{
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut wait = first;
+    loop {
+        match call().await {
+            Err(e) if e.is_transient() && tokio::time::Instant::now() + wait < deadline => {
+                tracing::warn!(error = %e, "{what} failed; retrying in {wait:?}");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(8));
+            }
+            other => return other,
+        }
     }
 }
