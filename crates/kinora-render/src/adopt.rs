@@ -13,7 +13,7 @@ use kinora_media::{
 };
 
 use crate::FPS;
-use crate::audio::SAMPLES_PER_FRAME;
+use crate::audio::track_chunk;
 use crate::engine::{CancelToken, Progress};
 use crate::error::RenderError;
 use crate::extend::{probe_source, reencode_join};
@@ -339,15 +339,7 @@ impl FrameSource for Resampled {
     }
 
     fn audio(&mut self, frame: u32, out: &mut Vec<f32>) -> Result<(), RenderError> {
-        let n = SAMPLES_PER_FRAME * 2;
-        let start = frame as usize * n;
-        let chunk = self
-            .audio
-            .as_deref()
-            .and_then(|a| a.get(start.min(a.len())..(start + n).min(a.len())))
-            .unwrap_or(&[]);
-        out.extend_from_slice(chunk);
-        out.resize(n, 0.0);
+        track_chunk(self.audio.as_deref(), frame, out);
         Ok(())
     }
 }

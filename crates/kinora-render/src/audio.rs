@@ -15,6 +15,20 @@ use crate::weather::{mix64, thunder_at, unit};
 /// Samples per channel in one frame's chunk.
 pub const SAMPLES_PER_FRAME: usize = (AUDIO_SAMPLE_RATE / FPS) as usize;
 
+/// Appends video frame `frame`'s share of an interleaved stereo `track` to `out`, padded with
+/// silence where the track is shorter than the video (or absent), so every frame carries
+/// exactly one frame's worth of samples.
+pub fn track_chunk(track: Option<&[f32]>, frame: u32, out: &mut Vec<f32>) {
+    let n = SAMPLES_PER_FRAME * 2;
+    let start = frame as usize * n;
+    let chunk = track
+        .and_then(|a| a.get(start.min(a.len())..(start + n).min(a.len())))
+        .unwrap_or(&[]);
+    let base = out.len();
+    out.extend_from_slice(chunk);
+    out.resize(base + n, 0.0);
+}
+
 /// One-pole low-pass filter.
 #[derive(Debug, Clone, Copy, Default)]
 struct LowPass {
@@ -310,6 +324,24 @@ fn cue(v: &Voice, t: f32, seed: u64, noise: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn track_chunks_are_one_frame_long_and_silent_past_the_end() {
+        let n = SAMPLES_PER_FRAME * 2;
+        let track: Vec<f32> = (0..n + n / 2).map(|i| i as f32).collect();
+        let mut out = Vec::new();
+        track_chunk(Some(&track), 0, &mut out);
+        assert_eq!(out, track[..n]);
+        out.clear();
+        track_chunk(Some(&track), 1, &mut out);
+        assert_eq!(out.len(), n);
+        assert_eq!(out[..n / 2], track[n..]);
+        assert!(out[n / 2..].iter().all(|&s| s == 0.0));
+        out.clear();
+        track_chunk(Some(&track), 9, &mut out);
+        track_chunk(None, 0, &mut out);
+        assert_eq!(out, vec![0.0; 2 * n]);
+    }
 
     fn render(scene: &Scene, frames: u32) -> Vec<f32> {
         let mut synth = AudioSynth::new(scene);

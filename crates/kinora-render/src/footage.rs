@@ -5,7 +5,7 @@ use std::path::Path;
 
 use kinora_media::{Mp4Decoder, RgbFrame, decode_audio};
 
-use crate::audio::{AudioSynth, SAMPLES_PER_FRAME};
+use crate::audio::{AudioSynth, track_chunk};
 use crate::error::RenderError;
 use crate::pipeline::{FrameSource, Previews};
 
@@ -70,15 +70,7 @@ impl<F: Filter> FrameSource for ClipSource<F> {
             synth.render_frame(frame, out);
             return Ok(());
         }
-        let n = SAMPLES_PER_FRAME * 2;
-        let start = frame as usize * n;
-        let chunk = self
-            .audio
-            .as_deref()
-            .and_then(|a| a.get(start.min(a.len())..(start + n).min(a.len())))
-            .unwrap_or(&[]);
-        out.extend_from_slice(chunk);
-        out.resize(n, 0.0);
+        track_chunk(self.audio.as_deref(), frame, out);
         Ok(())
     }
 }

@@ -130,19 +130,8 @@ async fn run(
     }
     let failure = match result {
         Ok(completion) => {
-            let recorded = patiently("recording a completion", || {
-                state
-                    .store
-                    .complete(&id, &lease.lease_id, completion.clone(), clock::now_unix())
-            })
-            .await;
-            return match recorded {
-                Ok(_) => {
-                    state
-                        .metrics
-                        .jobs_finished(kinora_core::VideoStatus::Completed);
-                    Outcome::Completed(id)
-                }
+            return match complete_attempt(state, &id, &lease.lease_id, completion).await {
+                Ok(()) => Outcome::Completed(id),
                 Err(StoreError::LeaseLost) => Outcome::Abandoned(id),
                 Err(e) => {
                     tracing::error!(video_id = %id, error = %e, "could not record completion");
@@ -173,6 +162,27 @@ async fn run(
             Outcome::Abandoned(id)
         }
     }
+}
+
+/// Records a finished attempt as `completed`, whoever rendered it (an in-process worker here, a
+/// remote one through `worker::finish`). Every artifact is already stored; the write is fenced
+/// by the lease, so riding out a short store outage cannot complete a job twice.
+pub(crate) async fn complete_attempt(
+    state: &AppState,
+    id: &str,
+    lease_id: &str,
+    done: Completion,
+) -> Result<(), StoreError> {
+    patiently("recording a completion", || {
+        state
+            .store
+            .complete(id, lease_id, done.clone(), clock::now_unix())
+    })
+    .await?;
+    state
+        .metrics
+        .jobs_finished(kinora_core::VideoStatus::Completed);
+    Ok(())
 }
 
 /// Ends a failed attempt, whoever rendered it (an in-process worker here, a remote one through

@@ -9,14 +9,13 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, State};
 use bytes::Bytes;
-use kinora_core::{JobSpec, VideoStatus, clock};
+use kinora_core::{JobSpec, clock};
 use kinora_render::{CancelToken, Expected, RenderError, Returned};
 use kinora_store::{FailOutcome, JobError, MediaInfo, StoreError, VideoRecord};
 
 use crate::error::{ApiError, ApiResult};
 use crate::jobs::inputs::{JobFailure, fetch_source, storage_failure};
-use crate::jobs::runner::{Artifacts, completion, fail_attempt, store_outputs};
-use crate::jobs::store_retry::patiently;
+use crate::jobs::runner::{Artifacts, complete_attempt, completion, fail_attempt, store_outputs};
 use crate::state::AppState;
 use crate::worker::job::render_seconds;
 use crate::worker::protocol::*;
@@ -38,15 +37,8 @@ pub async fn complete(
     let failure = match adopted {
         Ok(media) => {
             let done = completion(&state, &video, media);
-            let recorded = patiently("recording a completion", || {
-                state
-                    .store
-                    .complete(&id, &req.lease_id, done.clone(), clock::now_unix())
-            })
-            .await;
-            return match recorded {
-                Ok(_) => {
-                    state.metrics.jobs_finished(VideoStatus::Completed);
+            return match complete_attempt(&state, &id, &req.lease_id, done).await {
+                Ok(()) => {
                     after_attempt(&state, &video, None).await;
                     Ok(Json(OutcomeResponse {
                         outcome: Outcome::Completed,
