@@ -6,6 +6,8 @@ mod support;
 use futures::TryStreamExt;
 use kinora_store::{BlobStore, S3Config};
 use serde_json::{Value, json};
+use support::relay::Relay;
+use support::workers::POOL;
 use support::*;
 
 /// `KINORA_TEST_S3_URL` plus a fresh prefix; `None` only when `KINORA_TEST_S3=skip` says so.
@@ -128,4 +130,61 @@ async fn render_download_range_and_delete_on_s3() {
     expect_error(app.content(&id, "video").await, 404, None).await;
     app.stop().await;
     bucket.delete_prefix("").await.unwrap();
+}
+
+/// S3 down while a worker leases a job with a character: describing the job needs the
+/// character's manifest. The worker gets 503 (and backs off) and the job goes back to the queue
+/// with a backoff, not `failed`; once S3 is back the job is handed out with its inputs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_outage_at_lease_hands_the_job_back() {
+    let Some(blob_url) = s3_blob_url() else {
+        return;
+    };
+    let endpoint = std::env::var("AWS_ENDPOINT").expect("AWS_ENDPOINT names the S3 server");
+    let upstream = tokio::net::lookup_host(endpoint.trim_start_matches("http://"))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let relay = Relay::start(upstream).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = support::workers::settings(dir.path(), 0);
+    s.blob_url = Some(blob_url.clone());
+    s.s3.endpoint = Some(format!("http://{}", relay.addr));
+    s.retry_backoff_seconds = 1;
+    let app = TestApp::with_settings(s).await;
+    let cid = app.character_from_clip(dir.path(), "Pip").await;
+    let id = app.remote_job_with_character(&cid, "Pip").await;
+    let worker = app.register(POOL).await;
+
+    relay.down();
+    let (status, body) = app
+        .wpost(
+            "/lease",
+            json!({"worker_id": worker["worker_id"], "models": worker["models"], "wait_seconds": 0}),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "service_unavailable", "{body}");
+    let v = app.video(&id).await;
+    assert_eq!(v["status"], "queued", "{v}");
+
+    relay.up();
+    let job = app.lease(&worker, 10).await.expect("the job comes back");
+    assert_eq!(job["video_id"], id.as_str());
+    assert_eq!(job["attempt"], 2, "{job}");
+    assert_eq!(job["characters"][0]["name"], "Pip", "{job}");
+    let first = job["characters"][0]["inputs"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app.input(&job, &first).await;
+    assert_eq!(r.status(), 200, "{first}");
+    assert!(!r.bytes().await.unwrap().is_empty());
+    app.stop().await;
+    BlobStore::from_url(&blob_url, &S3Config::default())
+        .unwrap()
+        .delete_prefix("")
+        .await
+        .unwrap();
 }

@@ -190,14 +190,7 @@ async fn stale_leases_are_fenced_and_garbage_fails_the_attempt() {
     assert_eq!(second["attempt"], 2);
     let (s, e) = app.job_call(&first, "complete", json!({})).await;
     assert_eq!((s, e["error"]["code"].clone()), (409, json!("lease_lost")));
-    let input = app
-        .client
-        .get(app.internal(&format!("/jobs/{id}/inputs/source.mp4")))
-        .query(&[("lease_id", second["lease_id"].as_str().unwrap())])
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let input = app.input(&second, "source.mp4").await;
     assert_eq!(input.status(), 404, "a create job has no source");
 
     // Garbage instead of an MP4 fails the attempt, not the node; the job is retried.
@@ -364,4 +357,22 @@ async fn the_builtin_remote_worker_renders_creates_extensions_and_edits() {
 
     stop.cancel();
     worker.await.unwrap().unwrap();
+}
+
+/// A character deleted between the create and the lease: the job can never render, so it fails
+/// at once with the in-process runner's code, and the long-poll goes on to wait for real work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_character_was_deleted_fails_at_lease() {
+    let (app, dir) = spawn(0).await;
+    let cid = app.character_from_clip(dir.path(), "Pip").await;
+    let id = app.remote_job_with_character(&cid, "Pip").await;
+    let r = app.delete(&format!("/videos/characters/{cid}")).await;
+    assert_eq!(r.status(), 200);
+
+    let worker = app.register(POOL).await;
+    assert!(app.lease(&worker, 0).await.is_none());
+    let v = app.video(&id).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    assert_eq!(v["error"]["code"], "character_not_found", "{v}");
+    app.stop().await;
 }

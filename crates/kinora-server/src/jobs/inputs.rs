@@ -111,12 +111,14 @@ pub async fn prepare(
     })
 }
 
-async fn fetch_character(
+/// A character of `v`'s project, as a job needs it: its name and the files its manifest lists.
+/// Shared by the in-process runner (which downloads the files) and the worker protocol (which
+/// names them as inputs), so both judge a deleted or damaged character the same way.
+pub(crate) async fn character_files(
     state: &AppState,
     v: &VideoRecord,
     id: &str,
-    dir: &Path,
-) -> Result<CharacterRef, JobFailure> {
+) -> Result<(String, Vec<String>), JobFailure> {
     let c = state
         .store
         .get_character(&v.project, id)
@@ -128,9 +130,6 @@ async fn fetch_character(
                 format!("Character '{id}' was deleted before the video rendered."),
             )
         })?;
-    tokio::fs::create_dir_all(dir)
-        .await
-        .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
     let manifest = state
         .blobs
         .get_bytes(&character_manifest_key(id))
@@ -142,24 +141,49 @@ async fn fetch_character(
             format!("Character '{id}' has an unreadable manifest: {e}"),
         )
     })?;
-    for name in files {
-        // Names come from our own manifest, but never let one escape the scratch directory.
-        if name.contains('/') || name.contains("..") {
-            return Err(JobFailure::permanent(
-                "character_corrupt",
-                format!("Character '{id}' lists an invalid file name."),
-            ));
-        }
+    // Names come from our own manifest, but never let one escape a scratch directory.
+    if files.iter().any(|f| f.contains('/') || f.contains("..")) {
+        return Err(JobFailure::permanent(
+            "character_corrupt",
+            format!("Character '{id}' lists an invalid file name."),
+        ));
+    }
+    Ok((c.name, files))
+}
+
+async fn fetch_character(
+    state: &AppState,
+    v: &VideoRecord,
+    id: &str,
+    dir: &Path,
+) -> Result<CharacterRef, JobFailure> {
+    let (name, files) = character_files(state, v, id).await?;
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
+    for file in files {
         state
             .blobs
-            .get_to_file(&format!("characters/{id}/{name}"), &dir.join(&name))
+            .get_to_file(&format!("characters/{id}/{file}"), &dir.join(&file))
             .await
             .map_err(storage_failure)?;
     }
     Ok(CharacterRef {
-        name: c.name,
+        name,
         dir: dir.to_path_buf(),
     })
+}
+
+/// A permanent failure when source video `id` no longer has content (deleted or expired).
+pub(crate) async fn require_source_content(state: &AppState, id: &str) -> Result<(), JobFailure> {
+    let head = state.blobs.head(&blob_key(id, Variant::Video)).await;
+    match head.map_err(storage_failure)? {
+        Some(_) => Ok(()),
+        None => Err(JobFailure::permanent(
+            "source_unavailable",
+            format!("The source video '{id}' no longer has content (deleted or expired)."),
+        )),
+    }
 }
 
 pub(crate) async fn fetch_source(
@@ -178,18 +202,7 @@ pub(crate) async fn fetch_source(
             Ok((video, None))
         }
         SourceVideo::Video { id } => {
-            if state
-                .blobs
-                .head(&blob_key(id, Variant::Video))
-                .await
-                .map_err(storage_failure)?
-                .is_none()
-            {
-                return Err(JobFailure::permanent(
-                    "source_unavailable",
-                    format!("The source video '{id}' no longer has content (deleted or expired)."),
-                ));
-            }
+            require_source_content(state, id).await?;
             state
                 .blobs
                 .get_to_file(&blob_key(id, Variant::Video), &video)

@@ -1,12 +1,13 @@
 //! A leased job as a remote worker sees it: the [`Job`] message, and the mapping from its input
 //! names back to blobs. Names are recomputed from the stored job on every download rather than
-//! remembered, so any node can serve any worker.
+//! remembered, so any node can serve any worker (a few metadata reads per input, against a
+//! download of megabytes).
 
 use kinora_core::{JobSpec, SourceVideo};
 use kinora_store::{Lease, VideoRecord};
 
 use crate::error::{ApiError, ApiResult};
-use crate::jobs::inputs::character_manifest_key;
+use crate::jobs::inputs::{JobFailure, character_files, require_source_content, storage_failure};
 use crate::jobs::media::{Variant, blob_key, scene_key};
 use crate::state::AppState;
 use crate::worker::protocol::{InputKind, Job, JobCharacter, JobInput, JobMode};
@@ -18,15 +19,6 @@ struct Input {
     key: String,
 }
 
-async fn character_files(state: &AppState, id: &str) -> ApiResult<Vec<String>> {
-    let manifest = state.blobs.get_bytes(&character_manifest_key(id)).await?;
-    let files: Vec<String> = serde_json::from_slice(&manifest).map_err(ApiError::internal)?;
-    Ok(files
-        .into_iter()
-        .filter(|f| !f.contains('/') && !f.contains(".."))
-        .collect())
-}
-
 fn image_or_json(file: &str) -> InputKind {
     if file.ends_with(".json") {
         InputKind::Json
@@ -35,11 +27,12 @@ fn image_or_json(file: &str) -> InputKind {
     }
 }
 
-/// Every input of `v`, and its characters' names with their files.
+/// Every input of `v`, and its characters' names with their files. Fails the way the in-process
+/// runner's fetch does: a deleted character or source is permanent, a storage outage transient.
 async fn inputs_of(
     state: &AppState,
     v: &VideoRecord,
-) -> ApiResult<(Vec<Input>, Vec<JobCharacter>)> {
+) -> Result<(Vec<Input>, Vec<JobCharacter>), JobFailure> {
     let mut inputs = Vec::new();
     let mut characters = Vec::new();
     let source = match &v.spec {
@@ -55,26 +48,19 @@ async fn inputs_of(
                 });
             }
             for (i, id) in ids.iter().enumerate() {
-                let c = state
-                    .store
-                    .get_character(&v.project, id)
-                    .await?
-                    .ok_or_else(|| ApiError::NotFound {
-                        message: format!("Character '{id}' was deleted before the video rendered."),
-                        param: Some("character_not_found".into()),
-                    })?;
+                let (name, files) = character_files(state, v, id).await?;
                 let mut names = Vec::new();
-                for file in character_files(state, id).await? {
-                    let name = format!("character_{i}/{file}");
+                for file in files {
+                    let input = format!("character_{i}/{file}");
                     inputs.push(Input {
-                        name: name.clone(),
+                        name: input.clone(),
                         kind: image_or_json(&file),
                         key: format!("characters/{id}/{file}"),
                     });
-                    names.push(name);
+                    names.push(input);
                 }
                 characters.push(JobCharacter {
-                    name: c.name,
+                    name,
                     inputs: names,
                 });
             }
@@ -91,12 +77,14 @@ async fn inputs_of(
             key: key.clone(),
         }),
         Some(SourceVideo::Video { id }) => {
+            require_source_content(state, id).await?;
             inputs.push(Input {
                 name: "source.mp4".into(),
                 kind: InputKind::Video,
                 key: blob_key(id, Variant::Video),
             });
-            if state.blobs.head(&scene_key(id)).await?.is_some() {
+            let scene = state.blobs.head(&scene_key(id)).await;
+            if scene.map_err(storage_failure)?.is_some() {
                 inputs.push(Input {
                     name: "source.scene.json".into(),
                     kind: InputKind::Json,
@@ -125,7 +113,8 @@ pub fn render_seconds(v: &VideoRecord) -> u32 {
     }
 }
 
-pub async fn job_message(state: &AppState, lease: &Lease) -> ApiResult<Job> {
+/// The job message for `lease`, or why the job cannot be handed out.
+pub async fn job_message(state: &AppState, lease: &Lease) -> Result<Job, JobFailure> {
     let v = &lease.video;
     let (inputs, characters) = inputs_of(state, v).await?;
     Ok(Job {
@@ -154,7 +143,16 @@ pub async fn job_message(state: &AppState, lease: &Lease) -> ApiResult<Job> {
 
 /// The blob behind input `name` of `v`, or 404.
 pub async fn input_key(state: &AppState, v: &VideoRecord, name: &str) -> ApiResult<String> {
-    let (inputs, _) = inputs_of(state, v).await?;
+    let (inputs, _) = inputs_of(state, v).await.map_err(|f| {
+        if f.retryable {
+            ApiError::Unavailable(f.message)
+        } else {
+            ApiError::NotFound {
+                message: f.message,
+                param: Some("name".into()),
+            }
+        }
+    })?;
     inputs
         .into_iter()
         .find(|i| i.name == name)

@@ -14,12 +14,14 @@ use axum::routing::{get, post, put};
 use bytes::Bytes;
 use futures::StreamExt;
 use kinora_core::clock;
-use kinora_store::{JobError, StoreError, VideoRecord};
+use kinora_store::{JobError, Lease, StoreError, VideoRecord};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{ApiError, ApiResult};
+use crate::jobs::inputs::JobFailure;
+use crate::jobs::runner::fail_attempt;
 use crate::state::AppState;
 use crate::worker::config::{pool_models, valid_name};
 use crate::worker::job::{input_key, job_message};
@@ -216,24 +218,10 @@ async fn lease(State(state): State<AppState>, _: WorkerToken, bytes: Bytes) -> A
         if let Some(lease) = claimed {
             match job_message(&state, &lease).await {
                 Ok(job) => return Ok(Json(job).into_response()),
-                Err(e) => {
-                    // The job cannot be described (a character was deleted meanwhile): it could
-                    // never render anywhere, so it fails now instead of bouncing between workers.
-                    let (_, _, _, message) = e.public();
-                    let err = JobError {
-                        code: "invalid_input".into(),
-                        message,
-                    };
-                    let _ = state
-                        .store
-                        .fail(
-                            &lease.video.id,
-                            &lease.lease_id,
-                            err,
-                            None,
-                            clock::now_unix(),
-                        )
-                        .await;
+                Err(failure) => {
+                    if let Some(answer) = refuse_lease(&state, &lease, failure).await {
+                        return Err(answer);
+                    }
                     continue;
                 }
             }
@@ -295,6 +283,38 @@ async fn input(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// Ends an attempt whose job could not be described to the worker, like the in-process runner
+/// ends one whose inputs cannot be fetched. A permanent cause (a character or source deleted
+/// meanwhile) fails the job now, instead of bouncing it between workers, and the lease goes on
+/// to the next job. A storage outage hands the job back with a backoff and answers the worker
+/// 503, so it backs off too rather than draining the queue into failures.
+async fn refuse_lease(state: &AppState, lease: &Lease, failure: JobFailure) -> Option<ApiError> {
+    let err = JobError {
+        code: failure.code.to_string(),
+        message: failure.message.clone(),
+    };
+    let v = &lease.video;
+    let recorded = fail_attempt(
+        state,
+        &v.id,
+        &lease.lease_id,
+        lease.attempt,
+        err,
+        failure.retryable,
+    )
+    .await;
+    if let Err(e) = recorded {
+        // The lease lapses and the sweeper requeues the job.
+        tracing::warn!(video_id = %v.id, error = %e, "could not end an attempt refused at lease");
+    }
+    if v.batch_id.is_some() {
+        state.batch_wake.notify_one();
+    }
+    failure
+        .retryable
+        .then_some(ApiError::Unavailable(failure.message))
 }
 
 /// Blob key of an uploaded artifact: per attempt, so a stale worker's late upload can never be

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 pub mod batches;
+pub mod relay;
 pub mod webhooks;
 pub mod workers;
 
@@ -95,6 +96,15 @@ impl TestApp {
             .get(self.url(path))
             .bearer_auth(&self.key)
             .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /videos/{id}` as JSON.
+    pub async fn video(&self, id: &str) -> Value {
+        self.get(&format!("/videos/{id}"))
+            .await
+            .json()
             .await
             .unwrap()
     }

@@ -143,3 +143,43 @@ pub fn tone_wav(dir: &std::path::Path, rate: u32, seconds: f64) -> Vec<u8> {
     assert!(status.success());
     std::fs::read(out).unwrap()
 }
+
+impl TestApp {
+    /// Downloads input `name` of a leased `job`.
+    pub async fn input(&self, job: &Value, name: &str) -> reqwest::Response {
+        let id = job["video_id"].as_str().unwrap();
+        self.client
+            .get(self.internal(&format!("/jobs/{id}/inputs/{name}")))
+            .query(&[("lease_id", job["lease_id"].as_str().unwrap())])
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a character called `name` from a 3 s test-pattern clip; returns its id.
+    pub async fn character_from_clip(&self, dir: &std::path::Path, name: &str) -> String {
+        let clip = foreign_clip(dir, "640x360", 24, 3.0);
+        let form = super::text_form(&[("name", name)])
+            .part("video", super::file_part(clip, "char.mp4", "video/mp4"));
+        let r = self.post_form("/videos/characters", form).await;
+        assert_eq!(r.status(), 200);
+        let c: Value = r.json().await.unwrap();
+        c["id"].as_str().unwrap().to_string()
+    }
+
+    /// Queues a job on the remote model with character `id` (called `name`); returns its id.
+    pub async fn remote_job_with_character(&self, id: &str, name: &str) -> String {
+        let v = self
+            .create(json!({
+                "model": REMOTE_MODEL,
+                "prompt": format!("{name} walks along a beach"),
+                "size": "1280x720",
+                "seconds": "4",
+                "characters": [{"id": id}],
+            }))
+            .await;
+        assert_eq!(v["status"], "queued", "{v}");
+        v["id"].as_str().unwrap().to_string()
+    }
+}
