@@ -279,4 +279,6 @@ impl BlobStore {
 }
 
 #[cfg(test)]
+mod stalls;
+#[cfg(test)]
 mod tests;
