@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod queue_ranks;
 pub mod reference;
+pub mod retry;
 pub mod routes;
 pub mod settings;
 pub mod state;

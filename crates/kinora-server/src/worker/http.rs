@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::retry::{Backoff, Transient, retrying};
 use crate::worker::protocol::Job;
 
 /// How long `complete` and `fail` keep trying to reach the node (see `post_patiently`).
@@ -25,9 +26,9 @@ pub(crate) enum CallError {
     Transport(anyhow::Error),
 }
 
-impl CallError {
-    /// Whether the same call may succeed later: the node or its storage was out of reach.
-    pub(crate) fn is_transient(&self) -> bool {
+impl Transient for CallError {
+    /// The same call may succeed later: the node or its storage was out of reach.
+    fn is_transient(&self) -> bool {
         matches!(self, CallError::Unavailable(_) | CallError::Transport(_))
     }
 }
@@ -158,22 +159,16 @@ pub(crate) async fn retry_transient<T, F, Fut>(
     what: &str,
     patience: Duration,
     first: Duration,
-    mut call: F,
+    call: F,
 ) -> Result<T, CallError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, CallError>>,
 {
-    let deadline = tokio::time::Instant::now() + patience;
-    let mut wait = first;
-    loop {
-        match call().await {
-            Err(e) if e.is_transient() && tokio::time::Instant::now() + wait < deadline => {
-                tracing::warn!(error = %e, "{what} failed; retrying in {wait:?}");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(8));
-            }
-            other => return other,
-        }
-    }
+    let backoff = Backoff {
+        patience,
+        first_wait: first,
+        max_wait: Duration::from_secs(8),
+    };
+    retrying(what, backoff, call).await
 }
