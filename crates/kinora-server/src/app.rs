@@ -184,23 +184,35 @@ impl App {
     pub fn router(&self) -> Router {
         let s = &self.state.settings;
         let request_id = HeaderName::from_static("x-request-id");
-        Router::new()
+        let timeout = |seconds: u64| {
+            TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(seconds),
+            )
+        };
+        let public = Router::new()
             .nest("/v1", routes::v1())
-            .nest("/internal/v1", crate::worker::routes::router())
             .route("/healthz", get(routes::ops::healthz))
             .route("/readyz", get(routes::ops::readyz))
             .route("/metrics", get(metrics::render))
             .route("/openapi.json", get(crate::openapi::document))
             .fallback(routes::ops::not_found)
+            .layer(timeout(s.request_timeout_seconds));
+        // Workers' calls get their own, longer bound: `complete` validates and stores a whole
+        // clip before it answers, and a handler cut off midway would throw that work away.
+        let internal = Router::new()
+            .nest("/internal/v1", crate::worker::routes::router())
+            .layer(timeout(
+                s.request_timeout_seconds
+                    .max(crate::worker::routes::CALL_LIMIT_SECONDS),
+            ));
+        public
+            .merge(internal)
             .layer(axum::middleware::from_fn_with_state(
                 self.state.clone(),
                 metrics::track_http,
             ))
             .layer(DefaultBodyLimit::max(s.max_upload_bytes))
-            .layer(TimeoutLayer::with_status_code(
-                axum::http::StatusCode::REQUEST_TIMEOUT,
-                Duration::from_secs(s.request_timeout_seconds),
-            ))
             .layer(TraceLayer::new_for_http())
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(SetRequestIdLayer::new(request_id, MakeId))

@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use kinora_store::{BlobStore, S3Config};
 use serde_json::{Value, json};
 use support::relay::Relay;
-use support::workers::POOL;
+use support::workers::{POOL, REMOTE_MODEL, foreign_clip};
 use support::*;
 
 /// `KINORA_TEST_S3_URL` plus a fresh prefix; `None` only when `KINORA_TEST_S3=skip` says so.
@@ -132,14 +132,10 @@ async fn render_download_range_and_delete_on_s3() {
     bucket.delete_prefix("").await.unwrap();
 }
 
-/// S3 down while a worker leases a job with a character: describing the job needs the
-/// character's manifest. The worker gets 503 (and backs off) and the job goes back to the queue
-/// with a backoff, not `failed`; once S3 is back the job is handed out with its inputs.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_storage_outage_at_lease_hands_the_job_back() {
-    let Some(blob_url) = s3_blob_url() else {
-        return;
-    };
+/// A worker-enabled node (no in-process workers) whose S3 traffic goes through a relay the test
+/// can cut; `None` when the S3 tests are skipped.
+async fn node_behind_relay() -> Option<(TestApp, Relay, tempfile::TempDir, String)> {
+    let blob_url = s3_blob_url()?;
     let endpoint = std::env::var("AWS_ENDPOINT").expect("AWS_ENDPOINT names the S3 server");
     let upstream = tokio::net::lookup_host(endpoint.trim_start_matches("http://"))
         .await
@@ -153,6 +149,25 @@ async fn a_storage_outage_at_lease_hands_the_job_back() {
     s.s3.endpoint = Some(format!("http://{}", relay.addr));
     s.retry_backoff_seconds = 1;
     let app = TestApp::with_settings(s).await;
+    Some((app, relay, dir, blob_url))
+}
+
+async fn empty_bucket(blob_url: &str) {
+    BlobStore::from_url(blob_url, &S3Config::default())
+        .unwrap()
+        .delete_prefix("")
+        .await
+        .unwrap();
+}
+
+/// S3 down while a worker leases a job with a character: describing the job needs the
+/// character's manifest. The worker gets 503 (and backs off) and the job goes back to the queue
+/// with a backoff, not `failed`; once S3 is back the job is handed out with its inputs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_outage_at_lease_hands_the_job_back() {
+    let Some((app, relay, dir, blob_url)) = node_behind_relay().await else {
+        return;
+    };
     let cid = app.character_from_clip(dir.path(), "Pip").await;
     let id = app.remote_job_with_character(&cid, "Pip").await;
     let worker = app.register(POOL).await;
@@ -182,9 +197,47 @@ async fn a_storage_outage_at_lease_hands_the_job_back() {
     assert_eq!(r.status(), 200, "{first}");
     assert!(!r.bytes().await.unwrap().is_empty());
     app.stop().await;
-    BlobStore::from_url(&blob_url, &S3Config::default())
-        .unwrap()
-        .delete_prefix("")
-        .await
-        .unwrap();
+    empty_bucket(&blob_url).await;
+}
+
+/// S3 down when a worker calls `complete` on a good clip: the node answers 503 and records
+/// nothing, so the upload and the attempt survive; once S3 is back the same `complete` stores
+/// the video. (Recording a failure here would spend an attempt and throw the render away.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_outage_at_complete_keeps_the_render() {
+    let Some((app, relay, dir, blob_url)) = node_behind_relay().await else {
+        return;
+    };
+    let v = app
+        .create(json!({"model": REMOTE_MODEL, "prompt": "a boat at sea", "size": "1280x720", "seconds": "4"}))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let worker = app.register(POOL).await;
+    let job = app.lease(&worker, 5).await.expect("the job");
+    let clip = foreign_clip(dir.path(), "1280x720", 24, 4.0);
+    assert_eq!(app.upload(&job, "video.mp4", clip).await, 200);
+
+    relay.down();
+    let (status, body) = app.job_call(&job, "complete", json!({})).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "service_unavailable", "{body}");
+    let v = app.video(&id).await;
+    assert_eq!(
+        (v["status"].as_str(), v["error"].is_null()),
+        (Some("in_progress"), true),
+        "{v}"
+    );
+
+    relay.up();
+    let (status, body) = app.job_call(&job, "complete", json!({})).await;
+    assert_eq!(
+        (status, body["outcome"].clone()),
+        (200, json!("completed")),
+        "{body}"
+    );
+    let path = save(app.content(&id, "video").await, dir.path(), "out.mp4").await;
+    let (codec, w, h, frames, _, _) = ffprobe(&path);
+    assert_eq!((codec.as_str(), w, h, frames), ("h264", 1280, 720, 96));
+    app.stop().await;
+    empty_bucket(&blob_url).await;
 }

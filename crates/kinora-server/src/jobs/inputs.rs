@@ -35,10 +35,13 @@ impl JobFailure {
     }
 }
 
+/// The code of a job failure caused by storage out of reach.
+pub const STORAGE_UNAVAILABLE: &str = "storage_unavailable";
+
 pub fn storage_failure(e: StoreError) -> JobFailure {
     tracing::warn!(error = %e, "storage error during a job");
     JobFailure::transient(
-        "storage_unavailable",
+        STORAGE_UNAVAILABLE,
         "Media storage could not be reached while the video was rendered.",
     )
 }

@@ -12,8 +12,10 @@ use anyhow::{Context, anyhow, bail};
 use kinora_render::{CancelToken, CharacterRef, RenderError, RenderMode, RenderRequest};
 use tokio_util::sync::CancellationToken;
 
+use crate::jobs::inputs::STORAGE_UNAVAILABLE;
 use crate::worker::http::{CallError, Client, retry_transient};
 use crate::worker::protocol::*;
+use crate::worker::routes::CALL_LIMIT_SECONDS;
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -356,7 +358,7 @@ async fn finish(
             Err(e) => {
                 // The same code as a job the node renders itself when its storage is down.
                 let code = match e {
-                    CallError::Unavailable(_) => "storage_unavailable",
+                    CallError::Unavailable(_) => STORAGE_UNAVAILABLE,
                     _ => "upload_failed",
                 };
                 let msg = format!("uploading {name}: {e}");
@@ -372,7 +374,7 @@ async fn finish(
     let completing = Instant::now();
     // The node decodes and stores the clip before answering; give it time for long clips.
     let answer = client
-        .post_patiently::<_, OutcomeResponse>(&path, &req, Duration::from_secs(300))
+        .post_patiently::<_, OutcomeResponse>(&path, &req, Duration::from_secs(CALL_LIMIT_SECONDS))
         .await;
     phases.complete = completing.elapsed();
     match answer {
@@ -383,6 +385,12 @@ async fn finish(
             Ok(r.outcome)
         }
         Ok(None) => bail!("the node answered complete with no body"),
+        // The node's storage stayed away for all of `post_patiently`: hand the job back now,
+        // rather than when the lease lapses.
+        Err(e @ CallError::Unavailable(_)) => {
+            let msg = format!("completing: {e}");
+            fail(client, job, STORAGE_UNAVAILABLE, &msg, true).await
+        }
         Err(e) => bail!("complete failed: {e}"),
     }
 }

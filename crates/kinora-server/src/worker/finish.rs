@@ -12,9 +12,10 @@ use bytes::Bytes;
 use kinora_core::{JobSpec, clock};
 use kinora_render::{CancelToken, Expected, RenderError, Returned};
 use kinora_store::{FailOutcome, JobError, MediaInfo, StoreError, VideoRecord};
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::error::{ApiError, ApiResult};
-use crate::jobs::inputs::{JobFailure, fetch_source, storage_failure};
+use crate::jobs::inputs::{JobFailure, STORAGE_UNAVAILABLE, fetch_source, storage_failure};
 use crate::jobs::runner::{Artifacts, complete_attempt, completion, fail_attempt, store_outputs};
 use crate::state::AppState;
 use crate::worker::job::render_seconds;
@@ -33,7 +34,7 @@ pub async fn complete(
     let video = fence(&state, &id, &req.lease_id).await?;
     let keepalive = keep_lease(&state, &id, &req.lease_id);
     let adopted = adopt_and_store(&state, &video, &req.lease_id).await;
-    keepalive.abort();
+    drop(keepalive);
     let failure = match adopted {
         Ok(media) => {
             let done = completion(&state, &video, media);
@@ -49,6 +50,10 @@ pub async fn complete(
                 Err(e) => Err(e.into()),
             };
         }
+        // The clip is fine and stays uploaded; only storage is away. Answer 503 so the worker
+        // retries `complete` (its heartbeat keeps the lease), instead of spending an attempt
+        // and throwing a finished render away.
+        Err(f) if f.code == STORAGE_UNAVAILABLE => return Err(ApiError::Unavailable(f.message)),
         Err(f) => f,
     };
     let error = OutcomeError {
@@ -143,19 +148,24 @@ async fn after_attempt(state: &AppState, video: &VideoRecord, lease_id: Option<&
 }
 
 /// Renews the lease while the node works on the artifacts (a long 1080p clip takes seconds).
-fn keep_lease(state: &AppState, id: &str, lease_id: &str) -> tokio::task::JoinHandle<()> {
+/// The renewals stop when the handle is dropped, so a handler cut off midway (a timeout, the
+/// worker hanging up) leaves the lease to lapse instead of holding the job for ever.
+fn keep_lease(state: &AppState, id: &str, lease_id: &str) -> AbortOnDropHandle<()> {
     let (state, id, lease_id) = (state.clone(), id.to_string(), lease_id.to_string());
     let lease_ms = state.settings.lease_seconds * 1000;
     let every = Duration::from_millis((lease_ms / 3).clamp(100, 1000) as u64);
-    tokio::spawn(async move {
+    AbortOnDropHandle::new(tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            let _ = state
+            let beat = state
                 .store
                 .heartbeat(&id, &lease_id, 96, clock::now_millis(), lease_ms)
                 .await;
+            if let Err(StoreError::LeaseLost) = beat {
+                return;
+            }
         }
-    })
+    }))
 }
 
 async fn fetch_upload(

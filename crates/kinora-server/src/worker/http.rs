@@ -66,6 +66,14 @@ impl Client {
         if status == StatusCode::CONFLICT {
             return Err(CallError::LeaseLost);
         }
+        // A timeout or a rate limit (from the node or a proxy before it) says nothing about the
+        // request itself: the same call may pass later.
+        if matches!(
+            status,
+            StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS
+        ) {
+            return Err(CallError::Transport(anyhow!("the node answered {status}")));
+        }
         if status.is_client_error() {
             let body = resp.text().await.unwrap_or_default();
             return Err(CallError::Refused(status, body));

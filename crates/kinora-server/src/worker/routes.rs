@@ -29,6 +29,9 @@ use crate::worker::protocol::*;
 
 /// Longest long-poll; well under the request timeout and typical proxy idle timeouts.
 pub const MAX_WAIT_SECONDS: u64 = 30;
+/// The least time a worker call may take before the node answers 408 (the operator's
+/// `request_timeout_seconds` when longer). `kinora worker` waits as long for `complete`.
+pub const CALL_LIMIT_SECONDS: u64 = 300;
 /// Re-check the queue this often while long-polling, in case a wake-up was missed or another
 /// node enqueued without a notification reaching this one.
 const POLL: Duration = Duration::from_millis(500);
