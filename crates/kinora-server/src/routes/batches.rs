@@ -260,12 +260,13 @@ pub async fn create(
     let output_expires_after = output_expiry(&body)?;
     let file = crate::routes::files::find(&state, &project.0, input_file_id)
         .await
-        .map_err(|_| {
-            ApiError::invalid(
+        .map_err(|e| match e {
+            ApiError::NotFound { .. } => ApiError::invalid(
                 "input_file_id",
                 "file_not_found",
                 format!("No file found with id '{input_file_id}'."),
-            )
+            ),
+            other => other,
         })?;
     if file.purpose != "batch" {
         return Err(ApiError::invalid(

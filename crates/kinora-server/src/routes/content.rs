@@ -219,7 +219,8 @@ pub fn parse_range(raw: &str, size: u64) -> ApiResult<Option<(u64, u64)>> {
             if last < start {
                 return Err(ApiError::RangeNotSatisfiable(size));
             }
-            (last + 1).min(size)
+            // A last byte position past the end means "to the end" (it may be u64::MAX).
+            last.saturating_add(1).min(size)
         };
         (start, end)
     };
@@ -238,6 +239,10 @@ mod tests {
         assert_eq!(parse_range("bytes=0-99", 1000).unwrap(), Some((0, 100)));
         assert_eq!(parse_range("bytes=500-", 1000).unwrap(), Some((500, 1000)));
         assert_eq!(parse_range("bytes=-100", 1000).unwrap(), Some((900, 1000)));
+        assert_eq!(
+            parse_range("bytes=5-18446744073709551615", 1000).unwrap(),
+            Some((5, 1000))
+        );
         assert_eq!(
             parse_range("bytes=990-2000", 1000).unwrap(),
             Some((990, 1000))

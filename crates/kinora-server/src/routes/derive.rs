@@ -53,12 +53,14 @@ async fn source(
             "video is required: {\"id\": \"video_...\"} of a completed video, or an uploaded MP4.",
         )),
         (Some(id), None) => {
-            let r = load(state, project, &id).await.map_err(|_| {
-                ApiError::invalid(
+            // Only a missing video is the request's fault; a storage outage stays a 503.
+            let r = load(state, project, &id).await.map_err(|e| match e {
+                ApiError::NotFound { .. } => ApiError::invalid(
                     "video",
                     "video_not_found",
                     format!("No video found with id '{id}'."),
-                )
+                ),
+                other => other,
             })?;
             if r.status != VideoStatus::Completed {
                 return Err(ApiError::invalid(

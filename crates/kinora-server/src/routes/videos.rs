@@ -15,11 +15,17 @@ use crate::view::{ListPage, VideoDeleted, VideoView, list_view};
 
 /// The video as JSON, with its live queue position and the poll hint the SDK's `poll()` obeys.
 pub async fn video_response(state: &AppState, r: &VideoRecord) -> ApiResult<Response> {
+    // The position is a hint: when it cannot be read (storage blinking), the record is still
+    // answered. A 503 here would tell a client whose create already committed to retry it.
     let position = if r.status == VideoStatus::Queued {
-        state
+        let ranked = state
             .queue_ranks
             .position(&*state.store, &r.id, &|m| state.pool_of(m))
-            .await?
+            .await;
+        ranked.unwrap_or_else(|e| {
+            tracing::warn!(video_id = %r.id, error = %e, "queue position unavailable");
+            None
+        })
     } else {
         None
     };
