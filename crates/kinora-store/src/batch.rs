@@ -179,7 +179,8 @@ pub trait BatchStore: Send + Sync {
     ) -> Result<Page<BatchRecord>>;
     async fn batch_counts(&self, id: &str) -> Result<BatchCounts>;
 
-    /// Batches with work left for a driver: validating, in progress, finalizing, cancelling.
+    /// Batches with work left for a driver: validating, finalizing and cancelling first (they
+    /// always have a step to take), then in progress (waiting on their jobs), oldest first.
     async fn open_batches(&self, limit: u32) -> Result<Vec<BatchRecord>>;
     /// Takes (or extends) the right to drive `id` until `now_ms + lease_ms`; false when another
     /// driver holds it. Keeps two nodes from validating or finalizing one batch at once.

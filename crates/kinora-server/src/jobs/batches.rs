@@ -73,7 +73,11 @@ pub async fn drive(state: &AppState, shutdown: &CancellationToken) -> Result<(),
         }
         let result = step(state, &b).await;
         state.store.release_batch(&b.id, driver).await?;
-        result?;
+        // One batch's trouble must not hold up the batches behind it; this one is tried again
+        // on the next pass.
+        if let Err(e) = result {
+            tracing::warn!(batch_id = %b.id, error = %e, "batch step failed; retrying next pass");
+        }
     }
     Ok(())
 }
@@ -259,12 +263,19 @@ async fn check_structure(state: &AppState, b: &BatchRecord) -> Result<Vec<LineEr
 
 async fn validate(state: &AppState, b: &BatchRecord) -> Result<(), StoreError> {
     let now = clock::now_unix();
-    if state
+    let record = state
         .store
         .get_file(&b.project, &b.input_file_id, now)
-        .await?
-        .is_none()
-    {
+        .await?;
+    // A record whose content is gone can never validate: fail it now rather than retry for ever.
+    let content = match record {
+        Some(_) => {
+            let key = kinora_store::file::blob_key(&b.input_file_id);
+            state.blobs.head(&key).await?
+        }
+        None => None,
+    };
+    if content.is_none() {
         let e = file_error(
             None,
             "file_not_found",

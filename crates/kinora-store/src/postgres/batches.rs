@@ -184,7 +184,7 @@ impl BatchStore for PostgresStore {
         let rows = sqlx::query(&format!(
             "SELECT {BATCH_COLUMNS} FROM batches \
              WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling') \
-             ORDER BY seq LIMIT $1"
+             ORDER BY (status = 'in_progress'), seq LIMIT $1"
         ))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)

@@ -194,7 +194,7 @@ impl BatchStore for SqliteStore {
         let rows = sqlx::query(&format!(
             "SELECT {BATCH_COLUMNS} FROM batches \
              WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling') \
-             ORDER BY seq LIMIT ?"
+             ORDER BY (status = 'in_progress'), seq LIMIT ?"
         ))
         .bind(i64::from(limit))
         .fetch_all(&self.reader)

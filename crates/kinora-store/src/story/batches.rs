@@ -284,6 +284,17 @@ pub(crate) async fn batch_fairness(store: Store) {
     running_batch(&store, "b", "batch_b", &["video_b1", "video_b2"]).await;
     // A second batch of project a queues behind a's own work, not beside it.
     running_batch(&store, "a", "batch_a2", &["video_a5"]).await;
+    // A batch still to validate comes before older ones that only wait on their jobs, so a
+    // driver that takes the first few is never stuck behind long-running batches.
+    store.create_batch(batch("c", "batch_new")).await.unwrap();
+    let open: Vec<String> = store
+        .open_batches(2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(open, ["batch_new", "batch_a"]);
     let mut order = Vec::new();
     while let Some(l) = store.claim("w", T0_MS, LEASE_MS).await.unwrap() {
         order.push(l.video.id);
