@@ -142,7 +142,7 @@ fn find_moov(file: &mut File, file_len: u64) -> Result<Vec<u8>, String> {
         }
         first = false;
         if &typ == b"moov" {
-            if pos + size > file_len {
+            if pos.saturating_add(size) > file_len {
                 return Err("moov box is truncated".into());
             }
             if size > MAX_MOOV_BYTES {

@@ -277,6 +277,14 @@ fn bad_inputs_are_errors_not_panics() {
     for cut in [40, 200, 700, bytes.len() / 2, bytes.len() - 10] {
         cases.push((format!("truncated at {cut}"), bytes[..cut].to_vec()));
     }
+    // After the ftyp, a moov whose 64-bit size reaches past u64::MAX from its offset.
+    let ftyp = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+    let mut huge = bytes[..ftyp].to_vec();
+    huge.extend_from_slice(&[0, 0, 0, 1]);
+    huge.extend_from_slice(b"moov");
+    huge.extend_from_slice(&(u64::MAX - 3).to_be_bytes());
+    huge.extend_from_slice(&[0; 64]);
+    cases.push(("moov of 2^64 bytes".into(), huge));
     // Deterministic byte corruption inside the moov and inside the media data.
     let mut seed = 0x2545_f491_u64;
     for round in 0..24 {

@@ -112,15 +112,19 @@ pub fn check_image(bytes: &[u8], size: VideoSize) -> ApiResult<()> {
             "input_reference must be JPEG, PNG or WebP, not {format:?}."
         )));
     }
-    let img = image::load_from_memory_with_format(bytes, format)
-        .map_err(|e| bad(format!("input_reference could not be decoded: {e}")))?;
-    if (img.width(), img.height()) != (size.width, size.height) {
+    let undecodable =
+        |e: image::ImageError| bad(format!("input_reference could not be decoded: {e}"));
+    // The header first: a wrong size (or a decompression bomb) is refused before any pixels
+    // are allocated, so a full decode never exceeds one frame of the requested size.
+    let (width, height) = image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(undecodable)?;
+    if (width, height) != (size.width, size.height) {
         return Err(bad(format!(
-            "input_reference must match the requested size {size}; the image is {}x{}.",
-            img.width(),
-            img.height()
+            "input_reference must match the requested size {size}; the image is {width}x{height}."
         )));
     }
+    image::load_from_memory_with_format(bytes, format).map_err(undecodable)?;
     Ok(())
 }
 
@@ -191,4 +195,62 @@ async fn fetch_url(state: &AppState, url: &str) -> ApiResult<Bytes> {
         body.extend_from_slice(&chunk);
     }
     Ok(Bytes::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(width, height, image::Rgb([40, 90, 200]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+
+    fn message(r: ApiResult<()>) -> String {
+        r.unwrap_err().public().3
+    }
+
+    #[test]
+    fn images_are_checked_for_size_then_decoded_whole() {
+        let size: VideoSize = "128x72".parse().unwrap();
+        assert!(check_image(&png(128, 72), size).is_ok());
+        let wrong = message(check_image(&png(64, 64), size));
+        assert!(wrong.contains("the image is 64x64"), "{wrong}");
+        let mut truncated = png(128, 72);
+        truncated.truncate(truncated.len() / 2);
+        let cut = message(check_image(&truncated, size));
+        assert!(cut.contains("could not be decoded"), "{cut}");
+    }
+
+    /// A header claiming 40000x40000 (6.4 GB of pixels) is refused by its size, from the header
+    /// alone, never handed to the decoder.
+    #[test]
+    fn a_decompression_bomb_is_refused_from_its_header() {
+        let mut bomb = png(64, 64);
+        // IHDR: length (4) "IHDR" (4) width (4) height (4) ... CRC over type + data (13 bytes).
+        let ihdr = 8 + 4;
+        bomb[ihdr + 4..ihdr + 8].copy_from_slice(&40_000u32.to_be_bytes());
+        bomb[ihdr + 8..ihdr + 12].copy_from_slice(&40_000u32.to_be_bytes());
+        let crc = crc32(&bomb[ihdr..ihdr + 4 + 13]);
+        bomb[ihdr + 17..ihdr + 21].copy_from_slice(&crc.to_be_bytes());
+        let refused = message(check_image(&bomb, "1280x720".parse().unwrap()));
+        assert!(refused.contains("the image is 40000x40000"), "{refused}");
+    }
 }
