@@ -114,6 +114,22 @@ async fn file_level_problems_fail_the_batch() {
         assert!(done["failed_at"].as_i64().is_some());
         assert_eq!(done["request_counts"]["total"], 0);
     }
+    // A file record whose content is gone (lost from the blob store) fails the batch rather
+    // than leaving it validating for ever.
+    let file = upload(&app, good.clone()).await;
+    std::fs::remove_dir_all(app.data.join(format!("blobs/files/{file}"))).unwrap();
+    let b = app
+        .create_at(
+            "/batches",
+            json!({"input_file_id": file, "endpoint": "/v1/videos", "completion_window": "24h"}),
+        )
+        .await;
+    let done = wait_batch(&app, b["id"].as_str().unwrap(), &["failed", "in_progress"]).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(
+        done["errors"]["data"][0]["code"], "file_not_found",
+        "{done}"
+    );
     // Nothing of a failed batch was enqueued.
     let videos: Value = app.get("/videos").await.json().await.unwrap();
     assert_eq!(videos["data"].as_array().unwrap().len(), 0);
