@@ -4,6 +4,7 @@
 mod support;
 
 use futures::TryStreamExt;
+use kinora_server::jobs::media::retry_deletions;
 use kinora_store::{BlobStore, S3Config};
 use serde_json::{Value, json};
 use support::relay::Relay;
@@ -238,6 +239,40 @@ async fn a_storage_outage_at_complete_keeps_the_render() {
     let path = save(app.content(&id, "video").await, dir.path(), "out.mp4").await;
     let (codec, w, h, frames, _, _) = ffprobe(&path);
     assert_eq!((codec.as_str(), w, h, frames), ("h264", 1280, 720, 96));
+    app.stop().await;
+    empty_bucket(&blob_url).await;
+}
+
+/// S3 down when a file is deleted: the delete succeeds (the record is gone), the bytes the
+/// bucket refused to drop are remembered, and the sweeper's retry removes them once S3 is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_refused_by_storage_is_retried_later() {
+    let Some((app, relay, _dir, blob_url)) = node_behind_relay().await else {
+        return;
+    };
+    let bucket = BlobStore::from_url(&blob_url, &S3Config::default()).unwrap();
+    let id = support::batches::upload(&app, "{}\n".into()).await;
+    let key = format!("files/{id}/content");
+    assert!(bucket.head(&key).await.unwrap().is_some());
+
+    relay.down();
+    let del: Value = app
+        .delete(&format!("/files/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(del["deleted"], true, "{del}");
+    relay.up();
+    assert!(bucket.head(&key).await.unwrap().is_some(), "S3 kept it");
+
+    // Not due yet: the retry waits a while, so an outage is not hammered.
+    let now = kinora_core::clock::now_unix();
+    assert_eq!(retry_deletions(&app.state, now).await, 0);
+    assert_eq!(retry_deletions(&app.state, now + 120).await, 1);
+    assert!(bucket.head(&key).await.unwrap().is_none());
+    let pending = app.state.store.due_blob_deletions(now + 120, 10).await;
+    assert!(pending.unwrap().is_empty());
     app.stop().await;
     empty_bucket(&blob_url).await;
 }

@@ -135,6 +135,15 @@ pub trait MetadataStore: FileStore + BatchStore + WebhookStore + Send + Sync + '
     ) -> Result<Page<CharacterRecord>>;
     async fn delete_character(&self, project: &str, id: &str) -> Result<bool>;
 
+    /// Remembers a blob prefix whose deletion failed (the blob store was away when its record
+    /// went), to be tried again from `retry_at` (Unix seconds). Idempotent: a prefix already
+    /// remembered just moves its retry time.
+    async fn defer_blob_deletion(&self, prefix: &str, retry_at: i64) -> Result<()>;
+    /// Up to `limit` remembered prefixes whose retry time has come, earliest first.
+    async fn due_blob_deletions(&self, now: i64, limit: u32) -> Result<Vec<String>>;
+    /// Forgets a prefix once its blobs are gone.
+    async fn forget_blob_deletion(&self, prefix: &str) -> Result<()>;
+
     /// Readiness: the backend answers a trivial query.
     async fn ping(&self) -> Result<()>;
 

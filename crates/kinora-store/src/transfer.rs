@@ -218,6 +218,11 @@ const TABLES: &[Table] = &[
             ("completed_at", Int),
         ],
     },
+    Table {
+        name: "blob_deletions",
+        identity: false,
+        columns: &[("prefix", Text), ("retry_at", Int)],
+    },
 ];
 
 /// Rows copied per table, in copy order.

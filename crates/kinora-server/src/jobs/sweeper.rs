@@ -1,5 +1,5 @@
-//! Background upkeep: return jobs whose worker stopped heartbeating to the queue, and expire
-//! media and files past their retention.
+//! Background upkeep: return jobs whose worker stopped heartbeating to the queue, expire media
+//! and files past their retention, and retry blob deletions the blob store refused.
 
 use std::time::Duration;
 
@@ -7,7 +7,7 @@ use kinora_core::clock;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::media::remove_video_blobs;
+use crate::jobs::media::{delete_blobs, remove_video_blobs, retry_deletions};
 use crate::state::AppState;
 
 /// One sweep; returns (leases reclaimed, videos expired).
@@ -45,6 +45,7 @@ pub async fn sweep(state: &AppState) -> (u64, usize) {
         }
     }
     expire_files(state).await;
+    retry_deletions(state, clock::now_unix()).await;
     (reclaimed, expired)
 }
 
@@ -56,9 +57,7 @@ async fn expire_files(state: &AppState) {
             Ok(files) if files.is_empty() => break,
             Ok(files) => {
                 for f in &files {
-                    if let Err(e) = state.blobs.delete_prefix(&f.blob_prefix()).await {
-                        tracing::warn!(file = %f.id, error = %e, "removing an expired file's bytes failed");
-                    }
+                    delete_blobs(state, &f.blob_prefix()).await;
                 }
             }
             Err(e) => {

@@ -216,12 +216,6 @@ pub async fn delete(
     if !state.store.delete_character(&project.0, &id).await? {
         return Err(ApiError::not_found("character", &id));
     }
-    if let Err(e) = state
-        .blobs
-        .delete_prefix(&format!("characters/{id}/"))
-        .await
-    {
-        tracing::warn!(character_id = %id, error = %e, "could not remove character blobs");
-    }
+    crate::jobs::media::delete_blobs(&state, &format!("characters/{id}/")).await;
     Ok(Json(CharacterDeleted::new(id)).into_response())
 }

@@ -295,10 +295,8 @@ pub async fn delete(
         .delete_file(&project.0, &id, clock::now_unix())
         .await?
         .ok_or_else(|| ApiError::not_found("file", &id))?;
-    // The record is gone first, so a failure here leaves only unreachable bytes; the log says so.
-    if let Err(e) = state.blobs.delete_prefix(&f.blob_prefix()).await {
-        tracing::warn!(file = %f.id, error = %e, "file record deleted, removing its bytes failed");
-    }
+    // The record is gone first; bytes the blob store refuses to drop now are retried later.
+    crate::jobs::media::delete_blobs(&state, &f.blob_prefix()).await;
     Ok(Json(FileDeleted {
         id: f.id,
         object: "file",

@@ -16,6 +16,7 @@ use tokio_util::task::AbortOnDropHandle;
 
 use crate::error::{ApiError, ApiResult};
 use crate::jobs::inputs::{JobFailure, STORAGE_UNAVAILABLE, fetch_source, storage_failure};
+use crate::jobs::media::delete_blobs;
 use crate::jobs::runner::{Artifacts, complete_attempt, completion, fail_attempt, store_outputs};
 use crate::state::AppState;
 use crate::worker::job::render_seconds;
@@ -139,9 +140,7 @@ async fn after_attempt(state: &AppState, video: &VideoRecord, lease_id: Option<&
         Some(l) => format!("uploads/{}/{l}", video.id),
         None => format!("uploads/{}", video.id),
     };
-    if let Err(e) = state.blobs.delete_prefix(&prefix).await {
-        tracing::warn!(video_id = %video.id, error = %e, "could not delete uploaded artifacts");
-    }
+    delete_blobs(state, &prefix).await;
     if video.batch_id.is_some() {
         state.batch_wake.notify_one();
     }

@@ -104,7 +104,7 @@ impl PostgresStore {
             "SELECT EXISTS (SELECT 1 FROM videos) OR EXISTS (SELECT 1 FROM characters) \
                OR EXISTS (SELECT 1 FROM files) OR EXISTS (SELECT 1 FROM batches) \
                OR EXISTS (SELECT 1 FROM webhook_endpoints) OR EXISTS (SELECT 1 FROM webhook_events) \
-               OR EXISTS (SELECT 1 FROM idempotency_keys)",
+               OR EXISTS (SELECT 1 FROM idempotency_keys) OR EXISTS (SELECT 1 FROM blob_deletions)",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -243,6 +243,33 @@ impl MetadataStore for PostgresStore {
     }
     async fn delete_character(&self, project: &str, id: &str) -> Result<bool> {
         self.remove_character(project, id).await
+    }
+    async fn defer_blob_deletion(&self, prefix: &str, retry_at: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO blob_deletions (prefix, retry_at) VALUES ($1, $2) \
+             ON CONFLICT (prefix) DO UPDATE SET retry_at = excluded.retry_at",
+        )
+        .bind(prefix)
+        .bind(retry_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+    async fn due_blob_deletions(&self, now: i64, limit: u32) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT prefix FROM blob_deletions WHERE retry_at <= $1 ORDER BY retry_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+    async fn forget_blob_deletion(&self, prefix: &str) -> Result<()> {
+        sqlx::query("DELETE FROM blob_deletions WHERE prefix = $1")
+            .bind(prefix)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

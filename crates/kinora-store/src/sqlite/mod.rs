@@ -225,6 +225,33 @@ impl MetadataStore for SqliteStore {
     async fn delete_character(&self, project: &str, id: &str) -> Result<bool> {
         self.remove_character(project, id).await
     }
+    async fn defer_blob_deletion(&self, prefix: &str, retry_at: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO blob_deletions (prefix, retry_at) VALUES (?1, ?2) \
+             ON CONFLICT (prefix) DO UPDATE SET retry_at = excluded.retry_at",
+        )
+        .bind(prefix)
+        .bind(retry_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+    async fn due_blob_deletions(&self, now: i64, limit: u32) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT prefix FROM blob_deletions WHERE retry_at <= ?1 ORDER BY retry_at LIMIT ?2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?)
+    }
+    async fn forget_blob_deletion(&self, prefix: &str) -> Result<()> {
+        sqlx::query("DELETE FROM blob_deletions WHERE prefix = ?1")
+            .bind(prefix)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())

@@ -247,3 +247,46 @@ pub(crate) async fn purge_idempotency_keys(store: Store) {
         "{kept:?}"
     );
 }
+
+pub(crate) async fn blob_deletions(store: Store) {
+    assert!(store.due_blob_deletions(T0, 10).await.unwrap().is_empty());
+    store
+        .defer_blob_deletion("videos/b/", T0 + 20)
+        .await
+        .unwrap();
+    store
+        .defer_blob_deletion("videos/a/", T0 + 10)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .due_blob_deletions(T0 + 9, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.due_blob_deletions(T0 + 20, 10).await.unwrap(),
+        ["videos/a/", "videos/b/"],
+        "earliest first"
+    );
+    assert_eq!(
+        store.due_blob_deletions(T0 + 20, 1).await.unwrap(),
+        ["videos/a/"]
+    );
+    // Deferring again moves the retry; it never duplicates the prefix.
+    store
+        .defer_blob_deletion("videos/a/", T0 + 30)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.due_blob_deletions(T0 + 20, 10).await.unwrap(),
+        ["videos/b/"]
+    );
+    store.forget_blob_deletion("videos/b/").await.unwrap();
+    store.forget_blob_deletion("videos/never/").await.unwrap();
+    assert_eq!(
+        store.due_blob_deletions(T0 + 99, 10).await.unwrap(),
+        ["videos/a/"]
+    );
+}

@@ -70,7 +70,7 @@ macro_rules! storage_story {
             queue::release_owner, queue::claim_for_models, queue::queue_position_follows_claim_order,
             catalogue::idempotency, catalogue::duplicate_id, catalogue::delete,
             catalogue::expire_due, catalogue::characters, catalogue::count_by_status,
-            catalogue::purge_idempotency_keys,
+            catalogue::purge_idempotency_keys, catalogue::blob_deletions,
             batches::files, batches::batch_life, batches::batch_fairness, batches::batch_cancel,
             batches::batch_expiry, batches::batch_validation_failure, batches::batch_driver_lease,
             listing::pages_asc_desc, listing::project_isolation, listing::characters_pages,

@@ -148,6 +148,11 @@ async fn fill(s: &SqliteStore) {
         .await
         .unwrap();
     assert_eq!(hanging.len(), 1);
+
+    // A deletion the blob store refused, still to retry.
+    s.defer_blob_deletion("videos/video_x/", T0 + 60)
+        .await
+        .unwrap();
 }
 
 async fn all_videos(s: &dyn MetadataStore, project: &str) -> Vec<VideoRecord> {
@@ -176,6 +181,11 @@ async fn sqlite_to_postgres_keeps_every_record() {
     let rows = |t: &str| report.tables.iter().find(|(n, _)| *n == t).unwrap().1;
     assert_eq!(rows("videos"), 12);
     assert_eq!(rows("batch_requests"), 3);
+    assert_eq!(
+        pg.due_blob_deletions(T0 + 60, 10).await.unwrap(),
+        ["videos/video_x/"],
+        "pending blob deletions carry over"
+    );
 
     // Videos: identical in content and order, but for the two jobs that were running.
     let before = all_videos(&sqlite, P).await;
