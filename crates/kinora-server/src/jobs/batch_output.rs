@@ -118,12 +118,14 @@ impl Sink {
         filename: String,
         expires_at: i64,
     ) -> Result<Option<FileRecord>, StoreError> {
+        // Named after the batch and the file, so a finalize repeated after a crash (or a failed
+        // `finish_batch`) writes the same keys again instead of leaving unreferenced copies.
         self.out.flush().await?;
         if self.lines == 0 {
             return Ok(None);
         }
         let record = FileRecord {
-            id: kinora_core::ids::file_id(),
+            id: output_file_id(&filename),
             project: project.to_string(),
             purpose: "batch_output".to_string(),
             filename,
@@ -134,6 +136,13 @@ impl Sink {
         let bytes = state.blobs.put_file(&record.blob_key(), &self.path).await?;
         Ok(Some(FileRecord { bytes, ..record }))
     }
+}
+
+/// A batch output file's id, derived from its (batch-unique) file name: `file-` and 32 hex
+/// digits, like a minted one.
+fn output_file_id(filename: &str) -> String {
+    let digest = Sha256::digest(format!("kinora batch output {filename}").as_bytes());
+    format!("file-{}", hex::encode(&digest[..16]))
 }
 
 /// Writes the output and error files of a `finalizing` batch and ends it. `stale` may predate
@@ -191,4 +200,19 @@ pub async fn finalize(state: &AppState, stale: &BatchRecord) -> Result<(), Store
     let done = state.store.finish_batch(batch_id, outputs, now).await?;
     tracing::info!(batch_id, status = done.status.as_str(), "batch finished");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_file_ids_are_stable_per_file_and_shaped_like_minted_ones() {
+        let a = output_file_id("batch_1_output.jsonl");
+        assert_eq!(a, output_file_id("batch_1_output.jsonl"));
+        assert_ne!(a, output_file_id("batch_1_error.jsonl"));
+        assert_ne!(a, output_file_id("batch_2_output.jsonl"));
+        assert_eq!(a.len(), kinora_core::ids::file_id().len());
+        assert!(kinora_core::ids::looks_like(&a, "file-"), "{a}");
+    }
 }
