@@ -7,7 +7,8 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-const MAX_MOOV_BYTES: u64 = 512 * 1024 * 1024;
+/// A 120 s clip's moov is well under a megabyte; [`MAX_SAMPLES`] bounds the tables further.
+const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Codec {
@@ -407,6 +408,11 @@ fn parse_avcc(avcc: &[u8]) -> Result<Codec, String> {
     })
 }
 
+/// Samples one track may have: far above any clip the API takes (120 s at 240 fps is 28,800
+/// frames; Opus or AAC audio is under 50 packets a second), and low enough that the sample
+/// table of a hostile header stays small (24 bytes a sample).
+const MAX_SAMPLES: usize = 1 << 20;
+
 fn parse_samples(stbl: &[u8], file_len: u64) -> Result<Vec<Sample>, String> {
     let mut stsz = Cur::new(need(stbl, b"stsz")?);
     stsz.bytes(4)?;
@@ -419,6 +425,11 @@ fn parse_samples(stbl: &[u8], file_len: u64) -> Result<Vec<Sample>, String> {
     if (count as u64).saturating_mul(u64::from(constant.max(1))) > file_len {
         return Err(format!(
             "stsz claims {count} samples, more than the file holds"
+        ));
+    }
+    if count > MAX_SAMPLES {
+        return Err(format!(
+            "stsz claims {count} samples; a track may have at most {MAX_SAMPLES}"
         ));
     }
     let sizes: Vec<u32> = if constant == 0 {
@@ -444,22 +455,35 @@ fn parse_samples(stbl: &[u8], file_len: u64) -> Result<Vec<Sample>, String> {
     let mut stsc = Cur::new(need(stbl, b"stsc")?);
     stsc.bytes(4)?;
     let n = stsc.count(12)?;
-    let mut runs = Vec::with_capacity(n);
+    let mut runs: Vec<(u32, u32)> = Vec::with_capacity(n);
     for _ in 0..n {
         let first = stsc.u32()?;
         let per = stsc.u32()?;
         stsc.u32()?;
+        // Chunk numbers start at 1 and each run starts after the one before (ISO 14496-12),
+        // which is what lets the walk below move forward only.
+        if first == 0 || runs.last().is_some_and(|&(prev, _)| first <= prev) {
+            return Err(format!(
+                "stsc run starting at chunk {first} is out of order"
+            ));
+        }
         runs.push((first, per));
     }
 
     let mut samples = Vec::with_capacity(count);
     let mut si = 0usize;
+    let mut run = 0usize;
     for (ci, &chunk_start) in chunk_offsets.iter().enumerate() {
-        let chunk_no = ci as u32 + 1;
+        let chunk_no = u32::try_from(ci + 1).map_err(|_| "too many chunks".to_string())?;
+        while runs
+            .get(run + 1)
+            .is_some_and(|&(first, _)| first <= chunk_no)
+        {
+            run += 1;
+        }
         let per = runs
-            .iter()
-            .rev()
-            .find(|(first, _)| *first <= chunk_no)
+            .get(run)
+            .filter(|&&(first, _)| first <= chunk_no)
             .map_or(0, |r| r.1);
         let mut off = chunk_start;
         for _ in 0..per {

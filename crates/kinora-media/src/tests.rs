@@ -382,3 +382,46 @@ fn handles_can_move_between_threads() {
     send::<Mp4Decoder>();
     send::<MediaError>();
 }
+
+/// Patches the first `typ` box of `bytes` at `at` bytes past its type with `value`.
+fn patch_box(bytes: &mut [u8], typ: &[u8; 4], at: usize, value: u32) {
+    let pos = bytes
+        .windows(4)
+        .position(|w| w == typ)
+        .expect("the box is there");
+    bytes[pos + 4 + at..pos + 8 + at].copy_from_slice(&value.to_be_bytes());
+}
+
+fn probe_error(dir: &std::path::Path, bytes: &[u8]) -> String {
+    let path = dir.join("hostile.mp4");
+    std::fs::write(&path, bytes).unwrap();
+    match probe(&path) {
+        Err(MediaError::InvalidInput(m)) => m,
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+}
+
+/// Sample tables a hostile upload could use to burn CPU or memory are refused up front.
+#[test]
+fn hostile_sample_tables_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.mp4");
+    encode_clip(&good, VideoParams::new(160, 120, 12), 12, None);
+    let bytes = std::fs::read(&good).unwrap();
+    assert!(probe(&good).is_ok());
+
+    // stsc: version/flags, entry count, then (first_chunk, per_chunk, description).
+    let mut unordered = bytes.clone();
+    patch_box(&mut unordered, b"stsc", 8, 0);
+    let m = probe_error(dir.path(), &unordered);
+    assert!(m.contains("out of order"), "{m}");
+
+    // stsz: version/flags, constant size, count. Two million 1-byte samples in a file padded
+    // to hold them.
+    let mut many = bytes.clone();
+    patch_box(&mut many, b"stsz", 4, 1);
+    patch_box(&mut many, b"stsz", 8, 2_000_000);
+    many.resize(many.len() + 2_100_000, 0);
+    let m = probe_error(dir.path(), &many);
+    assert!(m.contains("at most"), "{m}");
+}

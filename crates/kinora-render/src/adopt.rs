@@ -8,17 +8,16 @@
 use std::path::{Path, PathBuf};
 
 use kinora_media::{
-    AUDIO_CHANNELS, AUDIO_SAMPLE_RATE, AudioCodec, ClipInfo, MediaError, Mp4Decoder, RgbFrame,
-    decode_audio, probe, stitch_with,
+    AUDIO_CHANNELS, AUDIO_SAMPLE_RATE, AudioCodec, ClipInfo, MediaError, Mp4Decoder, decode_audio,
+    probe, stitch_with,
 };
 
 use crate::FPS;
-use crate::audio::track_chunk;
 use crate::engine::{CancelToken, Progress};
 use crate::error::RenderError;
-use crate::extend::{probe_source, reencode_join};
-use crate::footage::preview_frames;
-use crate::pipeline::{self, FrameSource, Previews};
+use crate::extend::{at_platform_rate, reencode_join};
+use crate::footage::{ClipSource, Unchanged, preview_frames};
+use crate::pipeline::{self, Previews};
 use crate::scene::FrameSpec;
 
 /// What the clip must be.
@@ -82,10 +81,11 @@ pub fn adopt(
         )));
     }
     let audio = soundtrack(returned, &info)?;
-    let source_frames = match extends {
-        Some(source) => probe_source(source)?.frames,
-        None => 0,
-    };
+    let extends = extends
+        .map(|source| at_platform_rate(source, out_dir, cancel))
+        .transpose()?;
+    let source_frames = extends.as_ref().map_or(0, |s| s.info.frames);
+    let extends = extends.as_ref().map(|s| s.path.as_path());
     let new_frames = expected.seconds * FPS;
     let mut previews = Previews::for_clip(source_frames + new_frames);
     if let Some(source) = extends {
@@ -118,7 +118,9 @@ pub fn adopt(
             audio_codec
         };
         let mut encoder = pipeline::new_encoder(target, spec.width, spec.height, codec)?;
-        let frames = Resampled::open(&returned.video, info.frames, new_frames, audio)?;
+        let frames = ClipSource::<Unchanged>::pictures(&returned.video, None)?
+            .at_rate(info.fps)
+            .with_audio(audio);
         pipeline::encode(
             &mut encoder,
             frames,
@@ -276,72 +278,6 @@ fn resample_stereo(input: &[[f32; 2]], rate: u32) -> Vec<f32> {
         }
     }
     out
-}
-
-/// The returned clip's frames, resampled in time to `out_frames` at [`FPS`] by nearest frame
-/// (each output frame shows the source frame on screen at that instant), with its soundtrack.
-struct Resampled {
-    decoder: Mp4Decoder,
-    in_frames: u32,
-    out_frames: u32,
-    decoded: u32,
-    current: Option<RgbFrame>,
-    audio: Option<Vec<f32>>,
-}
-
-impl Resampled {
-    fn open(
-        path: &Path,
-        in_frames: u32,
-        out_frames: u32,
-        audio: Option<Vec<f32>>,
-    ) -> Result<Self, RenderError> {
-        let decoder =
-            Mp4Decoder::open(path).map_err(|e| artifact(format!("cannot be decoded: {e}")))?;
-        Ok(Self {
-            decoder,
-            in_frames,
-            out_frames,
-            decoded: 0,
-            current: None,
-            audio,
-        })
-    }
-}
-
-impl FrameSource for Resampled {
-    fn draw(&mut self, frame: u32, out: &mut RgbFrame) -> Result<(), RenderError> {
-        let wanted =
-            (u64::from(frame) * u64::from(self.in_frames) / u64::from(self.out_frames)) as u32 + 1;
-        while self.decoded < wanted {
-            let next = self
-                .decoder
-                .next_frame()
-                .map_err(|e| artifact(format!("frame {} cannot be decoded: {e}", self.decoded)))?
-                .ok_or_else(|| {
-                    artifact(format!(
-                        "it ends after {} of its {} frames",
-                        self.decoded, self.in_frames
-                    ))
-                })?;
-            self.current = Some(next);
-            self.decoded += 1;
-        }
-        let current = self
-            .current
-            .as_ref()
-            .ok_or_else(|| artifact("it has no frames"))?;
-        if (current.width, current.height) != (out.width, out.height) {
-            return Err(artifact("its frames change size"));
-        }
-        out.data.copy_from_slice(&current.data);
-        Ok(())
-    }
-
-    fn audio(&mut self, frame: u32, out: &mut Vec<f32>) -> Result<(), RenderError> {
-        track_chunk(self.audio.as_deref(), frame, out);
-        Ok(())
-    }
 }
 
 #[cfg(test)]

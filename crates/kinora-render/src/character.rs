@@ -23,6 +23,10 @@ const CUTOUT_HEIGHT: u32 = 512;
 /// Colour distance (RGB, 0..441) above which a pixel is not background.
 const THRESHOLD: f32 = 48.0;
 const REFERENCE_FRAMES: u32 = 4;
+/// Frames the background median is taken over.
+const MEDIAN_FRAMES: u32 = 31;
+/// 10 s (the longest clip taken) at 240 fps.
+const MAX_FRAMES: u32 = 2400;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CharacterInfo {
@@ -55,43 +59,57 @@ pub fn extract_character(
             info.duration_s
         )));
     }
+    if info.frames > MAX_FRAMES {
+        return Err(bad(format!(
+            "the clip has {} frames; characters are made from at most {MAX_FRAMES}",
+            info.frames
+        )));
+    }
     let mut decoder =
         Mp4Decoder::open(clip).map_err(|e| bad(format!("the clip cannot be decoded: {e}")))?;
-    let (w, h) = (info.width, info.height);
-    let scale = ANALYSIS_SIDE as f32 / w.max(h) as f32;
-    let (aw, ah) = (
-        ((w as f32 * scale).round() as u32).max(8),
-        ((h as f32 * scale).round() as u32).max(8),
-    );
     let picks: Vec<u32> = (0..REFERENCE_FRAMES)
         .map(|i| (2 * i + 1) * info.frames / (2 * REFERENCE_FRAMES))
         .collect();
     let middle = info.frames / 2;
-    let mut small = Vec::new();
+    // The background median needs at most 31 frames; only those are kept, whatever the length.
+    let step = info.frames.div_ceil(MEDIAN_FRAMES).max(1);
+    let mut sampled = Vec::new();
     let mut references = Vec::new();
-    let mut key: Option<RgbImage> = None;
+    let mut key: Option<(RgbImage, RgbImage)> = None;
+    // The size the frames really decode to, not the one the header claims.
+    let mut size: Option<(u32, u32, u32, u32)> = None;
     let mut index = 0;
     while let Some(frame) = decoder
         .next_frame()
         .map_err(|e| bad(format!("the clip cannot be decoded: {e}")))?
     {
         let image = frame.into_image()?;
-        small.push(image::imageops::resize(
-            &image,
-            aw,
-            ah,
-            FilterType::Triangle,
-        ));
+        let (w, h, aw, ah) = match size {
+            Some(s) => s,
+            None => *size.insert(analysis_size(image.dimensions())?),
+        };
+        if image.dimensions() != (w, h) {
+            return Err(bad("the clip's frames change size"));
+        }
+        let wanted = index % step == 0 || index == middle;
+        let small = wanted.then(|| image::imageops::resize(&image, aw, ah, FilterType::Triangle));
         if picks.contains(&index) {
             references.push(image.clone());
         }
-        if index == middle {
-            key = Some(image);
+        if let Some(small) = small {
+            if index == middle {
+                key = Some((image, small.clone()));
+            }
+            if index % step == 0 {
+                sampled.push(small);
+            }
         }
         index += 1;
     }
-    let key = key.ok_or_else(|| bad("the clip has no frames"))?;
-    let mask = subject_mask(&small, small.len() / 2);
+    let (Some((key, key_small)), Some((w, h, aw, ah))) = (key, size) else {
+        return Err(bad("the clip has no frames"));
+    };
+    let mask = subject_mask(&sampled, &key_small);
     let Some((x0, y0, x1, y1)) = bounds(&mask) else {
         return Err(bad("no distinct subject was found against the background"));
     };
@@ -144,7 +162,7 @@ pub fn extract_character(
         name: name.to_owned(),
         width: cutout.width(),
         height: cutout.height(),
-        frames_used: small.len() as u32,
+        frames_used: index,
     };
     let json = serde_json::to_vec_pretty(&out).map_err(std::io::Error::other)?;
     std::fs::write(out_dir.join("character.json"), json)?;
@@ -157,8 +175,25 @@ fn dist(a: [u8; 3], b: [f32; 3]) -> f32 {
 }
 
 /// Foreground mask (255 = subject) of frame `key` of the analysis frames.
-fn subject_mask(frames: &[RgbImage], key: usize) -> GrayImage {
-    let frame = &frames[key];
+/// The decoded size, checked, and the analysis size (longest side [`ANALYSIS_SIDE`]).
+fn analysis_size((w, h): (u32, u32)) -> Result<(u32, u32, u32, u32), RenderError> {
+    if w.min(h) < 16 || w.max(h) > 3840 || w.min(h) > 2160 {
+        return Err(bad(format!(
+            "the clip is {w}x{h}; characters are made from clips of 16x16 up to 3840x2160"
+        )));
+    }
+    let scale = ANALYSIS_SIDE as f32 / w.max(h) as f32;
+    Ok((
+        w,
+        h,
+        ((w as f32 * scale).round() as u32).max(8),
+        ((h as f32 * scale).round() as u32).max(8),
+    ))
+}
+
+/// `frames`: evenly spaced frames of the clip, for the background median; `frame`: the one
+/// whose subject is cut out.
+fn subject_mask(frames: &[RgbImage], frame: &RgbImage) -> GrayImage {
     let (w, h) = frame.dimensions();
     let ring = (w.min(h) / 25).max(1);
     let border: Vec<[u8; 3]> = frame
@@ -212,7 +247,7 @@ fn kmeans(points: &[[u8; 3]], k: usize) -> Vec<[f32; 3]> {
 
 /// Per-pixel median over up to 31 evenly spaced frames: the background when the subject moves.
 fn temporal_median(frames: &[RgbImage]) -> RgbImage {
-    let step = frames.len().div_ceil(31).max(1);
+    let step = frames.len().div_ceil(MEDIAN_FRAMES as usize).max(1);
     let picked: Vec<&RgbImage> = frames.iter().step_by(step).collect();
     let (w, h) = frames[0].dimensions();
     let mut out = RgbImage::new(w, h);

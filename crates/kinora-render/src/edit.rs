@@ -9,7 +9,7 @@ use crate::FPS;
 use crate::audio::AudioSynth;
 use crate::engine::{CancelToken, OutFiles, Progress, RenderOutputs, RenderRequest, render_scene};
 use crate::error::RenderError;
-use crate::extend::{own_scene, probe_source};
+use crate::extend::{at_platform_rate, own_scene};
 use crate::footage::{ClipSource, Filter};
 use crate::look::apply_style;
 use crate::pipeline::{self, Previews};
@@ -238,7 +238,8 @@ pub fn run(
     progress: &Progress<'_>,
     cancel: &CancelToken,
 ) -> Result<RenderOutputs, RenderError> {
-    let info = probe_source(source)?;
+    let platform = at_platform_rate(source, &files.dir, cancel)?;
+    let (source, info) = (platform.path.as_path(), platform.info.clone());
     if let Some(mut scene) = own_scene(source_scene, &info) {
         apply_edit(&mut scene, &req.prompt);
         return render_scene(&scene, None, req.audio_codec, files, progress, cancel);

@@ -41,6 +41,63 @@ pub fn probe_source(source: &Path) -> Result<ClipInfo, RenderError> {
     Ok(info)
 }
 
+/// A source clip as the platform's frame rate sees it (see [`at_platform_rate`]); a re-timed copy
+/// is removed when this is dropped.
+pub struct PlatformSource {
+    pub path: PathBuf,
+    pub info: ClipInfo,
+    copy: bool,
+}
+
+impl Drop for PlatformSource {
+    fn drop(&mut self) {
+        if self.copy {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Probes `source` and, when it runs at another frame rate than [`FPS`] (a 30 or 60 fps phone
+/// clip), re-times it into `dir` first: each platform frame shows the source frame on screen at
+/// that instant, and the audio stays as it was. Frame counts, previews, the seam and the join
+/// then all work in platform frames, so an edit keeps the clip's length and an extension's
+/// source part keeps its speed and its sync with the sound.
+pub fn at_platform_rate(
+    source: &Path,
+    dir: &Path,
+    cancel: &CancelToken,
+) -> Result<PlatformSource, RenderError> {
+    let info = probe_source(source)?;
+    if (info.fps - f64::from(FPS)).abs() < 0.01 {
+        return Ok(PlatformSource {
+            path: source.to_path_buf(),
+            info,
+            copy: false,
+        });
+    }
+    let frames = ((info.duration_s * f64::from(FPS)).round() as u32).max(1);
+    let path = dir.join("source.retimed.mp4");
+    let mut encoder = pipeline::new_encoder(&path, info.width, info.height, AudioCodec::Opus)?;
+    let clip = ClipSource::<Unchanged>::open(source, None)?.at_rate(info.fps);
+    let quiet = |_| {};
+    pipeline::encode(
+        &mut encoder,
+        clip,
+        0..frames,
+        0,
+        &mut Previews::default(),
+        &Progress::new(&quiet),
+        (0, 0),
+        cancel,
+    )?;
+    let info = pipeline::finish(encoder)?;
+    Ok(PlatformSource {
+        path,
+        info,
+        copy: true,
+    })
+}
+
 /// The source's scene when it describes exactly this clip and can be drawn again.
 pub fn own_scene(path: Option<&Path>, info: &ClipInfo) -> Option<Scene> {
     let bytes = std::fs::read(path?).ok()?;
@@ -133,6 +190,8 @@ pub fn run(
     progress: &Progress<'_>,
     cancel: &CancelToken,
 ) -> Result<RenderOutputs, RenderError> {
+    let platform = at_platform_rate(source, &files.dir, cancel)?;
+    let source = platform.path.as_path();
     let drawn = draw_segment(req, source, source_scene, files, progress, cancel, true)?;
     let Drawn {
         info,

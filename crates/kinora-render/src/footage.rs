@@ -5,6 +5,7 @@ use std::path::Path;
 
 use kinora_media::{Mp4Decoder, RgbFrame, decode_audio};
 
+use crate::FPS;
 use crate::audio::{AudioSynth, track_chunk};
 use crate::error::RenderError;
 use crate::pipeline::{FrameSource, Previews};
@@ -14,12 +15,17 @@ pub trait Filter: Send {
     fn apply(&mut self, frame: u32, rgb: &mut [u8], width: u32, height: u32);
 }
 
-/// Decoded frames of a clip, optionally filtered, with its audio (or silence).
+/// Decoded frames of a clip, optionally filtered, with its audio (or silence). Frame `n` is the
+/// clip's frame `n`, or with [`ClipSource::retimed`] the frame on screen at that instant.
 pub struct ClipSource<F: Filter> {
     decoder: Mp4Decoder,
     audio: Option<Vec<f32>>,
     fallback: Option<AudioSynth>,
     filter: Option<F>,
+    /// The clip's frame rate in thousandths, when it differs from the output's.
+    rate_milli: Option<u64>,
+    decoded: u32,
+    current: Option<RgbFrame>,
 }
 
 pub fn bad_clip(e: impl std::fmt::Display) -> RenderError {
@@ -28,15 +34,28 @@ pub fn bad_clip(e: impl std::fmt::Display) -> RenderError {
 
 impl<F: Filter> ClipSource<F> {
     pub fn open(path: &Path, filter: Option<F>) -> Result<Self, RenderError> {
-        let decoder = Mp4Decoder::open(path).map_err(bad_clip)?;
         // Undecodable audio is not fatal: the clip's picture is what the edit is about.
         let audio = decode_audio(path).ok().flatten();
+        Ok(Self::pictures(path, filter)?.with_audio(audio))
+    }
+
+    /// The clip's pictures only; the sound comes from [`ClipSource::with_audio`] (silence without).
+    pub fn pictures(path: &Path, filter: Option<F>) -> Result<Self, RenderError> {
         Ok(Self {
-            decoder,
-            audio,
+            decoder: Mp4Decoder::open(path).map_err(bad_clip)?,
+            audio: None,
             fallback: None,
             filter,
+            rate_milli: None,
+            decoded: 0,
+            current: None,
         })
+    }
+
+    /// Interleaved stereo 48 kHz samples to play under the pictures.
+    pub fn with_audio(mut self, audio: Option<Vec<f32>>) -> Self {
+        self.audio = audio;
+        self
     }
 
     /// Uses `synth` for the audio when the clip's own does not decode.
@@ -46,19 +65,44 @@ impl<F: Filter> ClipSource<F> {
         }
         self
     }
+
+    /// Plays a clip made at `fps` at the platform's [`FPS`], by time: output frame `n` shows
+    /// the clip frame on screen at `n / FPS` seconds (the last one held if the clip runs out).
+    /// The audio is already in time (48 kHz), so only the pictures are re-timed.
+    pub fn at_rate(mut self, fps: f64) -> Self {
+        self.rate_milli = Some((fps * 1000.0).round().max(1.0) as u64);
+        self
+    }
+
+    /// The clip frame output frame `n` shows, counted from 1.
+    fn wanted(&self, n: u32) -> u32 {
+        match self.rate_milli {
+            Some(milli) => (u64::from(n) * milli / (u64::from(FPS) * 1000)) as u32 + 1,
+            None => n + 1,
+        }
+    }
 }
 
 impl<F: Filter> FrameSource for ClipSource<F> {
     fn draw(&mut self, frame: u32, out: &mut RgbFrame) -> Result<(), RenderError> {
-        let decoded = self
-            .decoder
-            .next_frame()
-            .map_err(bad_clip)?
-            .ok_or_else(|| bad_clip(format!("it ends before frame {frame}")))?;
-        if (decoded.width, decoded.height) != (out.width, out.height) {
+        let wanted = self.wanted(frame);
+        while self.decoded < wanted {
+            match self.decoder.next_frame().map_err(bad_clip)? {
+                Some(next) => self.current = Some(next),
+                // A re-timed clip may end a frame early by rounding: its last frame stays.
+                None if self.rate_milli.is_some() && self.current.is_some() => break,
+                None => return Err(bad_clip(format!("it ends before frame {}", wanted - 1))),
+            }
+            self.decoded += 1;
+        }
+        let current = self
+            .current
+            .as_ref()
+            .ok_or_else(|| bad_clip("it has no frames"))?;
+        if (current.width, current.height) != (out.width, out.height) {
             return Err(bad_clip("its frames change size"));
         }
-        *out = decoded;
+        out.data.copy_from_slice(&current.data);
         if let Some(f) = self.filter.as_mut() {
             f.apply(frame, &mut out.data, out.width, out.height);
         }

@@ -30,6 +30,23 @@ fn mascot(n: u32, frame: &mut RgbFrame) {
     }
 }
 
+/// A header that lies about the frame size (here 4000x4000 for a 320x180 stream) must not size
+/// any buffer: the cut is made at the size the frames decode to.
+#[test]
+fn the_decoded_size_wins_over_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = synthetic_clip(&dir.path().join("m.mp4"), 320, 180, 48, mascot);
+    let honest = extract_character(&clip, "Mossy", &dir.path().join("honest")).unwrap();
+    let mut bytes = std::fs::read(&clip).unwrap();
+    let avc1 = bytes.windows(4).position(|w| w == b"avc1").unwrap();
+    bytes[avc1 + 28..avc1 + 32].copy_from_slice(&[0x0f, 0xa0, 0x0f, 0xa0]);
+    let lying = dir.path().join("lying.mp4");
+    std::fs::write(&lying, &bytes).unwrap();
+    assert_eq!(kinora_media::probe(&lying).unwrap().width, 4000);
+    let info = extract_character(&lying, "Mossy", &dir.path().join("lying")).unwrap();
+    assert_eq!(info, honest);
+}
+
 #[test]
 fn extraction_cuts_out_the_moving_subject() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,4 +1,6 @@
-use super::kit::{assert_clip, create, frames, mean_abs_diff, mean_luma, run, x264_clip};
+use super::kit::{
+    assert_clip, create, frames, mean_abs_diff, mean_luma, run, x264_clip, x264_clip_at,
+};
 use crate::edit::apply_edit;
 use crate::engine::scene_painter;
 use crate::figure::extent;
@@ -111,6 +113,20 @@ fn foreign_clips_are_graded_frame_by_frame() {
         .sum::<f64>()
         / (256.0 * 144.0);
     assert!(colour < 4.0, "noir leaves colour {colour}");
+}
+
+/// An edit keeps a 30 fps clip's length: 2 s come out as 48 frames at 24 fps, with sound.
+#[test]
+fn an_edit_keeps_the_length_of_a_clip_at_another_frame_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = x264_clip_at(&dir.path().join("30fps.mp4"), 256, 144, 2, 30);
+    let mut req = create("make it snow", 0, 0, 0, 2);
+    req.mode = RenderMode::Edit {
+        source: src,
+        source_scene: None,
+    };
+    let out = run(&req, &dir.path().join("e"));
+    assert_clip(&out.video, 256, 144, 48);
 }
 
 #[test]

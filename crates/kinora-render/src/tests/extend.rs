@@ -1,4 +1,6 @@
-use super::kit::{assert_clip, create, frames, mean_abs_diff, psnr_of, run, x264_clip};
+use super::kit::{
+    assert_clip, create, frames, mean_abs_diff, psnr_of, run, x264_clip, x264_clip_at,
+};
 use crate::engine::scene_painter;
 use crate::{CancelToken, FPS, RenderError, RenderMode, Scene, render};
 
@@ -123,4 +125,42 @@ fn extending_a_foreign_clip_starts_from_its_last_frame() {
         "seam step {seam:.2} vs typical {typical:.2}"
     );
     assert_eq!(FPS, 24);
+}
+
+/// A 30 fps source is played at the platform's 24 fps by time, not frame for frame: the
+/// stitched clip's source part lasts as long as the source did (48 frames for 2 s, not 60) and
+/// each of its frames is the source frame on screen at that instant.
+#[test]
+fn a_source_at_another_frame_rate_keeps_its_speed() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = x264_clip_at(&dir.path().join("30fps.mp4"), 256, 144, 2, 30);
+    let mut req = create("a red balloon floats", 256, 144, 1, 0);
+    req.mode = RenderMode::Extend {
+        source: src.clone(),
+        source_scene: None,
+    };
+    let out_dir = dir.path().join("ext");
+    let out = run(&req, &out_dir);
+    assert_clip(&out.video, 256, 144, 48 + 24);
+    let before = frames(&src, 256, 144);
+    let after = frames(&out.video, 256, 144);
+    for k in [0, 12, 30, 47] {
+        let shown = &before[k * 30 / 24];
+        let sq: f64 = shown
+            .iter()
+            .zip(&after[k])
+            .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
+            .sum();
+        assert!(psnr_of(sq, shown.len()) > 30.0, "frame {k}");
+    }
+    let seam = mean_abs_diff(&after[47], &after[48]);
+    let typical = typical_step(&after, 47);
+    assert!(
+        seam <= 1.5 * typical.max(0.5),
+        "seam {seam:.2} vs {typical:.2}"
+    );
+    assert!(
+        !out_dir.join("source.retimed.mp4").exists(),
+        "the re-timed copy is cleaned up"
+    );
 }

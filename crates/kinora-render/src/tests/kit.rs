@@ -178,10 +178,15 @@ pub fn synthetic_clip(
 /// A clip encoded by ffmpeg's libx264 (Baseline, which OpenH264 decodes) with AAC audio:
 /// foreign to our stitcher.
 pub fn x264_clip(path: &Path, w: u32, h: u32, seconds: u32) -> PathBuf {
+    x264_clip_at(path, w, h, seconds, FPS)
+}
+
+/// [`x264_clip`] at `fps` frames per second.
+pub fn x264_clip_at(path: &Path, w: u32, h: u32, seconds: u32, fps: u32) -> PathBuf {
     let status = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
         .arg(format!(
-            "testsrc2=size={w}x{h}:rate={FPS}:duration={seconds}"
+            "testsrc2=size={w}x{h}:rate={fps}:duration={seconds}"
         ))
         .args(["-f", "lavfi", "-i"])
         .arg(format!("sine=frequency=440:duration={seconds}"))

@@ -2,6 +2,7 @@
 
 #[cfg(feature = "aac")]
 mod aac;
+mod adopt;
 mod character;
 mod create;
 mod edit;
