@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
+
+# Rank 0 of a torchrun group whose render failed out of step with the other ranks (group.py).
+EXIT_GROUP_BROKEN = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from .config import ConfigError, load
-    from .group import STOP, Group, follow
+    from .group import STOP, Group, GroupBroken, follow
     from .pipelines import ModelHost
     from .worker import Worker
 
@@ -48,6 +52,15 @@ def main(argv: list[str] | None = None) -> int:
             worker.run()
     except KeyboardInterrupt:
         pass
+    except GroupBroken as e:
+        # The job is handed back; the group cannot go on. Exit now, without the group's `STOP` or
+        # tearing the process group down: both could wait on ranks still inside a collective.
+        # torchrun sees the exit and stops the other ranks.
+        logging.getLogger("kinora_worker").error("%s; exiting so torchrun stops the group", e)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_GROUP_BROKEN)
     finally:
         if group is not None:
             try:

@@ -11,8 +11,10 @@ on every rank and gives the same frames; only rank 0 encodes and uploads them.
 Every rank takes the same decisions at the same points: cancellation, which only rank 0 hears
 (from its heartbeat), is agreed at each check with an all-reduce, so no rank is left waiting in a
 collective for one that stopped. A rank that fails mid-render exits; torchrun then stops the
-whole group (restart it with `--max-restarts`) and rank 0's lease lapses, so the job goes to
-another worker.
+whole group (restart it with `--max-restarts`). Rank 0 first hands the job back (`fail`,
+retryable), so another worker takes it at once; a follower that fails leaves the job's lease to
+lapse. Errors every rank raises alike, before any collective or at an agreed cancel (`in_step`),
+leave the group in step and running.
 """
 
 from __future__ import annotations
@@ -93,10 +95,23 @@ class Group:
             self.dist.destroy_process_group()
 
 
+class GroupBroken(RuntimeError):
+    """Rank 0's render failed where the other ranks may still be inside a collective: the group is
+    out of step, and the process must exit (after handing the job back) so torchrun stops it."""
+
+
+def in_step(e: BaseException) -> bool:
+    """Whether every rank raises `e` alike, so the group is still in step after it: a cancel
+    agreed by all, a role the model lacks, a bad input caught before any collective."""
+    from .pipelines import ModelUnavailable
+    from .render import Cancelled
+
+    return isinstance(e, (Cancelled, ModelUnavailable, ValueError))
+
+
 def follow(group: Group, config, host) -> None:
     """The loop of ranks 1..N-1: render what rank 0 shares, until it says stop."""
-    from .pipelines import ModelUnavailable
-    from .render import Cancelled, Renderer
+    from .render import Renderer
 
     while True:
         message = group.share()
@@ -110,7 +125,8 @@ def follow(group: Group, config, host) -> None:
         renderer = Renderer(model, lambda role, m=model: host.get(m, role), agree=group.agree)
         try:
             renderer.render(req)
-        except (Cancelled, ModelUnavailable, ValueError) as e:
-            # Raised on every rank alike (a cancel agreed by all, a role the model lacks, a bad
-            # input caught before any collective): rank 0 reports it; the group goes on.
+        except Exception as e:
+            if not in_step(e):
+                raise  # this rank exits; torchrun stops the group
+            # Raised on every rank alike: rank 0 reports it; the group goes on.
             log.info("render ended early: %s", e or type(e).__name__)

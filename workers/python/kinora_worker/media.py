@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import wave
 from dataclasses import dataclass
 
@@ -31,6 +32,12 @@ def _run(cmd: list[str], stdin: bytes | None = None) -> bytes:
     return proc.stdout
 
 
+def _failed(cmd: list[str], returncode: int, stderr) -> MediaError:
+    stderr.seek(0)
+    tail = stderr.read().decode("utf-8", "replace")[-2000:]
+    return MediaError(f"{os.path.basename(cmd[0])} exited with {returncode}: {tail}")
+
+
 def to_uint8(frames) -> np.ndarray:
     """(F, H, W, 3) float in [0, 1] or uint8 -> contiguous uint8."""
     arr = np.asarray(frames)
@@ -45,11 +52,14 @@ def write_mp4(frames, path: str, fps: float, width: int, height: int) -> None:
     """Encode frames as H.264 Constrained Baseline MP4 at exactly width x height.
 
     Frames of another size are scaled (bicubic) to the requested size; width and height must be
-    even (yuv420p).
+    even (yuv420p). Frames go to ffmpeg one at a time (converted to uint8 one at a time), so a
+    long clip is never copied whole.
     """
     if width % 2 or height % 2:
         raise MediaError(f"H.264 yuv420p needs even dimensions, got {width}x{height}")
-    arr = to_uint8(frames)
+    arr = np.asarray(frames)
+    if arr.ndim != 4 or arr.shape[-1] != 3:
+        raise MediaError(f"expected frames shaped (F, H, W, 3), got {arr.shape}")
     f, h, w, _ = arr.shape
     if f == 0:
         raise MediaError("no frames to encode")
@@ -59,7 +69,25 @@ def write_mp4(frames, path: str, fps: float, width: int, height: int) -> None:
         cmd += ["-vf", f"scale={width}:{height}:flags=bicubic"]
     cmd += ["-an", "-c:v", "libx264", "-profile:v", "baseline", "-pix_fmt", "yuv420p",
             "-bf", "0", "-preset", "veryfast", "-crf", "18", "-movflags", "+faststart", path]
-    _run(cmd, stdin=arr.tobytes())
+    # stderr goes to a file: a pipe nobody reads while frames are written could fill and block.
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            for frame in arr:
+                proc.stdin.write(to_uint8(frame[None])[0].data)
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading: its exit status and stderr say why
+        except BaseException:
+            proc.kill()
+            raise
+        finally:
+            try:
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            returncode = proc.wait()
+        if returncode != 0:
+            raise _failed(cmd, returncode, err)
 
 
 def write_wav(samples, path: str, sample_rate: int) -> None:
@@ -132,8 +160,16 @@ def read_frames(path: str, width: int, height: int, fps: float | None = None,
         filters.append(f"fps={fps:g}")
     filters.append(f"scale={width}:{height}:flags=bicubic")
     cmd += ["-vf", ",".join(filters), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
-    raw = _run(cmd)
+    # The frames are read into one growing, writable buffer that the returned array then uses
+    # as is: no second copy of the whole clip.
+    raw = bytearray()
+    with tempfile.TemporaryFile() as err:
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err) as proc:
+            while chunk := proc.stdout.read(1 << 20):
+                raw += chunk
+        if proc.returncode != 0:
+            raise _failed(cmd, proc.returncode, err)
     size = width * height * 3
     if len(raw) == 0 or len(raw) % size:
         raise MediaError(f"{path}: decoded {len(raw)} bytes, not a whole number of {width}x{height} frames")
-    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, height, width, 3).copy()
+    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, height, width, 3)

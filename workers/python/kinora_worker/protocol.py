@@ -8,7 +8,7 @@ Status handling:
 - 204 on lease: no job came; the caller polls again.
 - 409 on any job call: the lease is lost (expired, cancelled, completed); raises `LeaseLost` and
   the worker drops the job.
-- 5xx, 429 and connection errors: retried with exponential backoff (`Backoff`).
+- 5xx, 408, 429, timeouts and connection errors: retried with exponential backoff (`Backoff`).
 - other 4xx: raises `ProtocolError` (a bug or a misconfiguration; retrying cannot help).
 """
 
@@ -30,6 +30,12 @@ from typing import Any, Callable
 log = logging.getLogger("kinora_worker.protocol")
 
 VERSION = "kinora-gpu-worker 0.1.0"
+
+# The node's limit on one worker call (docs/worker-protocol.md, "Time limits"): it may take up to
+# 300 s to answer, and `complete` on a long clip needs that time (it decodes, normalises, stitches
+# and stores the whole clip). `complete` waits this long for its answer; the client's default
+# timeout would give up first and start `complete` over from scratch.
+NODE_CALL_LIMIT_S = 300.0
 
 
 class ProtocolError(RuntimeError):
@@ -169,7 +175,7 @@ class Client:
                     return resp.status, resp.read()
             except urllib.error.HTTPError as e:
                 status, payload = e.code, e.read()
-                if status >= 500 or status == 429:
+                if status >= 500 or status in (408, 429):
                     delay = next(delays, None)
                     if delay is not None:
                         log.warning("%s %s: HTTP %s, retrying in %.1fs", method, path, status, delay)
@@ -249,7 +255,7 @@ class Client:
 
     def complete(self, job: Job) -> dict:
         return self._json(f"/jobs/{job.video_id}/complete", "CompleteRequest", {"lease_id": job.lease_id},
-                          "OutcomeResponse")
+                          "OutcomeResponse", timeout=max(self.timeout, NODE_CALL_LIMIT_S))
 
     def fail(self, job: Job, code: str, message: str, retryable: bool) -> dict:
         return self._json(f"/jobs/{job.video_id}/fail", "FailRequest",

@@ -108,11 +108,15 @@ class Renderer:
     def __init__(self, model: ModelConfig, get_pipe: Callable[[str], object],
                  progress: Callable[[int], None] = lambda p: None,
                  cancel: threading.Event | None = None,
-                 agree: Callable[[bool], bool] | None = None):
+                 agree: Callable[[bool], bool] | None = None,
+                 stop: threading.Event | None = None):
         self.model = model
         self.get_pipe = get_pipe
         self.progress = progress
         self.cancel = cancel or threading.Event()
+        # The worker is shutting down (SIGTERM): stop like a cancel, but the caller tells them
+        # apart (a stop hands the job back, a cancel ends it), so `cancel` is never set for it.
+        self.stop = stop or threading.Event()
         # In a torchrun group every rank must stop at the same check: `agree` turns this rank's
         # flag into the group's (see group.py). Alone, the flag is the decision.
         self.agree = agree
@@ -159,9 +163,9 @@ class Renderer:
 
     # ------------------------------------------------------------------ progress / cancel
     def _stopped(self) -> bool:
-        flag = self.cancel.is_set()
-        if self.agree is not None and self.agree(flag):
-            self.cancel.set()
+        flag = self.cancel.is_set() or self.stop.is_set()
+        if self.agree is not None and self.agree(flag) and not flag:
+            self.cancel.set()  # another rank's flag (rank 0's): the group stops together
             return True
         return flag
 

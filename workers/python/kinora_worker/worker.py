@@ -2,6 +2,11 @@
 
 `Worker.tick()` handles at most one lease and returns what happened, so tests drive it directly;
 `Worker.run()` is the loop around it.
+
+Stopping (`Worker.stop`, set on SIGTERM): the loop leases no further job, and a job being rendered
+stops at the next denoising step and goes back to the queue at once (`fail`, code
+`worker_stopping`, retryable) instead of running on until the process is killed and its lease
+lapses. A job already past rendering (encoding, uploading, completing) is finished.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from . import media
 from .config import Config, ModelConfig
 from .pipelines import ModelHost, ModelUnavailable
 from .protocol import Backoff, Client, Heartbeat, Job, LeaseLost, ProtocolError, Registration, Schema
-from .group import IDLE, RENDER
+from .group import IDLE, RENDER, GroupBroken, in_step
 from .render import Cancelled, Renderer, Request, gen_size
 
 log = logging.getLogger("kinora_worker")
@@ -50,6 +55,8 @@ class Worker:
         self.registration: Registration | None = None
         self.stop = threading.Event()
         self.last_progress: list[int] = []  # progress values reported, for logs and tests
+        # Set when a render of the group failed out of step (see run_job).
+        self._group_broken: BaseException | None = None
 
     def register(self) -> Registration:
         self.registration = self.client.register(worker_name(self.config.name), self.config.pool,
@@ -100,32 +107,49 @@ class Worker:
         work = Path(tempfile.mkdtemp(prefix=f"{job.video_id}-", dir=self._work_dir()))
         log.info("%s: %s %s %sx%s %ss (attempt %s)", job.video_id, job.mode, job.model, job.width, job.height,
                  job.seconds, job.attempt)
+        self._group_broken = None
         try:
-            with Heartbeat(self.client, job, interval) as hb:
-                try:
-                    if hb.cancel.is_set():
-                        raise Cancelled()
-                    outcome = self._render_and_upload(job, work, hb)
-                except LeaseLost:
-                    log.warning("%s: lease lost; dropping the job", job.video_id)
-                    return "dropped"
-                except Cancelled:
-                    if hb.lost.is_set():
-                        return "dropped"
-                    return self._fail(job, "cancelled", "cancelled by the user", False)
-                except ModelUnavailable as e:
-                    return self._fail(job, "unsupported", str(e), False)
-                except media.MediaError as e:
-                    return self._fail(job, "invalid_input", str(e), False)
-                except Exception as e:  # noqa: BLE001 - every failure is reported, then the loop goes on
-                    if _is_oom(e):
-                        self.host.unload()
-                        return self._fail(job, "out_of_memory", str(e), True)
-                    log.exception("%s: render failed", job.video_id)
-                    return self._fail(job, "worker_error", f"{type(e).__name__}: {e}", True)
-                return outcome
+            return self._attempt(job, work, interval)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+            if self._group_broken is not None:
+                # The job was handed back (retryable), even if that call itself failed, the group
+                # cannot go on: other ranks may still be inside the pipeline's collectives, where
+                # the next `share` would wait for hours while this rank's heartbeats kept a new
+                # job's lease alive. The process exits, so torchrun stops the group (group.py).
+                e, self._group_broken = self._group_broken, None
+                raise GroupBroken(f"{job.video_id}: the render failed out of step with the group "
+                                  f"({type(e).__name__}: {e})") from e
+
+    def _attempt(self, job: Job, work: Path, interval: float) -> str:
+        with Heartbeat(self.client, job, interval) as hb:
+            try:
+                if hb.cancel.is_set() or self.stop.is_set():
+                    raise Cancelled()
+                outcome = self._render_and_upload(job, work, hb)
+            except LeaseLost:
+                log.warning("%s: lease lost; dropping the job", job.video_id)
+                return "dropped"
+            except Cancelled:
+                if hb.lost.is_set():
+                    return "dropped"
+                if hb.cancel.is_set():
+                    return self._fail(job, "cancelled", "cancelled by the user", False)
+                # Only the worker's stop is left: hand the job back for another worker now.
+                return self._fail(job, "worker_stopping", "the worker is shutting down", True)
+            except ModelUnavailable as e:
+                return self._fail(job, "unsupported", str(e), False)
+            except media.MediaError as e:
+                if self._group_broken is not None:  # raised by the render: not the input's fault
+                    return self._fail(job, "worker_error", f"{type(e).__name__}: {e}", True)
+                return self._fail(job, "invalid_input", str(e), False)
+            except Exception as e:  # noqa: BLE001 - every failure is reported, then the loop goes on
+                if _is_oom(e):
+                    self.host.unload()
+                    return self._fail(job, "out_of_memory", str(e), True)
+                log.exception("%s: render failed", job.video_id)
+                return self._fail(job, "worker_error", f"{type(e).__name__}: {e}", True)
+            return outcome
 
     def _fail(self, job: Job, code: str, message: str, retryable: bool) -> str:
         try:
@@ -153,8 +177,14 @@ class Worker:
         if self.group is not None:
             self.group.share((RENDER, model.id, req))
             agree = self.group.agree
-        renderer = Renderer(model, lambda role: self.host.get(model, role), progress, hb.cancel, agree)
-        result = renderer.render(req)
+        renderer = Renderer(model, lambda role: self.host.get(model, role), progress, hb.cancel, agree,
+                            stop=self.stop)
+        try:
+            result = renderer.render(req)
+        except Exception as e:
+            if self.group is not None and not in_step(e):
+                self._group_broken = e  # reported as usual, then run_job raises GroupBroken
+            raise
         mp4 = work / "video.mp4"
         media.write_mp4(result.frames, str(mp4), result.fps, job.width, job.height)
         self.client.upload(job, "video.mp4", mp4)

@@ -52,3 +52,53 @@ def test_wav_is_16_bit_pcm(tmp_path):
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()) == (2, 2, 16000, 16000)
         pcm = np.frombuffer(w.readframes(16000), "<i2").reshape(-1, 2)
     assert pcm[:, 1].max() == 32767 and abs(int(pcm[:, 0].max()) - 32767) < 50
+
+
+def test_streamed_encode_is_byte_identical_to_one_write(tmp_path, monkeypatch):
+    """Frames go to ffmpeg one by one; the file is the same as from the whole clip in one write."""
+    import subprocess
+
+    cmds = []
+    real = subprocess.Popen
+
+    def spy(cmd, *a, **kw):
+        cmds.append(list(cmd))
+        return real(cmd, *a, **kw)
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    floats = np.random.default_rng(1).random((12, 32, 48, 3), dtype=np.float32) * 1.2 - 0.1
+    for name, frames in (("u8", gradient(20, 32, 48)), ("f32", floats)):
+        out = tmp_path / f"{name}.mp4"
+        media.write_mp4(frames, str(out), fps=8, width=64, height=40)
+        whole = tmp_path / f"{name}-whole.mp4"
+        cmd = cmds[-1][:-1] + [str(whole)]
+        subprocess.run(cmd, input=media.to_uint8(frames).tobytes(), check=True)
+        assert out.read_bytes() == whole.read_bytes()
+
+
+def test_long_clips_are_not_copied_whole(tmp_path):
+    """Encoding holds about one frame beside the clip; decoding, the clip once (not twice)."""
+    import tracemalloc
+
+    frames = np.random.default_rng(0).integers(0, 256, (60, 240, 320, 3), dtype=np.uint8)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        media.write_mp4(frames, str(tmp_path / "v.mp4"), fps=24, width=320, height=240)
+        assert tracemalloc.get_traced_memory()[1] - base < frames.nbytes / 4
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        back = media.read_frames(str(tmp_path / "v.mp4"), 320, 240)
+        assert tracemalloc.get_traced_memory()[1] - base < back.nbytes * 1.5
+    finally:
+        tracemalloc.stop()
+    assert back.shape == frames.shape and back.flags.writeable
+
+
+def test_ffmpeg_errors_are_reported(tmp_path):
+    with pytest.raises(media.MediaError, match="ffmpeg exited with"):
+        media.write_mp4(gradient(4, 16, 16), str(tmp_path / "no" / "such" / "dir.mp4"), fps=8, width=16, height=16)
+    (tmp_path / "bad.mp4").write_bytes(b"not a video")
+    with pytest.raises(media.MediaError, match="ffmpeg exited with"):
+        media.read_frames(str(tmp_path / "bad.mp4"), 16, 16)

@@ -84,6 +84,36 @@ def test_cancel_from_heartbeat_fails_as_cancelled(node, config, host):
     assert not node.of("artifacts") and not node.of("complete")
 
 
+def test_stopping_the_worker_hands_the_rendering_job_back(node, config, host):
+    """SIGTERM sets `stop` (__main__): the render stops at the next step and the job goes back to
+    the queue at once, for another worker."""
+    node.push("lease", 200, job(seconds=3))  # 4 passes of 2 steps
+    node.push("fail", 200, {"outcome": "requeued"})
+    w = make_worker(node, config, host)
+
+    class StopAtFirstStep(list):
+        def append(self, p):  # the worker's progress callback, inside the denoising loop
+            super().append(p)
+            w.stop.set()  # as the SIGTERM handler would, from the signal's thread
+
+    w.last_progress = StopAtFirstStep()
+    assert w.tick() == "requeued"
+    assert len(w.last_progress) == 1  # stopped at the step it was in; no later step or pass ran
+    fail = node.of("fail")[0]["json"]
+    assert fail["code"] == "worker_stopping" and fail["retryable"] is True
+    assert not node.of("artifacts") and not node.of("complete")
+
+
+def test_a_job_leased_while_stopping_goes_back_before_any_work(node, config, host):
+    node.push("lease", 200, job(inputs=[{"name": "input_reference", "kind": "image"}]))
+    w = make_worker(node, config, host)
+    w.stop.set()  # SIGTERM during the long-poll that then brought a job
+    w.tick()
+    fail = node.of("fail")[0]["json"]
+    assert fail["code"] == "worker_stopping" and fail["retryable"] is True
+    assert w.last_progress == [] and not node.of("inputs")
+
+
 def test_5xx_is_retried_with_backoff(node):
     node.push("heartbeat", 503, {"error": {"message": "busy"}})
     node.push("heartbeat", 502, b"bad gateway")
@@ -95,6 +125,34 @@ def test_5xx_is_retried_with_backoff(node):
     with pytest.raises(ProtocolError) as e:
         c.heartbeat(Job(job()), 10)
     assert e.value.status == 500
+
+
+def test_complete_waits_as_long_as_the_node_may_take(node, monkeypatch):
+    """The node may take up to 300 s to answer `complete`; the client's default timeout is shorter."""
+    import urllib.request
+
+    from kinora_worker.protocol import NODE_CALL_LIMIT_S
+
+    timeouts = {}
+    real = urllib.request.urlopen
+
+    def spy(req, timeout=None):
+        timeouts[req.full_url.rsplit("/", 1)[-1]] = timeout
+        return real(req, timeout=timeout)
+
+    monkeypatch.setattr(urllib.request, "urlopen", spy)
+    c = Client(node.url, TOKEN, backoff=NO_WAIT, timeout=10)
+    c.heartbeat(Job(job()), 10)
+    assert c.complete(Job(job())) == {"outcome": "completed"}
+    assert NODE_CALL_LIMIT_S == 300
+    assert timeouts == {"heartbeat": 10, "complete": NODE_CALL_LIMIT_S}
+
+
+def test_408_is_retried_like_a_503(node):
+    node.push("complete", 408, {"error": {"message": "request timeout"}})
+    c = Client(node.url, TOKEN, backoff=NO_WAIT, timeout=10)
+    assert c.complete(Job(job())) == {"outcome": "completed"}
+    assert len(node.of("complete")) == 2
 
 
 def test_4xx_is_not_retried_and_409_is_lease_lost(node):
