@@ -80,8 +80,12 @@ const FADE_FRAMES: f32 = 12.0;
 const WORLD_MARGIN: f32 = 0.06;
 
 impl Scene {
+    /// Saturating: a scene read back from a `scene.json` (a remote worker's, say) may hold any
+    /// numbers, and one that overflows simply matches no clip.
     pub fn total_frames(&self) -> u32 {
-        self.timeline.last().map_or(0, |s| s.start_frame + s.frames)
+        self.timeline
+            .last()
+            .map_or(0, |s| s.start_frame.saturating_add(s.frames))
     }
 
     pub fn segment_at(&self, frame: u32) -> Option<&Segment> {
@@ -225,6 +229,15 @@ mod tests {
         assert!((x - 0.75).abs() < 1e-6 && d < 0.0);
         let (x, d) = reflect(-0.25, 0.0, 1.0);
         assert!((x - 0.25).abs() < 1e-6 && d < 0.0);
+    }
+
+    #[test]
+    fn a_hostile_timeline_does_not_overflow() {
+        let mut s = Scene::from_prompt("a dog", 1, &[]);
+        s.push_segment(24, "a", CameraMove::Static, Weather::Clear, &[]);
+        let last = s.timeline.last_mut().unwrap();
+        last.start_frame = u32::MAX - 5;
+        assert_eq!(s.total_frames(), u32::MAX);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::jobs::inputs::STORAGE_UNAVAILABLE;
 use crate::worker::http::{CallError, Client, retry_transient};
 use crate::worker::protocol::*;
 use crate::worker::routes::CALL_LIMIT_SECONDS;
+use tokio_util::task::AbortOnDropHandle;
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -234,7 +235,25 @@ async fn run_job(
     phases: &mut Phases,
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let scratch = tempfile::TempDir::new_in(&cfg.scratch).context("creating scratch space")?;
+    let token = CancelToken::new();
+    let progress = Arc::new(AtomicU8::new(0));
+    let lost = Arc::new(AtomicBool::new(false));
+    let user_cancel = Arc::new(AtomicBool::new(false));
+    // From the lease on, downloads included: a large source on a slow link can outlast a lease.
+    let _heartbeat = keep_alive(
+        client,
+        &job,
+        reg,
+        (&token, &progress),
+        (&lost, &user_cancel),
+    );
+    let scratch = match tempfile::TempDir::new_in(&cfg.scratch) {
+        Ok(s) => s,
+        Err(e) => {
+            let msg = format!("creating scratch space: {e}");
+            return fail(client, &job, "scratch_unavailable", &msg, true).await;
+        }
+    };
     let dir = scratch.path().join("in");
     for input in &job.inputs {
         let to = safe_join(&dir, &input.name)?;
@@ -248,47 +267,15 @@ async fn run_job(
             };
         }
     }
+    if lost.load(Ordering::SeqCst) {
+        bail!("lease lost while downloading inputs");
+    }
     phases.inputs = started.elapsed();
-    let req = request_for(&job, &dir)?;
-    let out = scratch.path().join("out");
-    let token = CancelToken::new();
-    let progress = Arc::new(AtomicU8::new(0));
-    let lost = Arc::new(AtomicBool::new(false));
-    let user_cancel = Arc::new(AtomicBool::new(false));
-    let heartbeat = {
-        let (client, job) = (client.clone(), job.clone());
-        let (token, progress) = (token.clone(), progress.clone());
-        let (lost, user_cancel) = (lost.clone(), user_cancel.clone());
-        let every = Duration::from_millis(reg.heartbeat_interval_ms.clamp(100, 10_000));
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                let beat = HeartbeatRequest {
-                    lease_id: job.lease_id.clone(),
-                    progress: progress.load(Ordering::Relaxed),
-                };
-                let path = format!("/jobs/{}/heartbeat", job.video_id);
-                match client
-                    .post::<_, HeartbeatResponse>(&path, &beat, CALL_TIMEOUT)
-                    .await
-                {
-                    Ok(Some(r)) if r.cancel => {
-                        user_cancel.store(true, Ordering::SeqCst);
-                        token.cancel();
-                    }
-                    Ok(_) => {}
-                    Err(CallError::LeaseLost) => {
-                        lost.store(true, Ordering::SeqCst);
-                        token.cancel();
-                        return;
-                    }
-                    Err(e) => {
-                        tracing::warn!(video_id = %job.video_id, error = %e, "heartbeat failed")
-                    }
-                }
-            }
-        })
+    let req = match request_for(&job, &dir) {
+        Ok(req) => req,
+        Err(e) => return fail(client, &job, "invalid_input", &e.to_string(), false).await,
     };
+    let out = scratch.path().join("out");
     let stop_on_shutdown = {
         let (token, shutdown) = (token.clone(), shutdown.clone());
         tokio::spawn(async move {
@@ -305,12 +292,11 @@ async fn run_job(
     phases.render = render_started.elapsed();
     stop_on_shutdown.abort();
     if lost.load(Ordering::SeqCst) {
-        heartbeat.abort();
         bail!("lease lost while rendering");
     }
     // The heartbeat runs on through the uploads and their retries: the lease stays ours until
     // the node has the result.
-    let outcome = match rendered {
+    match rendered {
         Ok(Ok((video, scene))) => finish(client, &job, &video, &scene, phases).await,
         Ok(Err(RenderError::Cancelled)) if user_cancel.load(Ordering::SeqCst) => {
             fail(client, &job, "cancelled", "The video was cancelled.", false).await
@@ -332,9 +318,49 @@ async fn run_job(
             let msg = "The renderer crashed on this job.";
             fail(client, &job, "internal_error", msg, false).await
         }
-    };
-    heartbeat.abort();
-    outcome
+    }
+}
+
+/// Heartbeats the job every `heartbeat_interval_ms` until dropped, reporting `progress`. A user
+/// cancel sets `user_cancel`, a lost lease sets `lost`; both cancel `token`, which stops the
+/// render.
+fn keep_alive(
+    client: &Client,
+    job: &Job,
+    reg: &RegisterResponse,
+    (token, progress): (&CancelToken, &Arc<AtomicU8>),
+    (lost, user_cancel): (&Arc<AtomicBool>, &Arc<AtomicBool>),
+) -> AbortOnDropHandle<()> {
+    let (client, job) = (client.clone(), job.clone());
+    let (token, progress) = (token.clone(), progress.clone());
+    let (lost, user_cancel) = (lost.clone(), user_cancel.clone());
+    let every = Duration::from_millis(reg.heartbeat_interval_ms.clamp(100, 10_000));
+    AbortOnDropHandle::new(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let beat = HeartbeatRequest {
+                lease_id: job.lease_id.clone(),
+                progress: progress.load(Ordering::Relaxed),
+            };
+            let path = format!("/jobs/{}/heartbeat", job.video_id);
+            match client
+                .post::<_, HeartbeatResponse>(&path, &beat, CALL_TIMEOUT)
+                .await
+            {
+                Ok(Some(r)) if r.cancel => {
+                    user_cancel.store(true, Ordering::SeqCst);
+                    token.cancel();
+                }
+                Ok(_) => {}
+                Err(CallError::LeaseLost) => {
+                    lost.store(true, Ordering::SeqCst);
+                    token.cancel();
+                    return;
+                }
+                Err(e) => tracing::warn!(video_id = %job.video_id, error = %e, "heartbeat failed"),
+            }
+        }
+    }))
 }
 
 async fn finish(
