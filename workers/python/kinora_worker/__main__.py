@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         if group is not None:
             try:
                 group.share((STOP,))
+                group.settle()
             finally:
                 group.close()
     return 0

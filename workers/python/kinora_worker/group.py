@@ -90,6 +90,12 @@ class Group:
             degree = {"ulysses_degree": self.world} if self.parallel == "ulysses" else {"ring_degree": self.world}
             tr.enable_parallelism(config=ContextParallelConfig(**degree))
 
+    def settle(self) -> None:
+        """After `STOP`: every rank waits here until all have it, so rank 0 cannot tear its
+        connections down while a follower is still reading the message (gloo aborts a process
+        whose peer vanishes mid-transfer)."""
+        self.dist.barrier()
+
     def close(self) -> None:
         if self.dist.is_initialized():
             self.dist.destroy_process_group()
@@ -117,6 +123,7 @@ def follow(group: Group, config, host) -> None:
         message = group.share()
         kind = message[0]
         if kind == STOP:
+            group.settle()
             return
         if kind != RENDER:
             continue  # rank 0 was idle; the message keeps the group's collectives in step
