@@ -192,7 +192,16 @@ pub fn run(
 ) -> Result<RenderOutputs, RenderError> {
     let platform = at_platform_rate(source, &files.dir, cancel)?;
     let source = platform.path.as_path();
-    let drawn = draw_segment(req, source, source_scene, files, progress, cancel, true)?;
+    let info = platform.info.clone();
+    let drawn = draw_segment(
+        req,
+        (source, info),
+        source_scene,
+        files,
+        progress,
+        cancel,
+        true,
+    )?;
     let Drawn {
         info,
         scene,
@@ -243,7 +252,16 @@ pub fn render_segment(
         dir: out_dir.to_path_buf(),
     };
     let progress = Progress::new(progress);
-    let drawn = draw_segment(req, source, source_scene, &files, &progress, cancel, false)?;
+    let info = probe_source(source)?;
+    let drawn = draw_segment(
+        req,
+        (source, info),
+        source_scene,
+        &files,
+        &progress,
+        cancel,
+        false,
+    )?;
     let video = files.video();
     std::fs::rename(files.part(), &video)?;
     let scene = out_dir.join("scene.json");
@@ -270,7 +288,7 @@ struct Drawn {
 /// previews (the source's frames are decoded for that).
 fn draw_segment(
     req: &RenderRequest,
-    source: &Path,
+    (source, info): (&Path, ClipInfo),
     source_scene: Option<&Path>,
     files: &OutFiles,
     progress: &Progress<'_>,
@@ -278,7 +296,6 @@ fn draw_segment(
     with_previews: bool,
 ) -> Result<Drawn, RenderError> {
     check_seconds(req.seconds)?;
-    let info = probe_source(source)?;
     let new_frames = req.seconds * FPS;
     let total = info.frames + new_frames;
     if total > MAX_SECONDS * FPS {
