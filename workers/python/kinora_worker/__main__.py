@@ -1,4 +1,8 @@
-"""`kinora-gpu-worker --config worker.toml` (or `python -m kinora_worker`)."""
+"""`kinora-gpu-worker --config worker.toml` (or `python -m kinora_worker`), and the preflight
+`kinora-gpu-worker check --config worker.toml` (preflight.py).
+
+Exit status: 0 stopped; 2 a config the worker cannot run with (unreadable TOML, a model that fits
+no memory plan, registration refused by the node with a 4xx); 3 see EXIT_GROUP_BROKEN."""
 
 from __future__ import annotations
 
@@ -13,6 +17,11 @@ EXIT_GROUP_BROKEN = 3
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["check"]:
+        from .preflight import main as check
+
+        return check(argv[1:])
     ap = argparse.ArgumentParser(prog="kinora-gpu-worker", description="Kinora GPU worker (diffusers)")
     ap.add_argument("--config", required=True, help="TOML config (see README)")
     ap.add_argument("--log-level", default="INFO")
@@ -22,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from .config import ConfigError, load
     from .group import STOP, Group, GroupBroken, follow
+    from .memory import MemoryPlanError
     from .pipelines import ModelHost
-    from .worker import Worker
+    from .worker import RegistrationRefused, Worker
 
     try:
         cfg = load(args.config)
@@ -52,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             worker.run()
     except KeyboardInterrupt:
         pass
+    except (RegistrationRefused, MemoryPlanError) as e:
+        # Retrying cannot fix these: say why and stop (`kinora-gpu-worker check` lists every problem).
+        print(f"kinora-gpu-worker: {'registration refused: ' if isinstance(e, RegistrationRefused) else ''}{e}",
+              file=sys.stderr, flush=True)
+        return 2
     except GroupBroken as e:
         # The job is handed back; the group cannot go on. Exit now, without the group's `STOP` or
         # tearing the process group down: both could wait on ranks still inside a collective.

@@ -63,8 +63,21 @@ class ModelConfig:
     call_kwargs: dict = field(default_factory=dict)
     # Per-component dtypes over `dtype`, e.g. {"vae": "float32"} (Wan's VAE is meant to run in fp32).
     component_dtypes: dict[str, str] = field(default_factory=dict)
-    # diffusers' enable_model_cpu_offload(): components wait in CPU memory, one on the GPU at a time.
-    cpu_offload: bool = False
+    # Where the weights live (memory.py): auto | resident | model_offload | group_offload |
+    # sequential_offload. `auto` picks the fastest plan that fits the device's free memory.
+    memory: str = "auto"
+    memory_budget_gb: float | None = None  # use at most this much of the device (a shared card)
+    memory_headroom_gb: float = 10.0  # kept free for activations
+    # Roles of one model whose text encoder, tokenizer and VAE are the same files share one copy.
+    share_components: bool = True
+    # Speed-ups (speedups.py), all off by default until measured on a GPU.
+    cache: str = "off"  # off | first_block | taylorseer
+    cache_threshold: float = 0.05  # First Block Cache's residual threshold
+    compile: str = "off"  # off | regional | full
+    attention: str | None = None  # a diffusers attention backend, e.g. "flash", "_native_cudnn"
+    quantize: str = "off"  # off | fp8_storage
+    # Edits: how far WanVideoToVideoPipeline moves away from the source (0 keeps it, 1 ignores it).
+    edit_strength: float = 0.7
     # Frames are generated at width/height rounded up to this (VAE stride x patch size), then
     # scaled to the job's exact size.
     size_multiple: int = 16
@@ -100,8 +113,15 @@ def default_schema_path() -> Path | None:
 
 _TOP = {"server", "token", "pool", "name", "work_dir", "schema", "wait_seconds", "models", "parallel"}
 _MODEL = {"family", "dtype", "device", "steps", "guidance", "fps", "frames_per_pass", "overlap_frames",
-          "negative_prompt", "max_sequence_length", "call_kwargs", "cpu_offload", "size_multiple",
-          "component_dtypes"}
+          "negative_prompt", "max_sequence_length", "call_kwargs", "size_multiple", "component_dtypes",
+          "memory", "memory_budget_gb", "memory_headroom_gb", "share_components", "cache", "cache_threshold",
+          "compile", "attention", "quantize", "edit_strength"}
+CHOICES = {
+    "memory": ("auto", "resident", "model_offload", "group_offload", "sequential_offload"),
+    "cache": ("off", "first_block", "taylorseer"),
+    "compile": ("off", "regional", "full"),
+    "quantize": ("off", "fp8_storage"),
+}
 
 
 def _model(mid: str, raw: dict, base: Path) -> ModelConfig:
@@ -109,6 +129,8 @@ def _model(mid: str, raw: dict, base: Path) -> ModelConfig:
     if family not in FAMILIES:
         raise ConfigError(f"models.{mid}.family must be one of {sorted(FAMILIES)}, got {family!r}")
     roles, _, fps, fpp, overlap = FAMILIES[family]
+    if "cpu_offload" in raw:
+        raise ConfigError(f"models.{mid}.cpu_offload is now `memory = \"model_offload\"` (or \"auto\")")
     unknown = set(raw) - _MODEL - set(roles)
     if unknown:
         raise ConfigError(f"models.{mid}: unknown keys {sorted(unknown)} (roles for {family}: {list(roles)})")
@@ -130,13 +152,26 @@ def _model(mid: str, raw: dict, base: Path) -> ModelConfig:
         negative_prompt=str(raw.get("negative_prompt", "")),
         max_sequence_length=int(raw.get("max_sequence_length", 512)),
         call_kwargs=dict(raw.get("call_kwargs", {})),
-        cpu_offload=bool(raw.get("cpu_offload", False)),
+        memory=str(raw.get("memory", "auto")),
+        memory_budget_gb=None if raw.get("memory_budget_gb") is None else float(raw["memory_budget_gb"]),
+        memory_headroom_gb=float(raw.get("memory_headroom_gb",
+                                         10.0 if str(raw.get("device", "cuda")).startswith("cuda") else 1.0)),
+        share_components=bool(raw.get("share_components", True)),
+        cache=str(raw.get("cache", "off")), cache_threshold=float(raw.get("cache_threshold", 0.05)),
+        compile=str(raw.get("compile", "off")),
+        attention=None if raw.get("attention") is None else str(raw["attention"]),
+        quantize=str(raw.get("quantize", "off")), edit_strength=float(raw.get("edit_strength", 0.7)),
         component_dtypes={str(k): str(v) for k, v in (raw.get("component_dtypes") or {}).items()},
         size_multiple=int(raw.get("size_multiple", 16 if family == "wan" else 32)),
     )
     for comp, dt in m.component_dtypes.items():
         if dt not in DTYPES:
             raise ConfigError(f"models.{mid}.component_dtypes.{comp} must be one of {DTYPES}, got {dt!r}")
+    for key, allowed in CHOICES.items():
+        if getattr(m, key) not in allowed:
+            raise ConfigError(f"models.{mid}.{key} must be one of {allowed}, got {getattr(m, key)!r}")
+    if not 0.0 < m.edit_strength <= 1.0:
+        raise ConfigError(f"models.{mid}.edit_strength must be in (0, 1]")
     mult = m.frame_multiple
     if m.frames_per_pass < mult + 1 or (m.frames_per_pass - 1) % mult:
         raise ConfigError(f"models.{mid}.frames_per_pass must be {mult}k+1, got {m.frames_per_pass}")
@@ -149,19 +184,42 @@ def _model(mid: str, raw: dict, base: Path) -> ModelConfig:
     return m
 
 
-def parse(raw: dict, base: Path = Path(".")) -> Config:
+def parse(raw: dict, base: Path = Path("."), problems: list[str] | None = None) -> Config | None:
+    """The config from parsed TOML. With `problems`, every mistake is appended there (and None
+    returned when there was any) instead of raising at the first."""
+    found: list[str] = []
+
+    def fail(msg: str) -> None:
+        if problems is None:
+            raise ConfigError(msg)
+        found.append(msg)
+
     unknown = set(raw) - _TOP
     if unknown:
-        raise ConfigError(f"unknown keys {sorted(unknown)}")
+        fail(f"unknown keys {sorted(unknown)}")
     for key in ("server", "pool"):
         if not raw.get(key):
-            raise ConfigError(f"`{key}` is required")
+            fail(f"`{key}` is required")
     token = raw.get("token") or os.environ.get("KINORA_WORKER_TOKEN")
     if not token:
-        raise ConfigError("`token` is required (or set KINORA_WORKER_TOKEN)")
-    models = {mid: _model(mid, m, base) for mid, m in (raw.get("models") or {}).items()}
-    if not models:
-        raise ConfigError("configure at least one model under [models.<id>]")
+        fail("`token` is required (or set KINORA_WORKER_TOKEN)")
+    models = {}
+    for mid, m in (raw.get("models") or {}).items():
+        try:
+            models[mid] = _model(mid, m if isinstance(m, dict) else {}, base)
+        except ConfigError as e:
+            fail(str(e))
+        except (TypeError, ValueError) as e:  # e.g. steps = "many"
+            fail(f"models.{mid}: {e}")
+    if not raw.get("models"):
+        fail("configure at least one model under [models.<id>]")
+    try:
+        parallel = _parallel(raw.get("parallel", "ulysses"))
+    except ConfigError as e:
+        fail(str(e))
+    if found:
+        problems.extend(found)
+        return None
     schema = raw.get("schema")
     return Config(
         server=str(raw["server"]).rstrip("/"), token=str(token), pool=str(raw["pool"]),
@@ -169,7 +227,7 @@ def parse(raw: dict, base: Path = Path(".")) -> Config:
         work_dir=Path(raw.get("work_dir") or (Path(os.environ.get("TMPDIR", "/tmp")) / "kinora-worker")),
         schema=Path(schema) if schema else default_schema_path(),
         wait_seconds=int(raw.get("wait_seconds", 20)),
-        parallel=_parallel(raw.get("parallel", "ulysses")),
+        parallel=parallel,
     )
 
 

@@ -8,8 +8,10 @@ Modes (the lease's `mode`, plus its inputs):
 - create with characters: Wan VACE with the characters' pictures as `reference_images`.
 - extend: continue from the source's last frames (Wan VACE prefix frames + mask; LTX-2 video
   condition) and return ONLY the new frames; the server stitches them after the source.
-- edit: Wan VACE over the source's frames at the source size (mask = regenerate everything, the
-  source frames as the control video), same length as the source.
+- edit: `WanVideoToVideoPipeline` (the t2v weights) over the source's frames at the source size:
+  the source, noised to `edit_strength`, is denoised towards the prompt (diffusers' documented
+  video-to-video use, strength 0.7 in its example); same length as the source. VACE is not used:
+  given raw RGB as its control video with an all-regenerate mask it has no cue for what to keep.
 
 A clip longer than one pass is made of passes, each conditioned on the previous pass's last
 frames (`overlap_frames`), which are then dropped from its output so no frame is repeated.
@@ -129,8 +131,11 @@ class Renderer:
         fam = self.model.family
         if req.mode == "edit":
             if fam != "wan":
-                raise Unsupported(f"{self.model.id}: edits need a Wan VACE checkpoint")
-            return self._need("vace", have)
+                raise Unsupported(f"{self.model.id}: edits need a Wan text-to-video checkpoint")
+            if "v2v" not in have:
+                raise ModelUnavailable(f"model {self.model.id}: edits need a `t2v` checkpoint "
+                                       "(WanVideoToVideoPipeline runs on its weights)")
+            return "v2v"
         if req.mode == "extend":
             if fam == "wan" and "vace" not in have and "i2v" in have:
                 return "i2v"  # continue from the source's last frame
@@ -146,7 +151,7 @@ class Renderer:
     def _continue_role(self, first: str) -> str:
         """The role of passes after the first: one that can condition on previous frames."""
         have = roles(self.model)
-        if first in ("vace", "condition"):
+        if first in ("vace", "condition", "v2v"):
             return first
         for r in ("vace", "condition", "i2v"):
             if r in have:
@@ -159,7 +164,8 @@ class Renderer:
         return role
 
     def _overlap(self, role: str) -> int:
-        return 1 if role == "i2v" else self.model.overlap_frames
+        # An edit's passes each follow their own stretch of the source: no conditioning frames.
+        return {"i2v": 1, "v2v": 0}.get(role, self.model.overlap_frames)
 
     # ------------------------------------------------------------------ progress / cancel
     def _stopped(self) -> bool:
@@ -198,7 +204,10 @@ class Renderer:
         later = self._continue_role(first) if frame_count(total + first_prefix, m.frame_multiple,
                                                           m.frames_per_pass) < total + first_prefix else first
         passes = plan(total, first_prefix, self._overlap(later), m.frame_multiple, m.frames_per_pass)
-        self.steps_total = len(passes) * m.steps
+        steps = m.steps
+        if first == "v2v":  # diffusers runs int(steps * strength) of them, from the noised source
+            steps = max(1, min(m.steps, int(m.steps * m.edit_strength)))
+        self.steps_total = len(passes) * steps
         self.steps_done = 0
 
         made: list[np.ndarray] = []
@@ -214,7 +223,10 @@ class Renderer:
                 tail = np.concatenate(made)[-prefix:]
             pipe = self.get_pipe(role)
             kwargs = self._inputs(role, req, i, n, tail if prefix else None, count, gw, gh)
-            out = pipe(**self._common(req, i, n, gw, gh), **kwargs)
+            common = self._common(req, i, n, gw, gh)
+            if role == "v2v":
+                del common["num_frames"]  # the source video's length is the pass's
+            out = pipe(**common, **kwargs)
             if self._stopped():
                 raise Cancelled()
             frames = to_uint8(out.frames[0])
@@ -263,6 +275,11 @@ class Renderer:
         p = 0 if prefix is None else len(prefix)
         if role == "t2v":
             return {}
+        if role == "v2v":
+            src = to_uint8(req.source)[made: made + n]
+            if len(src) < n:  # the last pass may reach past the source's end: hold its last frame
+                src = np.concatenate([src, np.repeat(to_uint8(req.source)[-1:], n - len(src), axis=0)])
+            return {"video": _pil(src), "strength": self.model.edit_strength}
         if role == "i2v":
             image = _pil(prefix[-1:])[0] if prefix is not None else req.image
             return {"image": image}
@@ -278,13 +295,7 @@ class Renderer:
         video = _pil(prefix) if prefix is not None else []
         mask = _mask(p, gw, gh, 0)
         rest = n - p
-        if req.mode == "edit":
-            src = to_uint8(req.source)[made: made + rest]
-            if len(src) < rest:  # the last pass may reach past the source's end: hold its last frame
-                src = np.concatenate([src, np.repeat(to_uint8(req.source)[-1:], rest - len(src), axis=0)])
-            video += _pil(src)
-            mask += _mask(rest, gw, gh, 255)
-        elif i == 0 and prefix is None and req.image is not None:
+        if i == 0 and prefix is None and req.image is not None:
             video += [req.image] + _grey(rest - 1, gw, gh)
             mask += _mask(1, gw, gh, 0) + _mask(rest - 1, gw, gh, 255)
         else:

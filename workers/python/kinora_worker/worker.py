@@ -20,6 +20,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from .memory import MemoryPlanError, choose
+
 from . import media
 from .config import Config, ModelConfig
 from .pipelines import ModelHost, ModelUnavailable
@@ -44,6 +46,14 @@ def _is_oom(e: BaseException) -> bool:
         return False
 
 
+class RegistrationRefused(RuntimeError):
+    """The node refused this worker (4xx): a config mistake that retrying cannot fix."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
 class Worker:
     def __init__(self, config: Config, client: Client | None = None, host: ModelHost | None = None,
                  group=None):
@@ -58,9 +68,23 @@ class Worker:
         # Set when a render of the group failed out of step (see run_job).
         self._group_broken: BaseException | None = None
 
+    def plan_memory(self) -> None:
+        """Each model's memory plan, before registering: a model that cannot fit this device is
+        refused here (MemoryPlanError), not after the node has routed a job to it."""
+        for model in self.config.models.values():
+            if model.id not in self.host.plans:
+                self.host.plans[model.id] = choose(model)
+
     def register(self) -> Registration:
-        self.registration = self.client.register(worker_name(self.config.name), self.config.pool,
-                                                 sorted(self.config.models))
+        self.plan_memory()
+        try:
+            self.registration = self.client.register(worker_name(self.config.name), self.config.pool,
+                                                     sorted(self.config.models))
+        except ProtocolError as e:
+            if 400 <= e.status < 500 and e.status not in (408, 429):
+                # A wrong pool, model or token never heals by retrying: the operator must act.
+                raise RegistrationRefused(e.status, str(e)) from None
+            raise
         log.info("registered as %s for %s", self.registration.worker_id, self.registration.models)
         return self.registration
 
@@ -79,7 +103,7 @@ class Worker:
                     self.registration = None
                     continue
                 if e.status in (401, 403):
-                    raise  # a wrong token never heals by itself
+                    raise RegistrationRefused(e.status, str(e)) from None  # a wrong token never heals
                 self._wait_out(e, next(delays))
             except OSError as e:
                 self._wait_out(e, next(delays))
@@ -210,7 +234,7 @@ class Worker:
                       seconds=float(job.seconds), seed=int(job.seed))
         if "input_reference" in names:
             path = self.client.download(job, "input_reference", work / "input_reference")
-            req.image = _image(path, gw, gh)
+            req.image = _image(path, fit=(gw, gh))
         for ch in job.raw.get("characters", []):
             files = list(ch.get("inputs", []))
             # The cutout (alpha) composited on white is what VACE's reference images look like;
@@ -220,7 +244,9 @@ class Worker:
             if pick is None:
                 continue
             path = self.client.download(job, pick, work / pick)
-            req.references.append(_image(path, gw, gh, on_white=True))
+            # Whole, at its own size and aspect: the VACE pipeline itself scales each reference
+            # into the frame and pads it with white, so nothing of the character is cut off.
+            req.references.append(_image(path, on_white=True))
         if job.mode in ("extend", "edit"):
             src = self.client.download(job, "source.mp4", work / "source.mp4")
             if job.mode == "extend":
@@ -235,7 +261,7 @@ class Worker:
         return req
 
 
-def _image(path: Path, w: int, h: int, on_white: bool = False) -> Image.Image:
+def _image(path: Path, fit: tuple[int, int] | None = None, on_white: bool = False) -> Image.Image:
     try:
         im = Image.open(path)
         im.load()
@@ -245,7 +271,9 @@ def _image(path: Path, w: int, h: int, on_white: bool = False) -> Image.Image:
         im = im.convert("RGBA")
         bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
         im = Image.alpha_composite(bg, im)
-    return ImageOps.fit(im.convert("RGB"), (w, h), Image.Resampling.BICUBIC)
+    im = im.convert("RGB")
+    # An input reference is the clip's first frame: it takes the frame's exact size.
+    return ImageOps.fit(im, fit, Image.Resampling.BICUBIC) if fit else im
 
 
-__all__ = ["Worker", "Backoff"]
+__all__ = ["Worker", "Backoff", "RegistrationRefused"]
