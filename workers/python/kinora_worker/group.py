@@ -88,7 +88,8 @@ class Group:
             if tr is None or getattr(tr, "_parallel_config", None) is not None:
                 continue
             degree = {"ulysses_degree": self.world} if self.parallel == "ulysses" else {"ring_degree": self.world}
-            tr.enable_parallelism(config=ContextParallelConfig(**degree))
+            plan = None if getattr(tr, "_cp_plan", None) else cp_plan_for(tr)
+            tr.enable_parallelism(config=ContextParallelConfig(**degree), cp_plan=plan)
 
     def settle(self) -> None:
         """After `STOP`: every rank waits here until all have it, so rank 0 cannot tear its
@@ -99,6 +100,34 @@ class Group:
     def close(self) -> None:
         if self.dist.is_initialized():
             self.dist.destroy_process_group()
+
+
+def vace_cp_plan() -> dict:
+    """A context-parallel plan for `WanVACETransformer3DModel`, which diffusers 0.42.1 ships
+    without one. It is Wan's plan plus the control branch: the VACE blocks run first, on the
+    patch-embedded latents and the control latents (padded to the same length), and their hints
+    are added to the main blocks' hidden states token by token. So the control states are split
+    along the sequence exactly like the hidden states (at `vace_blocks.0`, the only VACE block
+    that reads `hidden_states`), every hint comes out split like the hidden states it is added
+    to, and the output is gathered once after `proj_out`."""
+    from diffusers.models._modeling_parallel import ContextParallelInput, ContextParallelOutput
+
+    def split(dims: int, output: bool = False):
+        return ContextParallelInput(split_dim=1, expected_dims=dims, split_output=output)
+
+    return {
+        "rope": {0: split(4, True), 1: split(4, True)},
+        "vace_blocks.0": {"hidden_states": split(3), "control_hidden_states": split(3)},
+        "blocks.0": {"hidden_states": split(3)},
+        "proj_out": ContextParallelOutput(gather_dim=1, expected_dims=3),
+    }
+
+
+def cp_plan_for(transformer) -> dict | None:
+    """The plan for a transformer diffusers has none for (None: let diffusers decide, or raise)."""
+    if type(transformer).__name__ == "WanVACETransformer3DModel":
+        return vace_cp_plan()
+    return None
 
 
 class GroupBroken(RuntimeError):

@@ -214,3 +214,27 @@ def test_a_single_process_worker_reports_a_render_error_and_goes_on(config, host
 def test_a_single_process_worker_has_no_group(config, host):
     w = Worker(dataclasses.replace(config), host=host)
     assert w.group is None
+
+
+def test_characters_extension_and_edit_in_a_group_render_what_one_process_renders(tiny_dirs, host, tmp_path):
+    """VACE (characters, extension) runs context-parallel with the worker's plan for its
+    transformer; edits (WanVideoToVideoPipeline) with Wan's own."""
+    from group_modes_probe import request
+    from kinora_worker.config import parse
+
+    table = model_tables(tiny_dirs, steps=3)["wan-tiny"]
+    specs = [dict(mode="create", prompt="two friends", w=48, h=32, seconds=1.0, seed=3, refs=2),
+             dict(mode="extend", prompt="keep walking", w=48, h=32, seconds=1.0, seed=4, source=8),
+             dict(mode="edit", prompt="make it snowy", w=48, h=32, seconds=1.0, seed=5, source=8)]
+    run = torchrun(str(HERE / "group_modes_probe.py"), json.dumps(table), str(tmp_path), json.dumps(specs))
+    assert run.returncode == 0, run.stderr[-4000:]
+    for r in (0, 1):
+        assert json.loads((tmp_path / f"plans_{r}.json").read_text()) == {"vace": True, "t2v": True, "v2v": True}
+    cfg = parse({"server": "http://x", "token": TOKEN, "pool": "p", "models": {"m": table}})
+    model = cfg.models["m"]
+    for i, spec in enumerate(specs):
+        split = [np.load(tmp_path / f"frames_{r}_{i}.npy") for r in (0, 1)]
+        assert np.array_equal(split[0], split[1])
+        alone = Renderer(model, lambda role: host.get(model, role)).render(request(spec)).frames
+        assert alone.shape == split[0].shape == (8, 32, 48, 3), spec["mode"]
+        assert np.abs(alone.astype(int) - split[0].astype(int)).max() <= 1, spec["mode"]
