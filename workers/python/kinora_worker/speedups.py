@@ -22,6 +22,9 @@ import logging
 log = logging.getLogger("kinora_worker.speedups")
 
 TRANSFORMERS = ("transformer", "transformer_2")
+# The block submodules whose outputs TaylorSeer predicts. Its default patterns (`^blocks.*attn`,
+# matched whole) name no module of Wan's blocks (`attn1`, `attn2`, `ffn`), so it would do nothing.
+TAYLORSEER_MODULES = r"^(blocks|transformer_blocks)\.\d+\.(attn\d*|audio_attn\d*|ffn?|audio_ff)$"
 
 
 def transformers(pipe) -> list:
@@ -54,7 +57,7 @@ def after_placement(pipe, model, done: set[int]) -> None:
             from diffusers.hooks import FirstBlockCacheConfig, TaylorSeerCacheConfig
 
             config = (FirstBlockCacheConfig(threshold=model.cache_threshold) if model.cache == "first_block"
-                      else TaylorSeerCacheConfig())
+                      else TaylorSeerCacheConfig(cache_identifiers=[TAYLORSEER_MODULES]))
             tr.enable_cache(config)
         if model.compile == "regional":
             tr.compile_repeated_blocks(fullgraph=True)
