@@ -90,7 +90,8 @@ def check_node(cfg) -> list[str]:
                         f"Fix: check the node's logs"]
 
 
-def run(path: str, out=sys.stdout) -> int:
+def run(path: str, out=None) -> int:
+    out = out or sys.stdout
     problems: list[str] = []
     notes: list[str] = []
     try:

@@ -137,6 +137,7 @@ class BrokenHost:
 
     def __init__(self, host):
         self.host = host
+        self.plans = host.plans
 
     def get(self, model, role):
         pipe = self.host.get(model, role)

@@ -172,14 +172,23 @@ def test_inputs_are_downloaded_for_image_and_characters(node, config, host):
     Image.new("RGB", (64, 64), (250, 10, 10)).save(buf, "PNG")
     node.inputs["input_reference"] = buf.getvalue()
     cut = io.BytesIO()
-    Image.new("RGBA", (20, 20), (0, 0, 255, 0)).save(cut, "PNG")
+    Image.new("RGBA", (20, 60), (0, 0, 255, 0)).save(cut, "PNG")  # tall: a crop to 48x32 would cut it
     node.inputs["character_0/cutout.png"] = cut.getvalue()
     node.push("lease", 200, job(inputs=[{"name": "input_reference", "kind": "image"},
                                         {"name": "character_0/cutout.png", "kind": "image"}],
                                 characters=[{"name": "Mossy", "inputs": ["character_0/cutout.png"]}]))
-    assert make_worker(node, config, host).tick() == "completed"
+    w = make_worker(node, config, host)
+    seen = []
+    real = w._request
+    w._request = lambda *a: seen.append(real(*a)) or seen[-1]
+    assert w.tick() == "completed"
     names = sorted(r["path"].split("/inputs/")[1] for r in node.of("inputs"))
     assert names == ["character_0/cutout.png", "input_reference"]
+    req = seen[0]
+    assert req.image.size == (48, 32)  # the input reference is the first frame: the frame's size
+    # The character reaches the pipeline whole, at its own size and aspect, on white.
+    assert [r.size for r in req.references] == [(20, 60)]
+    assert req.references[0].getpixel((10, 30)) == (255, 255, 255)
 
 
 def test_extend_downloads_the_source_and_uploads_the_new_segment(node, config, host, tmp_path):

@@ -146,16 +146,31 @@ def test_extend_returns_only_the_new_segment(config, host, tmp_path):
     assert mp4(tmp_path, res, 48, 32).frames == 16
 
 
-def test_edit_runs_over_the_source_frames(config, host, tmp_path):
+def test_edit_denoises_the_source_towards_the_prompt(config, host, tmp_path):
+    """Edits run WanVideoToVideoPipeline on the t2v weights: the source frames, noised to
+    `edit_strength`, are the starting point (not a VACE control video)."""
     source = src_frames(12, 32, 48)
     res, rec, _ = render(config, host, "wan-tiny", Request("edit", "make it snowy", 48, 32, 1.5, 2, source=source))
-    assert {c[0] for c in rec.calls} == {"vace"}
+    assert {c[0] for c in rec.calls} == {"v2v"}
+    pipe = host.get(config.models["wan-tiny"], "v2v")
+    assert type(pipe).__name__ == "WanVideoToVideoPipeline"
+    assert pipe.transformer is host.get(config.models["wan-tiny"], "t2v").transformer  # no second copy
     first = rec.calls[0][1]
-    assert np.array_equal(np.stack([np.asarray(im) for im in first["video"]]), source[: first["num_frames"]])
-    assert np.asarray(first["mask"][0]).min() == 255
+    assert first["strength"] == config.models["wan-tiny"].edit_strength == 0.7
+    assert "mask" not in first and "num_frames" not in first
+    video = np.stack([np.asarray(im) for im in first["video"]])
+    assert np.array_equal(video, source[: len(video)]) and (len(video) - 1) % 4 == 0
+    # Every pass starts from its own stretch of the source; together they cover it.
+    covered = sum(len(c[1]["video"]) for c in rec.calls)
+    assert covered >= 12
     assert res.frames.shape == (12, 32, 48, 3)
     p = mp4(tmp_path, res, 48, 32)
     assert (p.width, p.height, p.frames) == (48, 32, 12)
+
+
+def test_edit_needs_a_text_to_video_checkpoint(config, host):
+    with pytest.raises(ModelUnavailable, match="edits need a `t2v` checkpoint"):
+        render(config, host, "wan-tiny-vace", Request("edit", "x", 48, 32, 1.0, 1, source=src_frames(8, 32, 48)))
 
 
 def test_ltx2_makes_audio(config, host, tmp_path):
