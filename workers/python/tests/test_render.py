@@ -244,3 +244,23 @@ def test_extend_and_chain_with_only_image_to_video(config, host):
     assert np.array_equal(np.asarray(rec.calls[1][1]["image"]), first_out[-1])
     assert np.array_equal(res.frames[:8], first_out[1:9])
     assert res.frames.shape[0] == 16
+
+
+def test_ltx2_continues_on_the_default_nine_frames(tiny_dirs, host):
+    """LTX-2's default overlap (9 frames, one latent frame more than 8k) as a video condition."""
+    from conftest import TOKEN, model_tables
+    from kinora_worker.config import parse
+
+    table = dict(model_tables(tiny_dirs)["ltx2-tiny"], frames_per_pass=17)
+    table.pop("overlap_frames")  # the family's default
+    model = parse({"server": "http://x", "token": TOKEN, "pool": "p", "models": {"l": table}}).models["l"]
+    assert model.overlap_frames == 9
+    rec = Recorder(host, model)
+    res = Renderer(model, rec).render(Request("create", "a robot sings", 32, 32, 3.0, 4))
+    assert [c[0] for c in rec.calls] == ["t2v", "condition"]  # 17 frames, then 9 kept + 8 new
+    cond = rec.calls[1][1]["conditions"][0]
+    first = to8(rec.calls[0][2].frames[0])
+    assert len(cond.frames) == 9 and cond.index == 0 and rec.calls[1][1]["num_frames"] == 17
+    assert np.array_equal(np.stack([np.asarray(f) for f in cond.frames]), first[-9:])
+    assert res.frames.shape[0] == 24 and res.audio is not None
+    assert np.array_equal(res.frames[17:], to8(rec.calls[1][2].frames[0])[9:16])
