@@ -169,13 +169,15 @@ class ModelHost:
             self.loads += 1
             speedups.before_placement(pipe, model, self._quantized)
             self._quantized.update(id(t) for t in speedups.transformers(pipe))
-            if plan in ("model_offload", "sequential_offload"):
+            if plan == "model_offload":
+                # Offload hooks chain one pipeline's components in its own order: every
+                # pipeline sets up its own, shared components included.
                 memory.apply(pipe, plan, model.device, set())
                 self._placed.update(id(m) for m in pipe.components.values())
             else:
                 memory.apply(pipe, plan, model.device, self._placed)
-        speedups.after_placement(pipe, model, self._sped)
         pipe.set_progress_bar_config(disable=True)
         if self._prepare is not None:
-            self._prepare(pipe)
+            self._prepare(pipe)  # context parallelism first: compilation then sees its hooks
+        speedups.after_placement(pipe, model, self._sped)
         return pipe
