@@ -1,7 +1,8 @@
 """`kinora-gpu-worker check --config worker.toml`: everything the worker needs, checked without
 rendering, one line per problem with its fix.
 
-Checks, in order: the TOML (every mistake, not just the first); each checkpoint directory (a
+Checks, in order: the TOML (every mistake, not just the first); each model's attention backend
+(known, local, its package installed); each checkpoint directory (a
 diffusers `model_index.json` naming the pipeline class the role needs, and every component folder
 it lists); the node (reachable, the token accepted, every model routed to this pool: a
 registration, see below); each model's memory plan against this machine's free memory.
@@ -59,6 +60,29 @@ def check_checkpoints(model) -> list[str]:
                 problems.append(f"{where}: component folder `{comp}` ({spec[1]}) is missing. Fix: download "
                                 f"the checkpoint completely")
     return problems
+
+
+def check_attention(model) -> list[str]:
+    """The configured attention backend exists, is not fetched from the Hub (the worker runs
+    offline) and has its package installed."""
+    if not model.attention:
+        return []
+    from diffusers.models.attention_dispatch import AttentionBackendName, _check_attention_backend_requirements
+
+    where = f"models.{model.id}.attention = {model.attention!r}"
+    try:
+        backend = AttentionBackendName(model.attention)
+    except ValueError:
+        names = ", ".join(b.value for b in AttentionBackendName if not b.value.endswith("_hub"))
+        return [f"{where}: no such diffusers attention backend. Fix: one of {names}, or remove the key"]
+    if backend.value.endswith("_hub"):
+        return [f"{where}: downloads its kernels from the Hugging Face Hub, and the worker runs offline. "
+                f"Fix: install the kernel's package and use its local backend"]
+    try:
+        _check_attention_backend_requirements(backend)
+    except RuntimeError as e:
+        return [f"{where}: {e} Fix: install it in the worker's environment, or remove the key"]
+    return []
 
 
 def check_node(cfg) -> list[str]:
@@ -120,6 +144,7 @@ def run(path: str, out=None) -> int:
             models = cfg.models
         ready = []
         for model in models.values():
+            problems += check_attention(model)
             found = check_checkpoints(model)
             problems += found
             if not found:

@@ -44,6 +44,8 @@ def test_every_problem_of_a_broken_config_is_found(tiny_dirs, tmp_path, capsys):
         "wrong-class": dict(tables["wan-tiny-t2v"], t2v=tables["wan-tiny"]["vace"]),  # a VACE checkpoint as t2v
         "huge": dict(tables["wan-tiny-t2v"], memory_budget_gb=1e-5, memory_headroom_gb=0),
         "unrouted": tables["wan-tiny-t2v"],
+        "no-flash": dict(tables["wan-tiny-t2v"], attention="flash"),  # flash-attn is not installed
+        "no-such": dict(tables["wan-tiny-t2v"], attention="fastest"),
     }
     with FakeNode(TOKEN) as node:
         path = tmp_path / "worker.toml"
@@ -58,8 +60,10 @@ def test_every_problem_of_a_broken_config_is_found(tiny_dirs, tmp_path, capsys):
     assert "models.missing.t2v" in text and "no such directory" in text
     assert "holds WanVACEPipeline, the `t2v` role needs WanPipeline" in text
     assert "model huge does not fit" in text
+    assert "models.no-flash.attention = 'flash'" in text and "flash-attn" in text
+    assert "models.no-such.attention = 'fastest': no such diffusers attention backend" in text
     assert all("Fix:" in line for line in lines)
-    assert len(lines) == 6, text
+    assert len(lines) == 8, text
 
     # The TOML fixed, the node's side: one model the node does not route to this pool.
     good = {k: v for k, v in models.items() if k in ("unrouted", "huge")}
