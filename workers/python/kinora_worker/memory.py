@@ -142,7 +142,10 @@ def device_free(device: str) -> int:
     """Free bytes on the device (host memory for `cpu`)."""
     import torch
 
-    if device.startswith("cuda") and torch.cuda.is_available():
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise MemoryPlanError(f"device {device!r} is configured but no CUDA device is visible. Fix: check the "
+                                  f"driver and CUDA_VISIBLE_DEVICES, or set `device = \"cpu\"`")
         free, _ = torch.cuda.mem_get_info(torch.device(device))
         return int(free)
     return host_available()

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import TOKEN, model_tables
 from kinora_worker import memory
@@ -94,3 +95,10 @@ def test_fp8_storage_halves_what_the_plan_counts_for_transformers(tiny_dirs):
     fp8 = memory.footprint(m)
     assert fp8.components["t2v/transformer"] * 4 == plain.components["t2v/transformer"]  # fp32 -> 1 byte
     assert fp8.components["t2v/text_encoder"] == plain.components["t2v/text_encoder"]
+
+
+def test_a_gpu_model_on_a_machine_without_one_is_refused_clearly(tiny_dirs):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(memory.MemoryPlanError, match="no CUDA device is visible"):
+        memory.choose(model(tiny_dirs, device="cuda"))
