@@ -129,7 +129,10 @@ impl Backdrop {
                 fill_rows(&mut rgba, ww, h.min(wh)..wh, |y| {
                     let t = (y as f32 - horizon) / (wh as f32 - horizon).max(1.0);
                     let wall = blend(blend(top, low, 1.0), [188, 188, 192], 0.6);
-                    look.surface(blend(blend(wall, far, (t * 4.0).min(1.0)), near, t), 1.0 - t)
+                    look.surface(
+                        blend(blend(wall, far, (t * 4.0).min(1.0)), near, t),
+                        1.0 - t,
+                    )
                 });
             }
             Setting::Underwater => fill_rows(&mut rgba, ww, 0..wh, |y| {

@@ -129,7 +129,7 @@ mod tests {
         let c = Caption::new("Not drawn: abstract, ink, water", 320, 180).unwrap();
         assert!(c.band.0 >= 120 && c.band.1 <= 180);
         assert!(c.ink.iter().any(|&a| a > 200));
-        let long = text(&["word".to_owned(); 30]).unwrap();
+        let long = text(&vec!["word".to_owned(); 30]).unwrap();
         for (w, h) in [(128, 128), (64, 64), (1280, 720), (720, 1280)] {
             let c = Caption::new(&long, w, h).unwrap();
             assert!(c.band.0 >= (h * 2).div_ceil(3) && c.band.1 <= h, "{w}x{h}");

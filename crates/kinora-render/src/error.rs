@@ -12,10 +12,7 @@ pub enum RenderError {
     /// The engine understood nothing it could do with the prompt; nothing was made and
     /// nothing should be charged. `code` is the API's error code (`edit_not_understood`).
     #[error("{message}")]
-    NotUnderstood {
-        code: &'static str,
-        message: String,
-    },
+    NotUnderstood { code: &'static str, message: String },
     #[error("the render was cancelled")]
     Cancelled,
     #[error("media: {0}")]

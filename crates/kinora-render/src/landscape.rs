@@ -395,7 +395,13 @@ fn lunar(pen: &mut Pen<'_>, c: &mut Ctx) {
     for _ in 0..4 {
         let (dx, dy) = (c.r(-0.6, 0.6) * r, c.r(-0.5, 0.5) * r * c.aspect);
         let s = c.r(0.2, 0.4) * r;
-        pen.ellipse(ex + dx, ey + dy, s, s * c.aspect * 0.6, pen.glow([70, 150, 80]));
+        pen.ellipse(
+            ex + dx,
+            ey + dy,
+            s,
+            s * c.aspect * 0.6,
+            pen.glow([70, 150, 80]),
+        );
     }
     pen.ellipse(
         ex - r * 0.3,
@@ -471,8 +477,20 @@ fn room(pen: &mut Pen<'_>, c: &mut Ctx, scene: &Scene, sky: ([u8; 3], [u8; 3])) 
         pen.rect(0.6, 0.08, 0.3, 0.14, pen.ink([206, 170, 128]));
     } else if scene.setting == Setting::Room {
         // A sill under the window, a sofa and a lamp: a lived-in room.
-        pen.rect(wx - 0.02, wy + wh, ww + 0.04, 0.025, pen.ink([246, 240, 230]));
-        pen.rect(wx - 0.01, wy + wh + 0.025, ww + 0.02, 0.01, pen.ink([200, 190, 176]));
+        pen.rect(
+            wx - 0.02,
+            wy + wh,
+            ww + 0.04,
+            0.025,
+            pen.ink([246, 240, 230]),
+        );
+        pen.rect(
+            wx - 0.01,
+            wy + wh + 0.025,
+            ww + 0.02,
+            0.01,
+            pen.ink([200, 190, 176]),
+        );
         let x = if wx > 0.5 { 0.08 } else { 0.62 };
         pen.rect(x, h - 0.16, 0.3, 0.1, pen.ink([150, 70, 60]));
         pen.rect(x - 0.02, h - 0.12, 0.34, 0.13, pen.ink([170, 82, 70]));

@@ -23,12 +23,7 @@ pub struct Label {
 
 fn table() -> &'static HashMap<&'static str, &'static str> {
     static T: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
-    T.get_or_init(|| {
-        TABLE
-            .lines()
-            .filter_map(|l| l.split_once('\t'))
-            .collect()
-    })
+    T.get_or_init(|| TABLE.lines().filter_map(|l| l.split_once('\t')).collect())
 }
 
 fn stemmer() -> &'static Stemmer {
@@ -86,18 +81,6 @@ pub fn by_stem(
         map
     });
     map.get(stem(word).as_ref()).copied()
-}
-
-/// Every single word of the table that has a label, for stem look-ups.
-pub fn labelled_words() -> Vec<&'static str> {
-    let mut words: Vec<&'static str> = TABLE
-        .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .filter(|(_, v)| !v.starts_with('='))
-        .map(|(k, _)| k)
-        .collect();
-    words.sort_unstable();
-    words
 }
 
 #[cfg(test)]

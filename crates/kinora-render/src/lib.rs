@@ -35,8 +35,8 @@ mod extend;
 mod figure;
 mod footage;
 mod interpretation;
-mod lexicon;
 mod landscape;
+mod lexicon;
 mod look;
 mod painter;
 mod pen;
@@ -58,8 +58,8 @@ pub use engine::{
     CancelToken, CharacterRef, MAX_SIDE, MIN_SIDE, RenderMode, RenderOutputs, RenderRequest, render,
 };
 pub use error::RenderError;
-pub use interpretation::{Fallback, Interpretation, Understood};
 pub use extend::{SegmentOutputs, render_segment};
+pub use interpretation::{Fallback, Interpretation, Understood};
 pub use kinora_media::AudioCodec;
 pub use scene::{BackdropSource, FrameSpec, Scene, Subject};
 pub use timeline::{Segment, Track};

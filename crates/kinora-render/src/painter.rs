@@ -159,7 +159,10 @@ impl Painter {
         // Fitted to the shot: whatever is in the sky clears the frame's top edge and whatever
         // stands near the camera keeps its feet above the bottom edge.
         let (top, bottom) = (view.y0, view.y0 + self.height as f32 / view.scale);
-        wy = wy.min(bottom - 0.02 * size).max(top + 1.05 * size).min(bottom);
+        wy = wy
+            .min(bottom - 0.02 * size)
+            .max(top + 1.05 * size)
+            .min(bottom);
         let t = state.motion_time;
         let mut wxo = 0.0;
         let mut facing = state.heading;

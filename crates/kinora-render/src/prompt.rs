@@ -61,16 +61,117 @@ pub struct Reading {
 }
 
 const FILLER: &[&str] = &[
-    "the", "of", "in", "on", "at", "is", "are", "it", "its", "this", "that", "through", "across",
-    "over", "under", "by", "from", "as", "its", "their", "his", "her", "they", "very", "slowly",
-    "quickly", "shot", "scene", "video", "clip", "camera", "near", "around", "along", "beside",
-    "behind", "toward", "towards", "up", "down", "make", "makes", "now", "there", "be", "gets",
-    "get", "become", "becomes", "instead", "its", "all", "an", "he", "she", "him", "them", "we",
-    "you", "i", "my", "your", "our", "has", "have", "was", "were", "being", "been", "so", "just",
-    "also", "onto", "out", "off", "than", "each", "other", "who", "which", "what", "when", "how",
-    "into", "sky", "air", "ground", "background", "foreground", "frame", "view", "while", "s",
-    "does", "do", "can", "will", "above", "below", "past", "between", "against", "inside", "next",
-    "front", "way", "around", "together", "again", "back", "away",
+    "the",
+    "of",
+    "in",
+    "on",
+    "at",
+    "is",
+    "are",
+    "it",
+    "its",
+    "this",
+    "that",
+    "through",
+    "across",
+    "over",
+    "under",
+    "by",
+    "from",
+    "as",
+    "its",
+    "their",
+    "his",
+    "her",
+    "they",
+    "very",
+    "slowly",
+    "quickly",
+    "shot",
+    "scene",
+    "video",
+    "clip",
+    "camera",
+    "near",
+    "around",
+    "along",
+    "beside",
+    "behind",
+    "toward",
+    "towards",
+    "up",
+    "down",
+    "make",
+    "makes",
+    "now",
+    "there",
+    "be",
+    "gets",
+    "get",
+    "become",
+    "becomes",
+    "instead",
+    "its",
+    "all",
+    "an",
+    "he",
+    "she",
+    "him",
+    "them",
+    "we",
+    "you",
+    "i",
+    "my",
+    "your",
+    "our",
+    "has",
+    "have",
+    "was",
+    "were",
+    "being",
+    "been",
+    "so",
+    "just",
+    "also",
+    "onto",
+    "out",
+    "off",
+    "than",
+    "each",
+    "other",
+    "who",
+    "which",
+    "what",
+    "when",
+    "how",
+    "into",
+    "sky",
+    "air",
+    "ground",
+    "background",
+    "foreground",
+    "frame",
+    "view",
+    "while",
+    "s",
+    "does",
+    "do",
+    "can",
+    "will",
+    "above",
+    "below",
+    "past",
+    "between",
+    "against",
+    "inside",
+    "next",
+    "front",
+    "way",
+    "around",
+    "together",
+    "again",
+    "back",
+    "away",
 ];
 
 const CLAUSE_WORDS: &[&str] = &["and", "while", "then", "but", "as", "where", "whilst"];
@@ -190,8 +291,8 @@ fn vocabulary_words() -> Vec<&'static str> {
 }
 
 /// A word the vocabulary does not hold as written: its lemmas (possessive, irregular and
-/// regular plurals) in the vocabulary, then in the WordNet lexicon, then the same by stem
-/// ("galloping" → "gallop").
+/// regular plurals) in the vocabulary, then in the WordNet lexicon, then its stem against the
+/// vocabulary's ("galloping" → "gallop").
 fn word_term(word: &str, characters: &[String]) -> Option<Term> {
     let forms = lexicon::lemmas(word);
     for (form, plural) in &forms[1..] {
@@ -216,13 +317,11 @@ fn word_term(word: &str, characters: &[String]) -> Option<Term> {
     if bare.chars().count() < 4 {
         return None;
     }
+    // Stems are matched against the hand-written vocabulary only: across the lexicon's
+    // thousands of words they collide ("water" and "waterer", a person).
     static VOCAB: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
-    static LEXICON: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
-    if let Some(w) = lexicon::by_stem(&VOCAB, vocabulary_words, bare) {
-        return phrase_term(w, characters);
-    }
-    let w = lexicon::by_stem(&LEXICON, lexicon::labelled_words, bare)?;
-    labelled_term(lexicon::label(w)?, false)
+    let w = lexicon::by_stem(&VOCAB, vocabulary_words, bare)?;
+    phrase_term(w, characters)
 }
 
 /// Reads `prompt`; `characters` are names that count as subjects of their own.

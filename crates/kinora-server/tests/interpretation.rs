@@ -32,7 +32,10 @@ async fn interpretation_and_refusals() {
 
     // Below engine.min_coverage: refused before anything is stored.
     let r = app
-        .post_json("/videos", json!({"prompt": "abstract ink swirling in water"}))
+        .post_json(
+            "/videos",
+            json!({"prompt": "abstract ink swirling in water"}),
+        )
         .await;
     let err = expect_error(r, 400, Some("prompt")).await;
     assert_eq!(err["code"], "prompt_not_understood", "{err}");
@@ -56,7 +59,12 @@ async fn interpretation_and_refusals() {
             .contains("make it night")
     );
     assert_eq!(done["usage"], json!({"seconds": 0, "cost_usd": 0.0}));
-    let list = app.get("/videos?limit=10").await.json::<serde_json::Value>().await.unwrap();
+    let list = app
+        .get("/videos?limit=10")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
     assert!(
         list["data"]
             .as_array()

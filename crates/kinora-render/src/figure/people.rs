@@ -71,7 +71,13 @@ pub fn person(pen: &mut Pen<'_>, pose: &Pose, child: bool) {
     pen.circle(0.02 + head * 0.55, hy - head * 0.1, head * 0.12, shoes);
     if pose.motion == Motion::Laugh {
         let open = head * (0.18 + 0.1 * (pose.cycle() * 2.0).sin().abs());
-        pen.ellipse(0.02 + head * 0.6, hy + head * 0.45, head * 0.25, open, shoes);
+        pen.ellipse(
+            0.02 + head * 0.6,
+            hy + head * 0.45,
+            head * 0.25,
+            open,
+            shoes,
+        );
     }
 }
 

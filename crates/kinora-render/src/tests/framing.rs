@@ -47,7 +47,7 @@ fn subjects_stay_in_frame() {
         "a horse gallops across a field, zoom in",
         "three birds fly over the ocean, wide shot",
         "a runner sprints along the beach, dolly out",
-        "a train crossing the countryside",
+        "a bicycle rides along the road, pan right",
         "a cat sleeping on a windowsill, morning sun",
     ] {
         let (scene, painter) = painter(prompt, 8, false);
@@ -68,7 +68,11 @@ fn subjects_stay_in_frame() {
 
 #[test]
 fn aerial_horizon_is_in_the_upper_third() {
-    let (scene, _) = painter("a dragon flies over the mountains at sunset, aerial shot", 1, false);
+    let (scene, _) = painter(
+        "a dragon flies over the mountains at sunset, aerial shot",
+        1,
+        false,
+    );
     let b = Backdrop::procedural(&scene, W, H);
     let view_top = (b.height - H) as f32 / 2.0;
     let on_screen = (b.horizon - view_top) / H as f32;
@@ -93,7 +97,10 @@ fn a_caption_appears_exactly_when_words_were_ignored() {
         painter(prompt, 1, true).1.paint(12, &mut with);
         painter(prompt, 1, false).1.paint(12, &mut without);
         let (above, below) = lower_third_differs(&with, &without);
-        assert!(!above, "{prompt:?}: the caption reached above the lower third");
+        assert!(
+            !above,
+            "{prompt:?}: the caption reached above the lower third"
+        );
         assert_eq!(below, ignored, "{prompt:?}");
     }
 }
