@@ -261,7 +261,15 @@ impl Painter {
             .timeline
             .iter()
             .rposition(|seg| seg.start_frame <= frame);
-        if let Some(Some(caption)) = at.and_then(|i| self.captions.get(i)) {
+        // Over a still, the first frame is the image itself: the caption comes in with the
+        // subjects, half a second later.
+        let held = |i: usize| {
+            self.scene.backdrop == BackdropSource::Still
+                && frame < self.scene.timeline[i].start_frame + FPS / 2
+        };
+        if let Some(i) = at.filter(|&i| !held(i))
+            && let Some(Some(caption)) = self.captions.get(i)
+        {
             caption.draw(out);
         }
     }
