@@ -195,6 +195,7 @@ impl Painter {
     }
 
     /// The screen box (x0, y0, x1, y1) `subject`'s figure fills on `frame`, if it is in the clip.
+    #[cfg(test)]
     pub fn subject_box(&self, subject: &Subject, frame: u32) -> Option<[f32; 4]> {
         let p = self.place(subject, frame)?;
         let half = figure::extent(subject.kind) * p.size;
