@@ -21,6 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             characters: Vec::new(),
         },
         audio_codec: AudioCodec::Opus,
+        captions: true,
     };
     let started = std::time::Instant::now();
     let outputs = render(&req, &PathBuf::from(out), &|_| {}, &CancelToken::new())?;

@@ -171,7 +171,10 @@ impl AudioSynth {
                     let f = 400.0 + 2000.0 * dt.max(0.0);
                     both(0.05 * burst(dt, 0.06, 0.02) * (TAU * f * dt).sin(), 0.0);
                 }
-                Setting::Kitchen | Setting::Office => both(noise * 0.004, 0.0),
+                Setting::Kitchen | Setting::Office | Setting::Room | Setting::Stage => {
+                    both(noise * 0.004, 0.0)
+                }
+                Setting::Lunar => {}
                 Setting::Forest
                 | Setting::Meadow
                 | Setting::Farm

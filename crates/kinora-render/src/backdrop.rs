@@ -30,12 +30,14 @@ pub fn horizon_share(framing: Framing) -> f32 {
         Framing::Wide => 0.5,
         Framing::Medium => 0.55,
         Framing::CloseUp => 0.6,
-        Framing::Aerial => 0.24,
+        // The view shows world rows 0.115..0.885; 0.33 puts an aerial shot's horizon at 28 %
+        // of the frame's height, in the upper third.
+        Framing::Aerial => 0.33,
     }
 }
 
 pub fn is_indoor(setting: Setting) -> bool {
-    matches!(setting, Setting::Kitchen | Setting::Office)
+    matches!(setting, Setting::Kitchen | Setting::Office | Setting::Room)
 }
 
 /// Ground colours near the horizon and near the camera.
@@ -53,6 +55,9 @@ fn ground_colours(setting: Setting) -> ([u8; 3], [u8; 3]) {
         Setting::Kitchen => ([190, 170, 140], [160, 130, 100]),
         Setting::Office => ([120, 124, 140], [96, 100, 118]),
         Setting::Underwater => ([198, 182, 140], [170, 156, 116]),
+        Setting::Lunar => ([150, 150, 156], [118, 118, 124]),
+        Setting::Room => ([170, 136, 100], [146, 112, 80]),
+        Setting::Stage => ([150, 150, 154], [112, 112, 118]),
     }
 }
 
@@ -104,6 +109,32 @@ impl Backdrop {
             Setting::Space => fill_rows(&mut rgba, ww, 0..wh, |y| {
                 look.glow(blend([4, 4, 14], [18, 12, 40], y as f32 / wh as f32))
             }),
+            Setting::Lunar => {
+                fill_rows(&mut rgba, ww, 0..h.min(wh), |y| {
+                    look.glow(blend([2, 2, 8], [10, 10, 22], y as f32 / horizon))
+                });
+                fill_rows(&mut rgba, ww, h.min(wh)..wh, |y| {
+                    let t = (y as f32 - horizon) / (wh as f32 - horizon).max(1.0);
+                    look.surface(blend(far, near, t), 1.0 - t)
+                });
+            }
+            // A studio cyclorama: a plain wall lit in the sky's colours of the time of day
+            // (mostly neutral grey) that curves into the floor.
+            Setting::Stage => {
+                fill_rows(&mut rgba, ww, 0..h.min(wh), |y| {
+                    let t = y as f32 / horizon;
+                    let light = blend(blend(top, low, t), [188, 188, 192], 0.6);
+                    look.surface(light, 0.2)
+                });
+                fill_rows(&mut rgba, ww, h.min(wh)..wh, |y| {
+                    let t = (y as f32 - horizon) / (wh as f32 - horizon).max(1.0);
+                    let wall = blend(blend(top, low, 1.0), [188, 188, 192], 0.6);
+                    look.surface(
+                        blend(blend(wall, far, (t * 4.0).min(1.0)), near, t),
+                        1.0 - t,
+                    )
+                });
+            }
             Setting::Underwater => fill_rows(&mut rgba, ww, 0..wh, |y| {
                 look.surface(
                     blend([60, 170, 200], [8, 40, 90], y as f32 / wh as f32),

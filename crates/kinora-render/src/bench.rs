@@ -78,6 +78,7 @@ pub fn run_bench(
                 characters: Vec::new(),
             },
             audio_codec: AudioCodec::Opus,
+            captions: true,
         };
         let out_dir = dir.join(format!("{width}x{height}"));
         let mut case = BenchCase {

@@ -41,7 +41,10 @@ pub fn apply_edit(scene: &mut Scene, prompt: &str) -> Vec<String> {
                 scene.style = s;
                 changes.push(format!("style: {}", s.name()));
             }
-            Term::Mood(m) => scene.mood = m,
+            Term::Mood(m) => {
+                scene.mood = m;
+                changes.push(format!("mood: {}", m.name()));
+            }
             Term::Setting(s) => {
                 scene.setting = s;
                 changes.push(format!("setting: {}", s.name()));
@@ -68,8 +71,11 @@ pub fn apply_edit(scene: &mut Scene, prompt: &str) -> Vec<String> {
                         verb = None;
                         replacing = None;
                     }
+                    // A subject named with words the engine could not read ("make the puppy
+                    // wear a hat") asks for something about it, not for another one.
                     _ if verb == Some(EditVerb::Add)
-                        || !scene.subjects.iter().any(|s| s.kind == kind) =>
+                        || (!scene.subjects.iter().any(|s| s.kind == kind)
+                            && !reading.ignored_clauses.contains(&f.clause)) =>
                     {
                         for _ in 0..group.count {
                             add(scene, group.wish.clone());
@@ -124,9 +130,34 @@ fn replace(scene: &mut Scene, from: SubjectKind, to: &SubjectWish) {
     }
 }
 
+/// What an edit can do, for the message of one that would change nothing.
+const EDITS_IT_CAN_DO: &str = "The built-in engine can change the time of day (\"make it \
+    night\"), the weather (\"make it rain\"), the style (\"in watercolor style\"), the mood, the \
+    setting, a subject's colour (\"make the car red\"), and add, remove or replace a subject \
+    (\"add a dog\", \"remove the bird\", \"replace the cat with a fox\") in clips it made; a clip \
+    it did not make can only be regraded (time of day, weather, a colour tint, a style).";
+
+/// The refusal of an edit that would leave the clip as it was.
+pub fn not_understood(prompt: &str) -> RenderError {
+    let ignored = read(prompt, &[]).ignored;
+    let what = if ignored.is_empty() {
+        String::new()
+    } else {
+        format!(" (not understood: {})", ignored.join(", "))
+    };
+    RenderError::NotUnderstood {
+        code: "edit_not_understood",
+        message: format!(
+            "The edit \"{prompt}\" would change nothing in this clip{what}. {EDITS_IT_CAN_DO}"
+        ),
+    }
+}
+
 /// A frame-by-frame change for clips the engine cannot draw again.
 #[derive(Debug, Clone)]
 pub struct Grade {
+    /// Whether the prompt named anything a grade changes.
+    pub changes: bool,
     lut: [[u8; 256]; 3],
     tint: Option<[f32; 3]>,
     fog: bool,
@@ -140,6 +171,12 @@ impl Grade {
         let reading = read(prompt, &[]);
         let mut gain = [1.0f32; 3];
         let (mut tint, mut style, mut weather) = (None, Style::Natural, None);
+        let changes = reading.terms.iter().any(|f| {
+            matches!(
+                f.term,
+                Term::Time(_) | Term::Weather(_) | Term::Colour(_) | Term::Style(_)
+            )
+        });
         for f in &reading.terms {
             match f.term {
                 Term::Time(t) => {
@@ -175,6 +212,7 @@ impl Grade {
             }
         }
         Grade {
+            changes,
             lut,
             tint,
             fog: weather == Some(Weather::Fog),
@@ -241,8 +279,17 @@ pub fn run(
     let platform = at_platform_rate(source, &files.dir, cancel)?;
     let (source, info) = (platform.path.as_path(), platform.info.clone());
     if let Some(mut scene) = own_scene(source_scene, &info) {
-        apply_edit(&mut scene, &req.prompt);
+        if apply_edit(&mut scene, &req.prompt).is_empty() {
+            return Err(not_understood(&req.prompt));
+        }
+        if !req.captions {
+            scene.timeline.iter_mut().for_each(|s| s.caption = None);
+        }
         return render_scene(&scene, None, req.audio_codec, files, progress, cancel);
+    }
+    let grade = Grade::from_prompt(&req.prompt, req.seed);
+    if !grade.changes {
+        return Err(not_understood(&req.prompt));
     }
     let mut scene = Scene::from_prompt(&req.prompt, req.seed, &[]);
     scene.backdrop = BackdropSource::Still;
@@ -253,7 +300,6 @@ pub fn run(
     });
     let (camera, weather) = (scene.camera, scene.weather);
     scene.push_segment(info.frames, &req.prompt, camera, weather, &[]);
-    let grade = Grade::from_prompt(&req.prompt, req.seed);
     let clip = ClipSource::open(source, Some(grade))?.or_audio(AudioSynth::new(&scene));
     let mut encoder =
         pipeline::new_encoder(&files.video(), info.width, info.height, req.audio_codec)?;

@@ -79,6 +79,9 @@ pub struct RenderRequest {
     /// The audio codec of the output; `Opus` unless the `aac` feature is on and this asks for
     /// `Aac`. An extension's joined audio is re-encoded in it, whatever the source's codec.
     pub audio_codec: AudioCodec,
+    /// Show the words the engine could not draw as a caption in the lower third (the
+    /// storyboard convention); on unless the caller turns it off.
+    pub captions: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -297,6 +300,10 @@ fn create(
     });
     let (camera, weather) = (scene.camera, scene.weather);
     scene.push_segment(frames, &req.prompt, camera, weather, &[]);
+    if req.captions {
+        let ignored = scene.ignored_words.clone();
+        caption_last_segment(&mut scene, &ignored);
+    }
     render_scene(
         &scene,
         still.as_ref(),
@@ -305,6 +312,13 @@ fn create(
         progress,
         cancel,
     )
+}
+
+/// Captions the newest segment with `ignored`, the words of its prompt that were not drawn.
+pub fn caption_last_segment(scene: &mut Scene, ignored: &[String]) {
+    if let Some(seg) = scene.timeline.last_mut() {
+        seg.caption = crate::caption::text(ignored);
+    }
 }
 
 /// Draws every frame of `scene`'s timeline into the output video, with previews and scene.json.

@@ -9,6 +9,10 @@ pub enum RenderError {
         param: &'static str,
         message: String,
     },
+    /// The engine understood nothing it could do with the prompt; nothing was made and
+    /// nothing should be charged. `code` is the API's error code (`edit_not_understood`).
+    #[error("{message}")]
+    NotUnderstood { code: &'static str, message: String },
     #[error("the render was cancelled")]
     Cancelled,
     #[error("media: {0}")]

@@ -327,6 +327,12 @@ fn draw_segment(
             (scene, Some(last), 0..new_frames)
         }
     };
+    let mut scene = scene;
+    if req.captions {
+        let names: Vec<String> = scene.characters.keys().cloned().collect();
+        let ignored = read(&req.prompt, &names).ignored;
+        crate::engine::caption_last_segment(&mut scene, &ignored);
+    }
     let mut previews = if with_previews {
         let mut p = Previews::for_clip(total);
         preview_frames(source, info.frames, &mut p)?;

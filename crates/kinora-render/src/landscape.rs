@@ -7,13 +7,15 @@ use rand_chacha::ChaCha8Rng;
 use crate::look::blend;
 use crate::pen::Pen;
 use crate::scene::{Scene, rng, uniform};
-use crate::vocabulary::{Setting, TimeOfDay, Weather};
+use crate::vocabulary::{Framing, Setting, TimeOfDay, Weather};
 
 struct Ctx {
     h: f32,
     aspect: f32,
     rng: ChaCha8Rng,
     night: bool,
+    /// Height of relief above the horizon: 1, or 0.5 seen from the air.
+    relief: f32,
 }
 
 impl Ctx {
@@ -28,6 +30,11 @@ fn ctx(scene: &Scene, h: f32, aspect: f32, stream: u64) -> Ctx {
         aspect,
         rng: rng(scene.seed, scene.setting.name(), stream),
         night: scene.time_of_day == TimeOfDay::Night,
+        relief: if scene.framing == Framing::Aerial {
+            0.5
+        } else {
+            1.0
+        },
     }
 }
 
@@ -36,7 +43,13 @@ fn ctx(scene: &Scene, h: f32, aspect: f32, stream: u64) -> Ctx {
 pub fn sky(pen: &mut Pen<'_>, scene: &Scene, h: f32, aspect: f32) {
     if !matches!(
         scene.setting,
-        Setting::Kitchen | Setting::Office | Setting::Underwater | Setting::Space
+        Setting::Kitchen
+            | Setting::Office
+            | Setting::Room
+            | Setting::Underwater
+            | Setting::Space
+            | Setting::Lunar
+            | Setting::Stage
     ) {
         sky_details(
             pen,
@@ -156,7 +169,9 @@ pub fn draw(
                 let n = 5 + layer;
                 for i in 0..n {
                     let x = (i as f32 + c.r(0.0, 0.6)) / n as f32;
-                    let tall = c.r(0.2, 0.4) * (1.0 - layer as f32 * 0.35);
+                    // From the air the peaks stand lower, so they stay whole under a high
+                    // horizon.
+                    let tall = c.r(0.2, 0.4) * (1.0 - layer as f32 * 0.35) * c.relief;
                     let w = tall * 1.1 / aspect;
                     pen.poly(&[(x - w, h), (x, h - tall), (x + w, h)], pen.ink(tone));
                     let cap = tall * 0.3;
@@ -253,7 +268,11 @@ pub fn draw(
                 );
             }
         }
-        Setting::Kitchen | Setting::Office => return Some(room(pen, &mut c, scene, sky)),
+        Setting::Lunar => lunar(pen, &mut c),
+        Setting::Stage => {}
+        Setting::Kitchen | Setting::Office | Setting::Room => {
+            return Some(room(pen, &mut c, scene, sky));
+        }
     }
     None
 }
@@ -367,13 +386,53 @@ fn flowers(pen: &mut Pen<'_>, c: &mut Ctx, n: usize) {
     }
 }
 
+/// The moon's surface: stars, the Earth hanging in a black sky, craters on grey ground.
+fn lunar(pen: &mut Pen<'_>, c: &mut Ctx) {
+    let h = c.h;
+    stars(pen, c, [0.0, 0.0, 1.0, h], 300);
+    let (ex, ey, r) = (c.r(0.6, 0.85), h * 0.35, 0.05);
+    pen.ellipse(ex, ey, r, r * c.aspect, pen.glow([60, 110, 200]));
+    for _ in 0..4 {
+        let (dx, dy) = (c.r(-0.6, 0.6) * r, c.r(-0.5, 0.5) * r * c.aspect);
+        let s = c.r(0.2, 0.4) * r;
+        pen.ellipse(
+            ex + dx,
+            ey + dy,
+            s,
+            s * c.aspect * 0.6,
+            pen.glow([70, 150, 80]),
+        );
+    }
+    pen.ellipse(
+        ex - r * 0.3,
+        ey - r * 0.4 * c.aspect,
+        r * 0.45,
+        r * 0.2 * c.aspect,
+        Pen::faded(pen.glow([240, 240, 250]), 0.7),
+    );
+    for k in 0..14 {
+        let y = h + (1.0 - h) * (0.08 + 0.9 * (k as f32 / 14.0));
+        let x = c.r(0.0, 1.0);
+        let w = 0.02 + 0.05 * (y - h) / (1.0 - h);
+        pen.set_distance(1.0 - (y - h) / (1.0 - h));
+        pen.ellipse(x, y, w, w * 0.3 * c.aspect, pen.ink([96, 96, 102]));
+        pen.ellipse(
+            x + w * 0.1,
+            y + w * 0.05 * c.aspect,
+            w * 0.8,
+            w * 0.22 * c.aspect,
+            pen.ink([132, 132, 138]),
+        );
+    }
+}
+
 /// A room: wall, a window onto the sky (weather is seen through it), and the setting's furniture.
 fn room(pen: &mut Pen<'_>, c: &mut Ctx, scene: &Scene, sky: ([u8; 3], [u8; 3])) -> [f32; 4] {
     let h = c.h;
-    let wall = if scene.setting == Setting::Kitchen {
-        [236, 222, 190]
-    } else {
-        [198, 206, 214]
+    let wall = match scene.setting {
+        Setting::Kitchen => [236, 222, 190],
+        Setting::Room => [222, 204, 178],
+        _ => [198, 206, 214],
     };
     pen.set_distance(0.5);
     pen.rect(0.0, 0.0, 1.0, h, pen.ink(wall));
@@ -416,6 +475,36 @@ fn room(pen: &mut Pen<'_>, c: &mut Ctx, scene: &Scene, sky: ([u8; 3], [u8; 3])) 
             x += 0.12;
         }
         pen.rect(0.6, 0.08, 0.3, 0.14, pen.ink([206, 170, 128]));
+    } else if scene.setting == Setting::Room {
+        // A sill under the window, a sofa and a lamp: a lived-in room.
+        pen.rect(
+            wx - 0.02,
+            wy + wh,
+            ww + 0.04,
+            0.025,
+            pen.ink([246, 240, 230]),
+        );
+        pen.rect(
+            wx - 0.01,
+            wy + wh + 0.025,
+            ww + 0.02,
+            0.01,
+            pen.ink([200, 190, 176]),
+        );
+        let x = if wx > 0.5 { 0.08 } else { 0.62 };
+        pen.rect(x, h - 0.16, 0.3, 0.1, pen.ink([150, 70, 60]));
+        pen.rect(x - 0.02, h - 0.12, 0.34, 0.13, pen.ink([170, 82, 70]));
+        pen.rect(x + 0.36, h - 0.3, 0.006, 0.3, pen.ink([60, 60, 60]));
+        pen.poly(
+            &[
+                (x + 0.34, h - 0.3),
+                (x + 0.385, h - 0.3),
+                (x + 0.375, h - 0.36),
+                (x + 0.35, h - 0.36),
+            ],
+            pen.glow([250, 230, 180]),
+        );
+        pen.rect(0.0, h - 0.005, 1.0, 0.012, pen.ink([120, 90, 64]));
     } else {
         let x = if wx > 0.5 { 0.1 } else { 0.7 };
         pen.rect(x, h - 0.5, 0.18, 0.5, pen.ink([120, 84, 56]));

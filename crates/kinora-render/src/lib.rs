@@ -8,7 +8,8 @@
 //! Layout:
 //! - `vocabulary`: the closed word lists (settings, times, weathers, subjects, colours, motions,
 //!   camera moves, framings, moods, styles)
-//! - `prompt`: tokenising a prompt into recognised terms; `scene`: the scene and its parser
+//! - `prompt`: tokenising a prompt into recognised terms; `lexicon`: lemmas and WordNet-derived
+//!   words; `scene`: the scene and its parser; `interpretation`: what a prompt was read as
 //! - `timeline`: segments and closed-form subject motion; `camera`: poses and views
 //! - `look`: light, grade and style per colour; `backdrop` + `landscape`: the world behind
 //! - `pen` + `figure`: drawing each subject kind; `weather`: particles and lightning
@@ -25,6 +26,7 @@ mod audio;
 mod backdrop;
 pub mod bench;
 mod camera;
+mod caption;
 mod character;
 mod edit;
 mod engine;
@@ -32,7 +34,9 @@ mod error;
 mod extend;
 mod figure;
 mod footage;
+mod interpretation;
 mod landscape;
+mod lexicon;
 mod look;
 mod painter;
 mod pen;
@@ -55,6 +59,7 @@ pub use engine::{
 };
 pub use error::RenderError;
 pub use extend::{SegmentOutputs, render_segment};
+pub use interpretation::{Fallback, Interpretation, Understood};
 pub use kinora_media::AudioCodec;
 pub use scene::{BackdropSource, FrameSpec, Scene, Subject};
 pub use timeline::{Segment, Track};
@@ -70,4 +75,15 @@ pub const MAX_SECONDS: u32 = 120;
 /// Reads `prompt` into the scene the engine would draw, without drawing it.
 pub fn explain(prompt: &str, seed: u64) -> Scene {
     Scene::from_prompt(prompt, seed, &[])
+}
+
+/// What the engine understands of a create or extension prompt; `characters` are the names of
+/// the request's characters. The same for every seed.
+pub fn interpret(prompt: &str, characters: &[String]) -> Interpretation {
+    Scene::read(prompt, 0, characters).1
+}
+
+/// What the engine understands of an edit prompt.
+pub fn interpret_edit(prompt: &str) -> Interpretation {
+    Interpretation::of_edit(prompt, &[])
 }

@@ -12,6 +12,7 @@ use tiny_skia::{PixmapMut, Transform};
 use crate::FPS;
 use crate::backdrop::Backdrop;
 use crate::camera::View;
+use crate::caption::Caption;
 use crate::figure::{self, Pose};
 use crate::look::Look;
 use crate::pen::Pen;
@@ -22,6 +23,24 @@ use crate::weather::{self, Canvas};
 
 /// Height of an adult at the front of a medium shot, as a share of the frame height.
 const PERSON_SHARE: f32 = 0.3;
+
+/// A subject's drawn height in pixels for a frame `height` pixels tall, before the camera's
+/// zoom: an adult is 30 % of the frame at medium framing, scaled by kind, depth and framing.
+pub fn figure_height(framing: Framing, subject: &Subject, height: u32) -> f32 {
+    let framing = match framing {
+        Framing::Wide => 0.6,
+        Framing::Medium => 1.0,
+        Framing::CloseUp => 1.8,
+        Framing::Aerial => 0.45,
+    };
+    let perspective = 1.0 - 0.6 * subject.depth;
+    height as f32
+        * PERSON_SHARE
+        * framing
+        * subject.kind.relative_height()
+        * subject.scale
+        * perspective
+}
 
 /// Where a subject lands on one frame, in screen pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,6 +70,8 @@ pub struct Painter {
     look: Look,
     layer: Vec<u8>,
     sprites: BTreeMap<String, Sprite>,
+    /// Each timeline segment's caption, laid out once.
+    captions: Vec<Option<Caption>>,
 }
 
 /// Scales a straight-alpha cutout to `height` pixels and premultiplies it.
@@ -78,6 +99,15 @@ impl Painter {
         cutouts: &BTreeMap<String, RgbaImage>,
     ) -> Painter {
         let look = Look::new(scene.time_of_day, scene.weather, scene.mood, scene.style);
+        let captions = scene
+            .timeline
+            .iter()
+            .map(|seg| {
+                seg.caption
+                    .as_deref()
+                    .and_then(|text| Caption::new(text, width, height))
+            })
+            .collect();
         let sprites = cutouts
             .iter()
             .map(|(name, image)| {
@@ -98,6 +128,7 @@ impl Painter {
             look,
             layer: Vec::new(),
             sprites,
+            captions,
         }
     }
 
@@ -114,27 +145,24 @@ impl Painter {
         let state = self.scene.subject_state(subject, frame)?;
         let view = self.view(frame);
         let b = &self.backdrop;
-        let framing = match self.scene.framing {
-            Framing::Wide => 0.6,
-            Framing::Medium => 1.0,
-            Framing::CloseUp => 1.8,
-            Framing::Aerial => 0.45,
-        };
-        let perspective = 1.0 - 0.6 * subject.depth;
-        let size = (self.height as f32
-            * PERSON_SHARE
-            * framing
-            * subject.kind.relative_height()
-            * subject.scale
-            * perspective)
-            .min(b.height as f32 * 0.9);
+        let size =
+            figure_height(self.scene.framing, subject, self.height).min(b.height as f32 * 0.9);
         let wx = state.x * b.width as f32;
+        let aerial = self.scene.framing == Framing::Aerial;
+        let below = b.height as f32 - b.horizon;
         let mut wy = match subject.kind.placement() {
-            Placement::Ground => {
-                b.horizon + (b.height as f32 - b.horizon) * (0.92 - 0.8 * subject.depth)
-            }
+            Placement::Ground => b.horizon + below * (0.92 - 0.8 * subject.depth),
+            // Seen from above, what flies is over the land, below the camera.
+            Placement::Air if aerial => b.horizon + below * (0.3 + 0.4 * subject.altitude),
             Placement::Air | Placement::Sky => b.horizon * (1.0 - subject.altitude) + size * 0.5,
         };
+        // Fitted to the shot: whatever is in the sky clears the frame's top edge and whatever
+        // stands near the camera keeps its feet above the bottom edge.
+        let (top, bottom) = (view.y0, view.y0 + self.height as f32 / view.scale);
+        wy = wy
+            .min(bottom - 0.02 * size)
+            .max(top + 1.05 * size)
+            .min(bottom);
         let t = state.motion_time;
         let mut wxo = 0.0;
         let mut facing = state.heading;
@@ -144,6 +172,7 @@ impl Painter {
             Motion::Float => wy -= size * 0.06 * (2.0 * PI * 0.3 * t).sin(),
             Motion::Fly | Motion::Swim => wy -= size * 0.06 * (2.0 * PI * 0.5 * t).sin(),
             Motion::Dance => wxo = size * 0.06 * (2.0 * PI * t).sin(),
+            Motion::Laugh => wy -= size * 0.03 * (2.0 * PI * 1.5 * t).sin().abs(),
             Motion::Spin => {
                 let c = (2.0 * PI * 0.5 * t).cos();
                 facing *= c.signum() * c.abs().max(0.15);
@@ -163,6 +192,14 @@ impl Painter {
                 time: state.time,
             },
         })
+    }
+
+    /// The screen box (x0, y0, x1, y1) `subject`'s figure fills on `frame`, if it is in the clip.
+    #[cfg(test)]
+    pub fn subject_box(&self, subject: &Subject, frame: u32) -> Option<[f32; 4]> {
+        let p = self.place(subject, frame)?;
+        let half = figure::extent(subject.kind) * p.size;
+        Some([p.x - half, p.y - p.size, p.x + half, p.y])
     }
 
     /// The premultiplied sprite of character `name` at `height` pixels: (width, height, data).
@@ -220,6 +257,22 @@ impl Painter {
             }
         }
         self.draw_weather(frame, view, out);
+        let at = self
+            .scene
+            .timeline
+            .iter()
+            .rposition(|seg| seg.start_frame <= frame);
+        // Over a still, the first frame is the image itself: the caption comes in with the
+        // subjects, half a second later.
+        let held = |i: usize| {
+            self.scene.backdrop == BackdropSource::Still
+                && frame < self.scene.timeline[i].start_frame + FPS / 2
+        };
+        if let Some(i) = at.filter(|&i| !held(i))
+            && let Some(Some(caption)) = self.captions.get(i)
+        {
+            caption.draw(out);
+        }
     }
 
     fn draw_sprite(&mut self, name: &str, p: &Placed, out: &mut [u8]) {
@@ -231,7 +284,14 @@ impl Painter {
     }
 
     fn draw_figure(&mut self, subject: &Subject, p: &Placed, out: &mut [u8]) {
-        let half = figure::extent(subject.kind) * p.size + 2.0;
+        let upright = figure::extent(subject.kind) < 0.6;
+        let asleep = p.pose.motion == Motion::Sleep;
+        let reach = if asleep && upright {
+            0.7
+        } else {
+            figure::extent(subject.kind)
+        };
+        let half = reach * p.size + 2.0;
         let x0 = (p.x - half).floor().max(0.0);
         let x1 = (p.x + half).ceil().min(self.width as f32);
         let y0 = (p.y - 1.3 * p.size - 2.0).floor().max(0.0);
@@ -249,8 +309,18 @@ impl Painter {
         let Some(pixmap) = PixmapMut::from_bytes(layer, lw, lh) else {
             return;
         };
-        let transform =
-            Transform::from_translate(p.x - x0, p.y - y0).pre_scale(p.size * p.facing, p.size);
+        let base = Transform::from_translate(p.x - x0, p.y - y0);
+        let breath = 1.0 + 0.03 * (p.pose.time * 1.6).sin();
+        // Asleep, an upright figure lies on its side (head the way it faces) and a four-legged
+        // one settles low; both breathe.
+        let transform = match (asleep, upright) {
+            (true, true) => base
+                .pre_translate(-0.5 * p.size * p.facing, -0.1 * p.size)
+                .pre_scale(p.size * p.facing, p.size * breath)
+                .pre_rotate(90.0),
+            (true, false) => base.pre_scale(p.size * p.facing, p.size * 0.6 * breath),
+            _ => base.pre_scale(p.size * p.facing, p.size),
+        };
         let mut pen = Pen::new(pixmap, transform, &self.look, subject.depth);
         figure::draw(subject.kind, &mut pen, &p.pose);
         composite(

@@ -1,6 +1,10 @@
 //! Reading a prompt into a list of recognised terms, each tagged with its clause, so the scene
 //! builder can attach colours and motions to the nouns near them.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::lexicon::{self, Label};
 use crate::vocabulary::{
     CameraMove, Framing, Mood, Motion, NamedColour, Setting, Style, SubjectKind, TimeOfDay,
     Weather, count_word, singulars,
@@ -48,15 +52,126 @@ pub struct Found {
 #[derive(Debug, Clone, Default)]
 pub struct Reading {
     pub terms: Vec<Found>,
+    /// The prompt's words behind each of `terms`, as written (lowercased).
+    pub words: Vec<String>,
+    /// Each distinct word that matched nothing, in order.
     pub ignored: Vec<String>,
+    /// The clauses the ignored words were in (an edit uses them to tell what it could not do).
+    pub ignored_clauses: Vec<usize>,
 }
 
 const FILLER: &[&str] = &[
-    "the", "of", "in", "on", "at", "is", "are", "it", "its", "this", "that", "through", "across",
-    "over", "under", "by", "from", "as", "its", "their", "his", "her", "they", "very", "slowly",
-    "quickly", "shot", "scene", "video", "clip", "camera", "near", "around", "along", "beside",
-    "behind", "toward", "towards", "up", "down", "make", "makes", "now", "there", "be", "gets",
-    "get", "become", "becomes", "instead", "its", "all", "an",
+    "the",
+    "of",
+    "in",
+    "on",
+    "at",
+    "is",
+    "are",
+    "it",
+    "its",
+    "this",
+    "that",
+    "through",
+    "across",
+    "over",
+    "under",
+    "by",
+    "from",
+    "as",
+    "its",
+    "their",
+    "his",
+    "her",
+    "they",
+    "very",
+    "slowly",
+    "quickly",
+    "shot",
+    "scene",
+    "video",
+    "clip",
+    "camera",
+    "near",
+    "around",
+    "along",
+    "beside",
+    "behind",
+    "toward",
+    "towards",
+    "up",
+    "down",
+    "make",
+    "makes",
+    "now",
+    "there",
+    "be",
+    "gets",
+    "get",
+    "become",
+    "becomes",
+    "instead",
+    "its",
+    "all",
+    "an",
+    "he",
+    "she",
+    "him",
+    "them",
+    "we",
+    "you",
+    "i",
+    "my",
+    "your",
+    "our",
+    "has",
+    "have",
+    "was",
+    "were",
+    "being",
+    "been",
+    "so",
+    "just",
+    "also",
+    "onto",
+    "out",
+    "off",
+    "than",
+    "each",
+    "other",
+    "who",
+    "which",
+    "what",
+    "when",
+    "how",
+    "into",
+    "sky",
+    "air",
+    "ground",
+    "background",
+    "foreground",
+    "frame",
+    "view",
+    "while",
+    "s",
+    "does",
+    "do",
+    "can",
+    "will",
+    "above",
+    "below",
+    "past",
+    "between",
+    "against",
+    "inside",
+    "next",
+    "front",
+    "way",
+    "around",
+    "together",
+    "again",
+    "back",
+    "away",
 ];
 
 const CLAUSE_WORDS: &[&str] = &["and", "while", "then", "but", "as", "where", "whilst"];
@@ -139,6 +254,76 @@ fn phrase_term(phrase: &str, characters: &[String]) -> Option<Term> {
     None
 }
 
+fn labelled_term(label: Label, plural: bool) -> Option<Term> {
+    Some(match label.category {
+        "subject" => Term::Subject {
+            kind: SubjectKind::from_phrase(label.name)?,
+            plural,
+        },
+        "setting" => Term::Setting(Setting::from_phrase(label.name)?),
+        "weather" => Term::Weather(Weather::from_phrase(label.name)?),
+        "motion" => Term::Motion(Motion::from_phrase(label.name)?),
+        _ => return None,
+    })
+}
+
+/// Every single word of the vocabulary, in the order `phrase_term` prefers them.
+fn vocabulary_words() -> Vec<&'static str> {
+    fn words<T: Copy>(all: &[T], of: fn(T) -> &'static [&'static str]) -> Vec<&'static str> {
+        all.iter().flat_map(|v| of(*v).iter().copied()).collect()
+    }
+    [
+        words(CameraMove::ALL, CameraMove::words),
+        words(Framing::ALL, Framing::words),
+        words(Style::ALL, Style::words),
+        words(TimeOfDay::ALL, TimeOfDay::words),
+        words(Weather::ALL, Weather::words),
+        words(Setting::ALL, Setting::words),
+        words(Mood::ALL, Mood::words),
+        words(Motion::ALL, Motion::words),
+        words(NamedColour::ALL, NamedColour::words),
+        words(SubjectKind::ALL, SubjectKind::words),
+    ]
+    .concat()
+    .into_iter()
+    .filter(|w| !w.contains(' '))
+    .collect()
+}
+
+/// A word the vocabulary does not hold as written: its lemmas (possessive, irregular and
+/// regular plurals) in the vocabulary, then in the WordNet lexicon, then its stem against the
+/// vocabulary's ("galloping" → "gallop").
+fn word_term(word: &str, characters: &[String]) -> Option<Term> {
+    let forms = lexicon::lemmas(word);
+    for (form, plural) in &forms[1..] {
+        match phrase_term(form, characters) {
+            Some(Term::Subject { kind, .. }) => {
+                return Some(Term::Subject {
+                    kind,
+                    plural: *plural,
+                });
+            }
+            Some(t) => return Some(t),
+            None => {}
+        }
+    }
+    if let Some(t) = forms
+        .iter()
+        .find_map(|(form, plural)| labelled_term(lexicon::label(form)?, *plural))
+    {
+        return Some(t);
+    }
+    let bare = forms.get(1).map_or(word, |(f, _)| f.as_str());
+    if bare.chars().count() < 4 {
+        return None;
+    }
+    // Stems are matched against the hand-written vocabulary only: across the lexicon's
+    // thousands of words they collide ("water" and "waterer", a person).
+    static VOCAB: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    let w = lexicon::by_stem(&VOCAB, vocabulary_words, bare)?;
+    phrase_term(w, characters)
+}
+
 /// Reads `prompt`; `characters` are names that count as subjects of their own.
 pub fn read(prompt: &str, characters: &[String]) -> Reading {
     let words = tokens(prompt);
@@ -158,9 +343,18 @@ pub fn read(prompt: &str, characters: &[String]) -> Reading {
             .find_map(|n| {
                 let phrase = words[i..i + n].join(" ");
                 phrase_term(&phrase, characters).map(|t| (n, t))
+            })
+            .or_else(|| {
+                let filler = FILLER.contains(&word) || edit_verb(word).is_some();
+                let counted = count_word(word).is_some() || word.parse::<usize>().is_ok();
+                (!filler && !counted)
+                    .then(|| word_term(word, characters))
+                    .flatten()
+                    .map(|t| (1, t))
             });
         if let Some((n, term)) = longest {
             reading.terms.push(Found { term, clause });
+            reading.words.push(words[i..i + n].join(" "));
             i += n;
             continue;
         }
@@ -169,13 +363,18 @@ pub fn read(prompt: &str, characters: &[String]) -> Reading {
                 term: Term::Edit(verb),
                 clause,
             });
+            reading.words.push(word.to_owned());
         } else if let Some(n) = count_word(word).or_else(|| word.parse::<usize>().ok()) {
             reading.terms.push(Found {
                 term: Term::Count(n.clamp(1, 4)),
                 clause,
             });
-        } else if !FILLER.contains(&word) && !reading.ignored.iter().any(|w| w == word) {
-            reading.ignored.push(word.to_owned());
+            reading.words.push(word.to_owned());
+        } else if !FILLER.contains(&word) {
+            reading.ignored_clauses.push(clause);
+            if !reading.ignored.iter().any(|w| w == word) {
+                reading.ignored.push(word.to_owned());
+            }
         }
         i += 1;
     }

@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::interpretation::{Fallback, Interpretation};
 use crate::prompt::{Found, Reading, Term, prompt_hash, read};
 use crate::timeline::Segment;
 use crate::vocabulary::{
@@ -117,24 +118,31 @@ fn first<T>(terms: &[Found], pick: impl Fn(Term) -> Option<T>) -> Option<T> {
 }
 
 impl Scene {
-    /// Reads `prompt` into a scene. Never fails: whatever the prompt leaves out is chosen
-    /// deterministically (see docs/engine.md) and listed in `fallbacks`.
+    /// Reads `prompt` into a scene. Never fails: whatever the prompt leaves out takes a fixed
+    /// neutral value (see docs/engine.md), listed in `fallbacks`.
     pub fn from_prompt(prompt: &str, seed: u64, characters: &[String]) -> Scene {
+        Self::read(prompt, seed, characters).0
+    }
+
+    /// Reads `prompt` into a scene and says what it understood, what it ignored and what it
+    /// chose because the prompt did not say. Nothing is ever chosen by hash of the words: a
+    /// setting the prompt does not name is a plain stage, a subject it does not name is none.
+    pub fn read(prompt: &str, seed: u64, characters: &[String]) -> (Scene, Interpretation) {
         let reading = read(prompt, characters);
         let terms = &reading.terms;
         let mut fallbacks = Vec::new();
-        let hash = prompt_hash(prompt);
         let setting = first(terms, |t| match t {
             Term::Setting(s) => Some(s),
             _ => None,
         })
         .unwrap_or_else(|| {
-            let s = Setting::ALL[(hash % Setting::ALL.len() as u64) as usize];
-            fallbacks.push(format!(
-                "setting: {} (no setting named; picked by prompt hash)",
-                s.name()
+            fallbacks.push(Fallback::new(
+                "setting",
+                Setting::Stage.name(),
+                "no place was understood; a plain studio stage in the time of day and weather \
+                 that were",
             ));
-            s
+            Setting::Stage
         });
         let time_of_day = first(terms, |t| match t {
             Term::Time(v) => Some(v),
@@ -179,7 +187,7 @@ impl Scene {
             framing,
             subjects: Vec::new(),
             backdrop: BackdropSource::Procedural,
-            fallbacks,
+            fallbacks: Vec::new(),
             ignored_words: reading.ignored.clone(),
             frame: None,
             timeline: Vec::new(),
@@ -190,14 +198,15 @@ impl Scene {
             scene.add_subject(wish, 0);
         }
         if scene.subjects.is_empty() {
-            let kind = default_subject(setting);
-            scene.fallbacks.push(format!(
-                "subject: {} (no subject named; the setting's default)",
-                kind.name()
+            fallbacks.push(Fallback::new(
+                "subject",
+                "none",
+                "no subject was understood; nothing is drawn in its place",
             ));
-            scene.add_subject(SubjectWish::of(kind), 0);
         }
-        scene
+        scene.fallbacks = fallbacks.iter().map(Fallback::line).collect();
+        let interpretation = Interpretation::with_characters(&reading, fallbacks, characters);
+        (scene, interpretation)
     }
 
     /// Adds a subject laid out from its own random stream, so adding one never moves the others.
@@ -251,22 +260,6 @@ impl SubjectWish {
             motion: None,
             character: None,
         }
-    }
-}
-
-fn default_subject(setting: Setting) -> SubjectKind {
-    match setting {
-        Setting::Beach | Setting::Meadow | Setting::Snowfield | Setting::Mountains => {
-            SubjectKind::Person
-        }
-        Setting::Forest | Setting::Farm => SubjectKind::Fox,
-        Setting::City => SubjectKind::Car,
-        Setting::Desert => SubjectKind::Cactus,
-        Setting::Ocean | Setting::Lake => SubjectKind::Boat,
-        Setting::Space => SubjectKind::Rocket,
-        Setting::Kitchen => SubjectKind::Teapot,
-        Setting::Office => SubjectKind::Robot,
-        Setting::Underwater => SubjectKind::Fish,
     }
 }
 
@@ -397,11 +390,12 @@ mod tests {
     }
 
     #[test]
-    fn unknown_prompts_fall_back_deterministically() {
+    fn unknown_prompts_get_a_bare_stage() {
         let a = Scene::from_prompt("glorp fnord", 3, &[]);
         let b = Scene::from_prompt("glorp fnord", 3, &[]);
         assert_eq!(a, b);
-        assert_eq!(a.subjects.len(), 1);
+        assert_eq!(a.setting, Setting::Stage);
+        assert!(a.subjects.is_empty());
         assert_eq!(a.fallbacks.len(), 2);
         assert_eq!(a.ignored_words, vec!["glorp", "fnord"]);
     }

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FPS;
-use crate::camera::CameraPose;
+use crate::camera::{CameraPose, WORLD_WIDTH};
+use crate::figure;
+use crate::painter::figure_height;
 use crate::scene::{BackdropSource, Scene, Subject};
 use crate::vocabulary::{CameraMove, Motion, SubjectKind, Weather};
 
@@ -31,6 +33,10 @@ pub struct Segment {
     pub camera_start: CameraPose,
     pub weather: Weather,
     pub tracks: Vec<Track>,
+    /// The storyboard caption shown over this segment: the words of its prompt the engine could
+    /// not draw. None when it drew them all, or when captions are off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
 }
 
 /// Where a subject is and what it is doing on one frame.
@@ -60,7 +66,13 @@ pub fn travel_speed(kind: SubjectKind, motion: Motion) -> f32 {
         Motion::Swim => 0.03,
         Motion::Jump | Motion::Bounce => 0.015,
         Motion::Float => 0.008,
-        Motion::Dance | Motion::Spin | Motion::Wave | Motion::Idle => 0.0,
+        Motion::Dance
+        | Motion::Spin
+        | Motion::Wave
+        | Motion::Idle
+        | Motion::Sit
+        | Motion::Sleep
+        | Motion::Laugh => 0.0,
     }
 }
 
@@ -105,11 +117,14 @@ impl Scene {
     ) -> SubjectState {
         let dt = (frame as f32 - seg.start_frame as f32) / FPS as f32;
         let v = travel_speed(subject.kind, track.motion) * subject.pace;
-        let (x, dir) = reflect(
-            track.x + track.heading * v * dt,
-            WORLD_MARGIN,
-            1.0 - WORLD_MARGIN,
-        );
+        // The path is fitted to the shot: the subject travels across what the camera sees and
+        // turns back at its edges, so it stays in frame however the camera moves.
+        let (lo0, hi0) = self.travel_range(subject, seg, seg.start_frame);
+        let (lo, hi) = self.travel_range(subject, seg, frame);
+        let span0 = (hi0 - lo0).max(1e-3);
+        let u0 = ((track.x - lo0) / span0).clamp(0.0, 1.0);
+        let (u, dir) = reflect(u0 + track.heading * v * dt / span0, 0.0, 1.0);
+        let x = lo + u * (hi - lo);
         let heading = if v > 0.0 {
             track.heading * dir
         } else {
@@ -128,6 +143,31 @@ impl Scene {
                 (since_entry / FADE_FRAMES).clamp(0.0, 1.0)
             },
         }
+    }
+
+    /// The world-x range (fractions) `subject` can stand in on `frame` and be wholly in the
+    /// shot. A tracking camera follows its lead, so there the range is the whole world.
+    fn travel_range(&self, subject: &Subject, seg: &Segment, frame: u32) -> (f32, f32) {
+        if seg.camera == CameraMove::Tracking {
+            return (WORLD_MARGIN, 1.0 - WORLD_MARGIN);
+        }
+        let still = self.backdrop == BackdropSource::Still;
+        let world = if still { 1.0 } else { WORLD_WIDTH };
+        let pose = self.camera_pose(frame);
+        let half_view = 0.5 / (world * pose.zoom.max(1.0));
+        let cx = pose.cx.clamp(half_view, 1.0 - half_view);
+        let (width, height) = self
+            .frame
+            .map_or((16.0, 9.0), |f| (f.width as f32, f.height.max(1) as f32));
+        let half = figure::extent(subject.kind)
+            * figure_height(self.framing, subject, height as u32)
+            / (width * world);
+        let (lo, hi) = (cx - half_view + half, cx + half_view - half);
+        if hi - lo < 0.02 {
+            // Wider than the shot: it stays centred.
+            return (cx - 0.01, cx + 0.01);
+        }
+        (lo, hi)
     }
 
     /// The subject's state on `frame`, or `None` when it is not in the clip then.
@@ -189,6 +229,7 @@ impl Scene {
             camera_start,
             weather,
             tracks,
+            caption: None,
         });
     }
 }

@@ -42,20 +42,23 @@ vocabulary! {
         Space => ["space", "galaxy", "planet", "orbit", "cosmos", "outer space"],
         Snowfield => ["snowfield", "arctic", "tundra", "glacier", "polar", "winter"],
         Meadow => ["meadow", "field", "grassland", "prairie", "hills", "countryside", "garden", "park"],
-        Kitchen => ["kitchen", "cafe", "restaurant", "diner"],
-        Office => ["office", "desk", "workplace", "classroom", "room", "studio"],
+        Kitchen => ["kitchen", "cafe", "restaurant", "diner", "counter", "countertop", "stove"],
+        Office => ["office", "desk", "workplace", "classroom"],
         Underwater => ["underwater", "reef", "seabed", "coral", "aquarium"],
         Farm => ["farm", "barn", "ranch", "village"],
         Lake => ["lake", "pond", "river", "lakeside", "riverbank"],
+        Lunar => ["lunar", "lunar surface", "on the moon", "moon surface", "moonscape", "crater", "craters", "moonwalk"],
+        Room => ["room", "windowsill", "window sill", "window", "bedroom", "living room", "indoors", "inside", "sofa", "couch", "bed", "lounge", "apartment"],
+        Stage => ["stage", "studio", "theater", "theatre", "backdrop", "plain background"],
     }
 }
 
 vocabulary! {
     /// Sets the sky gradient and the light every colour is multiplied by.
     TimeOfDay {
-        Dawn => ["dawn", "sunrise", "morning", "daybreak", "early morning"],
-        Day => ["day", "daytime", "noon", "midday", "afternoon", "daylight"],
-        Dusk => ["dusk", "sunset", "evening", "twilight", "golden hour"],
+        Dawn => ["dawn", "sunrise", "morning", "daybreak", "early morning", "morning sun", "morning light"],
+        Day => ["day", "daytime", "noon", "midday", "afternoon", "daylight", "afternoon sun", "sunlight", "sunshine"],
+        Dusk => ["dusk", "sunset", "evening", "twilight", "golden hour", "evening sun", "setting sun"],
         Night => ["night", "midnight", "nighttime", "moonlit", "moonlight", "dark"],
     }
 }
@@ -121,18 +124,21 @@ impl NamedColour {
 vocabulary! {
     /// What a subject does; drives its position over time, its pose and its sound cues.
     Motion {
-        Idle => ["idle", "stands", "standing", "stand", "waits", "waiting", "rests", "resting", "sits", "sitting", "still"],
-        Walk => ["walk", "walks", "walking", "strolls", "strolling", "wanders", "wandering", "stroll", "crosses", "crossing"],
-        Run => ["run", "runs", "running", "races", "racing", "sprints", "sprinting", "chase", "chases", "chasing", "gallops", "galloping"],
+        Idle => ["idle", "stands", "standing", "stand", "waits", "waiting", "rests", "resting", "still", "stop", "stops", "stopping", "pauses", "poses", "posing", "cook", "cooks", "cooking", "works", "working", "reads", "reading"],
+        Walk => ["walk", "walks", "walking", "strolls", "strolling", "wanders", "wandering", "stroll", "crosses", "crossing", "march", "hike", "stride", "roam"],
+        Run => ["run", "runs", "running", "races", "racing", "sprints", "sprinting", "chase", "chases", "chasing", "gallop", "gallops", "galloping", "trot", "canter", "flee", "jog"],
         Jump => ["jump", "jumps", "jumping", "leaps", "leaping", "hops", "hopping"],
-        Fly => ["fly", "flies", "flying", "soars", "soaring", "glides", "gliding", "flutters"],
+        Fly => ["fly", "flies", "flying", "soars", "soaring", "glides", "gliding", "flutters", "launch", "launches", "launching", "takes off", "lifts off"],
         Swim => ["swim", "swims", "swimming", "dives", "diving"],
         Drive => ["drive", "drives", "driving", "rolls", "rolling", "rides", "riding", "sails", "sailing", "moves", "moving", "passes", "passing"],
         Dance => ["dance", "dances", "dancing", "twirls", "twirling"],
         Spin => ["spin", "spins", "spinning", "rotates", "rotating", "turns", "turning"],
         Wave => ["wave", "waves hello", "waving", "greets", "greeting"],
         Bounce => ["bounce", "bounces", "bouncing", "bobs", "bobbing"],
-        Float => ["float", "floats", "floating", "drifts", "drifting", "hovers", "hovering"],
+        Float => ["float", "floats", "floating", "drifts", "drifting", "hovers", "hovering", "swirl", "swirls", "swirling"],
+        Sleep => ["sleep", "sleeps", "sleeping", "asleep", "nap", "naps", "napping", "dozes", "dozing", "lies", "lying"],
+        Sit => ["sit", "sits", "sitting", "seated", "perched", "squats"],
+        Laugh => ["laugh", "laughs", "laughing", "giggles", "giggling", "chuckles", "smiles", "smiling", "cheers"],
     }
 }
 

@@ -23,6 +23,7 @@ pub mod auth;
 pub mod egress;
 pub mod error;
 pub mod form;
+pub mod interpretation;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;

@@ -78,6 +78,28 @@ pub struct Settings {
     pub worker_tokens: Vec<Secret>,
     /// Models rendered by remote worker pools (`[[remote_models]]`).
     pub remote_models: Vec<crate::worker::config::RemoteModel>,
+    /// The built-in engine's reading of prompts (`[engine]`).
+    pub engine: EngineSettings,
+}
+
+/// How the built-in engine treats words it cannot draw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSettings {
+    /// Show the words of a prompt the engine could not draw as a caption in the lower third.
+    pub captions: bool,
+    /// A create whose `interpretation.coverage` is below this fails with
+    /// `prompt_not_understood` at no charge; 0 accepts every prompt (and captions the rest).
+    pub min_coverage: f32,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            captions: true,
+            min_coverage: 0.0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -198,6 +220,7 @@ impl Default for Settings {
             audio_codec: kinora_media::AudioCodec::default(),
             worker_tokens: Vec::new(),
             remote_models: Vec::new(),
+            engine: EngineSettings::default(),
         }
     }
 }
@@ -300,6 +323,12 @@ impl Settings {
             return Err(SettingsError::Unsafe(
                 "lease_seconds, max_attempts and retention_seconds must be at least 1".into(),
             ));
+        }
+        if !(0.0..=1.0).contains(&self.engine.min_coverage) {
+            return Err(SettingsError::Invalid(format!(
+                "engine.min_coverage must be between 0 and 1; got {}",
+                self.engine.min_coverage
+            )));
         }
         self.webhook_delivery
             .check()

@@ -8,6 +8,8 @@
 use kinora_core::VideoStatus;
 use kinora_store::{CharacterRecord, VideoRecord};
 use serde::Serialize;
+
+use crate::interpretation::{InterpretationView, UNBILLED_REFUSALS};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
@@ -106,7 +108,8 @@ pub struct VideoView {
     /// Kinora extension: 1-based place in the queue while `queued`, else null.
     #[schema(required = true)]
     pub queue_position: Option<u64>,
-    /// Kinora extension: what the job rendered and cost, once completed; else null.
+    /// Kinora extension: what the job rendered and cost, once completed (zero for a job refused
+    /// as `edit_not_understood` or `prompt_not_understood`); else null.
     #[schema(required = true)]
     pub usage: Option<VideoUsage>,
     /// Kinora extension: the seed that makes the render reproducible (send it back as `seed`).
@@ -114,6 +117,11 @@ pub struct VideoView {
     /// Kinora extension: which kind of job made this video: `create`, `extend`, `edit` or `remix`.
     #[schema(value_type = String, examples("create"))]
     pub kind: &'static str,
+    /// Kinora extension: how the built-in engine read the prompt (what it understood, what it
+    /// ignored and shows as a caption, what it chose because the prompt did not say), from the
+    /// create response on; null for models rendered by GPU workers.
+    #[schema(required = true)]
+    pub interpretation: Option<InterpretationView>,
 }
 
 impl VideoView {
@@ -136,12 +144,26 @@ impl VideoView {
                 message: e.message.clone(),
             }),
             queue_position,
-            usage: r.usage.as_ref().map(|u| VideoUsage {
-                seconds: u.seconds,
-                cost_usd: u.cost_usd,
-            }),
+            usage: r
+                .usage
+                .as_ref()
+                .map(|u| VideoUsage {
+                    seconds: u.seconds,
+                    cost_usd: u.cost_usd,
+                })
+                .or_else(|| {
+                    let refused = r.status == VideoStatus::Failed
+                        && r.error
+                            .as_ref()
+                            .is_some_and(|e| UNBILLED_REFUSALS.contains(&e.code.as_str()));
+                    refused.then_some(VideoUsage {
+                        seconds: 0,
+                        cost_usd: 0.0,
+                    })
+                }),
             seed: r.seed,
             kind: r.spec.kind(),
+            interpretation: None,
         }
     }
 }

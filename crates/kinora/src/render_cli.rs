@@ -10,8 +10,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kinora_render::bench::{run_bench, write_section};
 use kinora_render::{
-    AudioCodec, CancelToken, CharacterRef, RenderMode, RenderOutputs, RenderRequest, explain,
-    extract_character, render,
+    AudioCodec, CancelToken, CharacterRef, Interpretation, RenderMode, RenderOutputs,
+    RenderRequest, explain, extract_character, interpret, interpret_edit, render,
 };
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -47,6 +47,21 @@ pub struct AudioFlag {
     /// Audio codec: opus (default), or aac in a build made with `--features aac`.
     #[arg(long = "audio-codec", default_value = "opus", value_parser = parse_audio_codec)]
     pub audio_codec: AudioCodec,
+}
+
+/// Storyboard captions of the words the engine could not draw.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CaptionFlag {
+    /// Do not show the words the engine could not draw as a caption in the lower third.
+    #[arg(long = "no-captions")]
+    pub no_captions: bool,
+}
+
+/// Says on stderr what the engine ignored and what it chose in the prompt's place.
+fn report(interpretation: &Interpretation) {
+    for line in interpretation.warnings() {
+        eprintln!("kinora: {line}");
+    }
 }
 
 /// `OUT` with `suffix` appended to its name: `clip.mp4` -> `clip.scene.json`.
@@ -161,6 +176,8 @@ pub struct GenerateArgs {
     pub previews: PreviewFlags,
     #[command(flatten)]
     pub audio: AudioFlag,
+    #[command(flatten)]
+    pub captions: CaptionFlag,
 }
 
 impl GenerateArgs {
@@ -183,6 +200,8 @@ impl GenerateArgs {
                 dir,
             });
         }
+        let names: Vec<String> = characters.iter().map(|c| c.name.clone()).collect();
+        report(&interpret(&self.prompt, &names));
         let req = RenderRequest {
             prompt: self.prompt,
             width: self.size.0,
@@ -194,6 +213,7 @@ impl GenerateArgs {
                 characters,
             },
             audio_codec: self.audio.audio_codec,
+            captions: !self.captions.no_captions,
         };
         let result = render_to(&req, &self.output, self.previews);
         let _ = std::fs::remove_dir_all(&scratch);
@@ -231,6 +251,8 @@ pub struct ExtendArgs {
     pub previews: PreviewFlags,
     #[command(flatten)]
     pub audio: AudioFlag,
+    #[command(flatten)]
+    pub captions: CaptionFlag,
 }
 
 fn scene_beside(source: &Path) -> Option<PathBuf> {
@@ -243,6 +265,7 @@ impl ExtendArgs {
             source_scene: scene_beside(&self.source),
             source: self.source,
         };
+        report(&interpret(&self.prompt, &[]));
         let req = RenderRequest {
             prompt: self.prompt,
             width: 0,
@@ -251,6 +274,7 @@ impl ExtendArgs {
             seed: self.seed,
             mode,
             audio_codec: self.audio.audio_codec,
+            captions: !self.captions.no_captions,
         };
         render_to(&req, &self.output, self.previews).map(drop)
     }
@@ -269,6 +293,8 @@ pub struct EditArgs {
     pub previews: PreviewFlags,
     #[command(flatten)]
     pub audio: AudioFlag,
+    #[command(flatten)]
+    pub captions: CaptionFlag,
 }
 
 impl EditArgs {
@@ -277,6 +303,7 @@ impl EditArgs {
             source_scene: scene_beside(&self.source),
             source: self.source,
         };
+        report(&interpret_edit(&self.prompt));
         let req = RenderRequest {
             prompt: self.prompt,
             width: 0,
@@ -285,6 +312,7 @@ impl EditArgs {
             seed: self.seed,
             mode,
             audio_codec: self.audio.audio_codec,
+            captions: !self.captions.no_captions,
         };
         render_to(&req, &self.output, self.previews).map(drop)
     }

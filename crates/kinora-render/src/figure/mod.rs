@@ -37,7 +37,8 @@ impl Pose {
             Motion::Drive => 1.2,
             Motion::Jump | Motion::Bounce => 1.2,
             Motion::Wave | Motion::Spin => 1.0,
-            Motion::Float | Motion::Idle => 0.4,
+            Motion::Laugh => 3.0,
+            Motion::Float | Motion::Idle | Motion::Sit | Motion::Sleep => 0.4,
         }
     }
 
@@ -61,14 +62,17 @@ impl Pose {
     /// Wing or fin beat, -1..1.
     pub fn beat(&self) -> f32 {
         match self.motion {
-            Motion::Idle => 0.2 * self.cycle().sin(),
+            Motion::Idle | Motion::Sit | Motion::Sleep | Motion::Laugh => 0.2 * self.cycle().sin(),
             _ => self.cycle().sin(),
         }
     }
 
     /// Wheel rotation in radians.
     pub fn wheel(&self) -> f32 {
-        if matches!(self.motion, Motion::Idle) {
+        if matches!(
+            self.motion,
+            Motion::Idle | Motion::Sit | Motion::Sleep | Motion::Laugh
+        ) {
             0.0
         } else {
             self.time * 9.0

@@ -8,9 +8,22 @@ use crate::vocabulary::Motion;
 /// A person; `child` gives the larger head and shorter limbs of a child.
 pub fn person(pen: &mut Pen<'_>, pose: &Pose, child: bool) {
     let head = if child { 0.13 } else { 0.09 };
-    let hip_y = if child { -0.42 } else { -0.48 };
-    let leg = -hip_y - 0.03;
-    let shoulder = (0.0, hip_y - 0.3);
+    let standing_hip = if child { -0.42 } else { -0.48 };
+    let leg = -standing_hip - 0.03;
+    // Sitting folds the legs at the knee: thighs forward, shins down, the body lower by a thigh.
+    let sitting = pose.motion == Motion::Sit;
+    let hip_y = if sitting {
+        standing_hip + leg * 0.5
+    } else {
+        standing_hip
+    };
+    // Laughing shakes the shoulders and head.
+    let shake = if pose.motion == Motion::Laugh {
+        0.012 * (pose.cycle() * 2.0).sin()
+    } else {
+        0.0
+    };
+    let shoulder = (0.0, hip_y - 0.3 + shake);
     let s = pose.stride();
     let (skin, shirt, trousers) = (pen.ink(SKIN), pen.ink(pose.colour), pen.ink(TROUSERS));
     let shoes = pen.ink(DARK);
@@ -22,14 +35,21 @@ pub fn person(pen: &mut Pen<'_>, pose: &Pose, child: bool) {
             PI - 0.6 - 0.4 * pose.cycle().sin(),
         ),
         Motion::Fly | Motion::Swim => (PI * 0.55, PI * 0.5),
+        Motion::Laugh => (0.5, 0.9 + 0.1 * pose.cycle().sin()),
+        Motion::Sit => (0.3, 0.5),
         _ => (s * 0.9, -s * 0.9),
     };
     let arm_len = leg * 0.75;
     pen.limb(shoulder, arm_back, arm_len, 0.065, skin);
-    let foot = pen.limb((0.0, hip_y), -s, leg, 0.09, trousers);
-    pen.line(&[foot, (foot.0 + 0.05, foot.1)], 0.06, shoes);
-    let foot = pen.limb((0.0, hip_y), s, leg, 0.09, trousers);
-    pen.line(&[foot, (foot.0 + 0.05, foot.1)], 0.06, shoes);
+    for swing in [-s, s] {
+        let foot = if sitting {
+            let knee = pen.limb((0.0, hip_y), PI * 0.5, leg * 0.5, 0.09, trousers);
+            pen.limb(knee, 0.0, leg * 0.5, 0.09, trousers)
+        } else {
+            pen.limb((0.0, hip_y), swing, leg, 0.09, trousers)
+        };
+        pen.line(&[foot, (foot.0 + 0.05, foot.1)], 0.06, shoes);
+    }
     pen.round_rect(
         -0.11,
         shoulder.1 - 0.03,
@@ -49,6 +69,16 @@ pub fn person(pen: &mut Pen<'_>, pose: &Pose, child: bool) {
         pen.ink(HAIR),
     );
     pen.circle(0.02 + head * 0.55, hy - head * 0.1, head * 0.12, shoes);
+    if pose.motion == Motion::Laugh {
+        let open = head * (0.18 + 0.1 * (pose.cycle() * 2.0).sin().abs());
+        pen.ellipse(
+            0.02 + head * 0.6,
+            hy + head * 0.45,
+            head * 0.25,
+            open,
+            shoes,
+        );
+    }
 }
 
 pub fn robot(pen: &mut Pen<'_>, pose: &Pose) {

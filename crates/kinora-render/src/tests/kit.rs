@@ -147,6 +147,7 @@ pub fn create(prompt: &str, w: u32, h: u32, seconds: u32, seed: u64) -> RenderRe
             characters: Vec::new(),
         },
         audio_codec: AudioCodec::Opus,
+        captions: true,
     }
 }
 

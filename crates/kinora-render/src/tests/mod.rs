@@ -7,4 +7,6 @@ mod character;
 mod create;
 mod edit;
 mod extend;
+mod framing;
 mod kit;
+mod reading;

@@ -111,6 +111,7 @@ pub async fn prepare(
         seed: v.seed,
         mode,
         audio_codec: state.settings.audio_codec,
+        captions: state.settings.engine.captions,
     })
 }
 

@@ -290,6 +290,10 @@ async fn render_and_store(
                 format!("{param}: {message}"),
             ));
         }
+        Ok(Err(RenderError::NotUnderstood { code, message })) => {
+            tracing::info!(video_id = %v.id, code, "refused at no charge: {message}");
+            return Err(JobFailure::permanent(code, message));
+        }
         Ok(Err(e)) => {
             return Err(JobFailure::transient(
                 "render_failed",

@@ -52,6 +52,30 @@ pub fn seconds(form: &Form, default: Option<Seconds>) -> ApiResult<Seconds> {
     }
 }
 
+/// Refuses, before anything is stored or charged, a prompt the built-in engine understands
+/// less of than the operator's `engine.min_coverage` (0, the default, accepts every prompt).
+fn check_coverage(state: &AppState, model: &str, prompt: &str, names: &[String]) -> ApiResult<()> {
+    let min = state.settings.engine.min_coverage;
+    if min <= 0.0 || !crate::interpretation::is_builtin(state, model) {
+        return Ok(());
+    }
+    let reading = kinora_render::interpret(prompt, names);
+    if reading.coverage >= min {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        "prompt",
+        "prompt_not_understood",
+        format!(
+            "The built-in engine understood {:.0}% of this prompt's words (this server asks for \
+             at least {:.0}%); it could not draw: {}. See docs/engine.md for what it can draw.",
+            reading.coverage * 100.0,
+            min * 100.0,
+            reading.ignored.join(", ")
+        ),
+    ))
+}
+
 /// Create a video
 ///
 /// Validates the request against the model catalogue, stores its inputs and queues the job; the
@@ -72,7 +96,7 @@ pub fn seconds(form: &Form, default: Option<Seconds>) -> ApiResult<Seconds> {
             ("openai-poll-after-ms" = u64, description = "How long to wait before polling."),
             ("idempotent-replayed" = String, description = "`true` when an `Idempotency-Key` replayed an earlier answer."),
         )),
-        (status = 400, description = "Invalid field; `param` names it (`prompt`, `model`, `size`, `seconds`, `input_reference`, `characters`, `seed`).", body = ErrorResponse),
+        (status = 400, description = "Invalid field; `param` names it (`prompt`, `model`, `size`, `seconds`, `input_reference`, `characters`, `seed`). `prompt_not_understood`: the built-in engine understood less of the prompt than the server's `engine.min_coverage`; nothing is created or charged.", body = ErrorResponse),
         (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
         (status = 409, description = "The `Idempotency-Key` was used with a different body.", body = ErrorResponse),
         (status = 413, description = "The body is larger than the server accepts.", body = ErrorResponse),
@@ -131,6 +155,7 @@ pub async fn resolve(
         ));
     }
     let lower_prompt = prompt.to_lowercase();
+    let mut names = Vec::new();
     for cid in &character_ids {
         let found = if ids::looks_like(cid, "char_") {
             state.store.get_character(project, cid).await?
@@ -154,7 +179,9 @@ pub async fn resolve(
                 ),
             ));
         }
+        names.push(c.name.to_lowercase());
     }
+    check_coverage(state, &model.id, &prompt, &names)?;
 
     let input_reference = reference::take(state, project, form, size, &id).await?;
     Ok(Job {

@@ -73,6 +73,9 @@ pub async fn enqueue(
     let (record, replayed) = match state.store.create_video(new, idem).await? {
         CreateOutcome::Created(r) => {
             state.metrics.jobs_created.inc();
+            if let Some(i) = crate::interpretation::of_record(state, &r).await {
+                crate::interpretation::log(&r.id, &i);
+            }
             state.wake.notify_one();
             (r, false)
         }

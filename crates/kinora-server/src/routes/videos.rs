@@ -9,6 +9,7 @@ use kinora_store::{CancelOutcome, VideoRecord};
 
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
+use crate::interpretation;
 use crate::routes::paging::{Cursor, ListQuery};
 use crate::state::AppState;
 use crate::view::{ListPage, VideoDeleted, VideoView, list_view};
@@ -29,7 +30,9 @@ pub async fn video_response(state: &AppState, r: &VideoRecord) -> ApiResult<Resp
     } else {
         None
     };
-    let mut resp = Json(VideoView::from_record(r, position)).into_response();
+    let mut view = VideoView::from_record(r, position);
+    view.interpretation = interpretation::of_record(state, r).await.map(Into::into);
+    let mut resp = Json(view).into_response();
     if !r.status.is_terminal()
         && let Ok(v) = HeaderValue::from_str(&state.settings.poll_after_ms.to_string())
     {
@@ -110,7 +113,9 @@ pub async fn list(
         } else {
             None
         };
-        views.push(VideoView::from_record(r, position));
+        let mut view = VideoView::from_record(r, position);
+        view.interpretation = interpretation::of_record(&state, r).await.map(Into::into);
+        views.push(view);
     }
     Ok(Json(list_view(&views, page.has_more, |v| v.id.as_str())).into_response())
 }

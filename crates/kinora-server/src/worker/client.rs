@@ -185,6 +185,7 @@ fn request_for(job: &Job, dir: &Path) -> anyhow::Result<RenderRequest> {
         seed: job.seed,
         mode,
         audio_codec: job.audio_codec.parse().unwrap_or_default(),
+        captions: job.captions,
     })
 }
 
@@ -308,6 +309,9 @@ async fn run_job(
         Ok(Err(RenderError::InvalidInput { param, message })) => {
             let msg = format!("{param}: {message}");
             fail(client, &job, "invalid_input", &msg, false).await
+        }
+        Ok(Err(RenderError::NotUnderstood { code, message })) => {
+            fail(client, &job, code, &message, false).await
         }
         Ok(Err(e)) => {
             let msg = format!("Rendering failed: {e}");

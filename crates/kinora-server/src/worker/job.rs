@@ -130,6 +130,7 @@ pub async fn job_message(state: &AppState, lease: &Lease) -> Result<Job, JobFail
         seconds: render_seconds(v),
         seed: v.seed,
         audio_codec: state.settings.audio_codec.name().to_string(),
+        captions: state.settings.engine.captions,
         inputs: inputs
             .iter()
             .map(|i| JobInput {

@@ -102,8 +102,15 @@ pub struct Job {
     pub seed: u64,
     /// The audio codec of the platform's clips (`opus` or `aac`).
     pub audio_codec: String,
+    /// Built-in engine: caption the words it could not draw (the platform's `engine.captions`).
+    #[serde(default = "captions_on")]
+    pub captions: bool,
     pub inputs: Vec<JobInput>,
     pub characters: Vec<JobCharacter>,
+}
+
+fn captions_on() -> bool {
+    true
 }
 
 /// `POST /internal/v1/jobs/{video_id}/heartbeat`
