@@ -76,6 +76,7 @@ pub struct IdempotencyKey {
         routes::videos::retrieve,
         routes::videos::delete,
         routes::videos::cancel,
+        routes::events::stream,
         routes::content::download,
         routes::derive::extend,
         routes::derive::edit,
