@@ -77,6 +77,8 @@ pub struct IdempotencyKey {
         routes::videos::delete,
         routes::videos::cancel,
         routes::events::stream,
+        crate::studio::index,
+        crate::studio::asset,
         routes::content::download,
         routes::derive::extend,
         routes::derive::edit,

@@ -65,10 +65,35 @@ fn page(content_type: &'static str, body: &'static str) -> Response {
     resp
 }
 
+/// Kinora Studio
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "studio",
+    tag = "Studio",
+    description = "Kinora extension. The studio: a web page for making and watching videos with \
+        this server's API (the key is typed into the page, not sent for the page itself).",
+    security(()),
+    responses((status = 200, description = "The studio's HTML page.", content_type = "text/html")),
+)]
 pub async fn index() -> Response {
     page("text/html; charset=utf-8", INDEX)
 }
 
+/// A studio asset
+#[utoipa::path(
+    get,
+    path = "/studio/{path}",
+    operation_id = "studio_asset",
+    tag = "Studio",
+    description = "Kinora extension. The studio's stylesheet and JavaScript modules.",
+    security(()),
+    params(("path" = String, Path, description = "e.g. `studio.css`, `js/app.js`.")),
+    responses(
+        (status = 200, description = "The asset (CSS or JavaScript).", content_type = "text/javascript"),
+        (status = 404, description = "No such asset.", body = crate::error::ErrorResponse),
+    ),
+)]
 pub async fn asset(Path(path): Path<String>) -> Response {
     match ASSETS.iter().find(|(p, _, _)| *p == path) {
         Some((_, ct, body)) => page(ct, body),

@@ -21,7 +21,10 @@ export async function render(main) {
     h('h1', {}, 'Webhooks'),
     field('Name', name, 'name'),
     field('URL', url, 'url'),
-    h('p', { class: 'muted small' }, `Sends ${types.map((t) => t.id || t.type || t).join(', ')}.`),
+    h('fieldset', { class: 'field characters' }, h('legend', {}, 'Events'),
+      types.map((t) => h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name: 'event_types', value: String(t), checked: true }), ` ${t}`)),
+      h('p', { class: 'field-error', 'data-param': 'event_types', role: 'alert' })),
     h('p', { class: 'form-error', role: 'alert' }),
     h('button', { type: 'submit' }, 'Add endpoint'), secret);
   const refresh = async () => {
@@ -48,7 +51,10 @@ export async function render(main) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
-      const made = await api('/webhook_endpoints', { method: 'POST', json: { name: name.value || undefined, url: url.value } });
+      const made = await api('/webhook_endpoints', { method: 'POST', json: {
+        name: name.value, url: url.value,
+        event_types: [...form.querySelectorAll('input[name=event_types]:checked')].map((c) => c.value),
+      } });
       form.reset();
       showError(form, { message: '' });
       secret.textContent = `Signing secret (shown once, copy it now): ${made.signing_secret}`;
