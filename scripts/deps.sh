@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, only when missing:
 #   ffmpeg (ffprobe/ffmpeg validate every media output), nasm (openh264's fast assembly path),
-#   wordnet-base (the data scripts/lexicon.py derives the engine's lexicon from).
+#   wordnet-base (the data scripts/lexicon.py derives the engine's lexicon from),
+#   chromium + chromium-driver (the studio's browser test drives headless chromium).
 set -euo pipefail
 missing=()
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v nasm >/dev/null 2>&1 || missing+=(nasm)
 [ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests, listening only on 127.0.0.1.
-#   scripts/postgres.sh start DIR    installs Debian's postgresql if missing, creates a cluster in
-#                                    DIR on a free port, waits until it answers and prints its URL
+#   scripts/postgres.sh start DIR [PORT]  installs Debian's postgresql if missing, creates a
+#                                    cluster in DIR on PORT (default: a free port), waits until it
+#                                    answers and prints its URL
 #   scripts/postgres.sh stop DIR     stops it (fast: open connections are cut)
 #   scripts/postgres.sh restart DIR  stops and starts it on the same port, prints the URL again
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user and DIR
@@ -10,12 +11,17 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 start|stop|restart DIR" >&2
+    echo "usage: $0 start DIR [PORT] | stop DIR | restart DIR" >&2
     exit 2
 }
-[ $# -eq 2 ] || usage
+[ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$1" = start ]; } || usage
 cmd="$1"
 dir="$2"
+port="${3:-}"
+if [ -n "$port" ] && ! [[ "$port" =~ ^[0-9]+$ && "$port" -ge 1 && "$port" -le 65535 ]]; then
+    echo "PORT must be a number from 1 to 65535, not '$port'" >&2
+    exit 2
+fi
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -76,7 +82,11 @@ start() {
     local tries durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     [ "${PG_DURABLE:-}" = 1 ] && durability=""
     for tries in 1 2 3 4 5; do
-        free_port >"$dir/port"
+        if [ -n "$port" ]; then
+            echo "$port" >"$dir/port"
+        else
+            free_port >"$dir/port"
+        fi
         if as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 -s start \
             -o "-c listen_addresses=127.0.0.1 -c port=$(cat "$dir/port") \
                 -c unix_socket_directories=$dir -c max_connections=300 $durability"; then
@@ -85,6 +95,8 @@ start() {
             return
         fi
         echo "PostgreSQL did not start on port $(cat "$dir/port") (try $tries); see $dir/data/server.log" >&2
+        # A port the caller chose is not worth retrying: it is taken or not ours to use.
+        [ -n "$port" ] && exit 1
     done
     exit 1
 }

@@ -2,7 +2,7 @@
 # A real S3-protocol server on loopback for the tests: moto's standalone server (`moto_server`,
 # PyPI `moto[server]`), a separate process speaking S3 over HTTP (multipart uploads, ranged GETs,
 # ETags, prefix listings, DeleteObjects). It installs from wheels in well under a minute into
-# <repo>/.s3-venv, where a Rust S3 server would have to be compiled on CI's two cores.
+# ~/.cache/kinora/s3-venv (outside the repository), where a Rust S3 server would have to be compiled on CI's two cores.
 # Objects live in the server's memory: `stop` loses them, `pause` keeps them.
 #
 # Usage: bash scripts/s3.sh start DIR    start (or restart on the same port); prints KEY=VALUE
@@ -12,11 +12,11 @@
 #        bash scripts/s3.sh stop DIR     stop it (the port stays recorded in DIR for a restart)
 #        bash scripts/s3.sh pause DIR    freeze it (SIGSTOP): connections open, nothing answers
 #        bash scripts/s3.sh resume DIR   unfreeze it (SIGCONT)
-# Env:   PYTHON (interpreter for the venv, default python3), S3_VENV (default <repo>/.s3-venv)
+# Env:   PYTHON (interpreter for the venv, default python3), S3_VENV (default
+#        ${XDG_CACHE_HOME:-~/.cache}/kinora/s3-venv)
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${S3_VENV:-$repo/.s3-venv}"
+venv="${S3_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/kinora/s3-venv}"
 python="${PYTHON:-python3}"
 moto_pin="moto[server]==5.2.5"
 uv_pin="uv==0.13.9"

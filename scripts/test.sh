@@ -2,8 +2,9 @@
 # The whole test suite, from a fresh clone: system packages, formatting and lints, every Rust
 # test (unit + black-box server tests on port 0, the storage story on SQLite and on a throwaway
 # PostgreSQL, blob tests also against an S3 server on loopback), then the official openai Python
-# SDK driving a real server (on SQLite + local files, then on PostgreSQL + S3), the GPU worker's
-# suite on tiny models, and the one-machine cluster with its fault tests.
+# SDK driving a real server (on SQLite + local files, then on PostgreSQL + S3), the studio in
+# headless chromium, every README snippet, the GPU worker's suite on tiny models, and the
+# one-machine cluster with its fault tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,10 @@ if [ -n "${KINORA_TEST_POSTGRES_URL:-}" ]; then
     KINORA_SDK_POSTGRES_URL="$KINORA_TEST_POSTGRES_URL" KINORA_SDK_BLOB_URL="s3://$KINORA_TEST_S3_BUCKET/sdk-$$" \
         .venv/bin/python -m pytest -c tests/sdk/pytest.ini tests/sdk
 fi
+echo "== Kinora Studio in headless chromium (screenshots in target/studio-screens/)"
+.venv/bin/python -m pytest -c tests/studio/pytest.ini tests/studio
+echo "== README snippets, run as pasted"
+.venv/bin/python -m pytest -c tests/readme/pytest.ini tests/readme
 echo "== GPU worker (tiny models, CPU)"
 bash scripts/test-gpu-worker.sh
 echo "== cluster on one machine (PostgreSQL, S3, two nodes, three workers, faults)"

@@ -139,7 +139,6 @@ impl App {
                 .with_context(|| format!("opening the blob store at {url}"))?,
             None => BlobStore::local(&data.join("blobs")).context("opening the blob store")?,
         };
-        tracing::info!(blobs = ?blobs, "blob store");
         sync_declared_webhooks(&settings, store.as_ref()).await?;
         let delivery = &settings.webhook_delivery;
         let webhook_sender = crate::webhooks::sender::Sender::new(
@@ -172,6 +171,7 @@ impl App {
             wake: Default::default(),
             batch_wake: Default::default(),
             queue_ranks: Default::default(),
+            progress: Default::default(),
             running: Default::default(),
             metrics: Metrics::default(),
             node_id,
@@ -196,6 +196,8 @@ impl App {
             .route("/readyz", get(routes::ops::readyz))
             .route("/metrics", get(metrics::render))
             .route("/openapi.json", get(crate::openapi::document))
+            .route("/", get(crate::studio::index))
+            .route("/studio/{*path}", get(crate::studio::asset))
             .fallback(routes::ops::not_found)
             .layer(timeout(s.request_timeout_seconds));
         // Workers' calls get their own, longer bound: `complete` validates and stores a whole
@@ -237,6 +239,12 @@ impl App {
         let batches = crate::jobs::batches::spawn(&self.state, stop.clone());
         let queue_wake = forward_queue_signal(&self.state, stop.clone());
         let router = self.router();
+        // Progress streams end first, so watchers do not hold a graceful shutdown open.
+        let state = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            state.progress.close();
+        };
         let result = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await;

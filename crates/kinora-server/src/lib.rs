@@ -14,7 +14,10 @@
 //!   the batch driver and batch output files
 //! - [`webhooks`]: signed, durable, retried webhook delivery (signing, sender, delivery loop)
 //! - [`worker`]: the worker protocol for remote workers (`/internal/v1`) and `kinora worker`
+//! - [`progress`]: live progress feeds behind `GET /v1/videos/{id}/events` (one store read per
+//!   change, fanned out to every watcher)
 //! - [`queue_ranks`]: `queue_position` from a shared, briefly cached snapshot of the queue
+//! - [`studio`]: Kinora Studio, the web page at `/` (assets in `studio/`, compiled in)
 //! - [`openapi`]: the `/openapi.json` document, generated from the handlers' annotations
 //! - [`auth`], [`egress`], [`error`], [`metrics`], [`view`], [`state`]: the edges
 
@@ -27,12 +30,14 @@ pub mod interpretation;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
+pub mod progress;
 pub mod queue_ranks;
 pub mod reference;
 pub mod retry;
 pub mod routes;
 pub mod settings;
 pub mod state;
+pub mod studio;
 pub mod view;
 pub mod webhooks;
 pub mod worker;

@@ -33,6 +33,8 @@ pub struct Inner {
     pub batch_wake: Notify,
     /// Shared snapshot of queue positions, so polling clients do not each count the queue.
     pub queue_ranks: crate::queue_ranks::QueueRanks,
+    /// Live progress feeds for `/v1/videos/{id}/events`; write paths call `progress.changed`.
+    pub progress: crate::progress::ProgressHub,
     /// Jobs rendering in this process, so a cancel takes effect without waiting for a heartbeat.
     pub running: Mutex<HashMap<String, CancelToken>>,
     pub metrics: Metrics,

@@ -2,7 +2,7 @@
 //! libraries; nothing else lives here.
 //!
 //! Layout:
-//! - `serve_cli`: `kinora serve` and `kinora config print`
+//! - `serve_cli`: `kinora serve` and `kinora config print`; `startup`: what serve says on start
 //! - `worker_cli`: `kinora worker`, the built-in engine as a remote worker
 //! - `migrate_cli`: `kinora migrate` (SQLite → PostgreSQL, local blobs → another blob store)
 //! - `render_cli`: the built-in engine's face (`generate`, `extend`, `edit`, `explain`, `character`, `bench`)
@@ -10,6 +10,7 @@
 mod migrate_cli;
 mod render_cli;
 mod serve_cli;
+mod startup;
 mod worker_cli;
 
 use clap::{Parser, Subcommand};
@@ -47,7 +48,8 @@ enum Command {
     Explain(render_cli::ExplainArgs),
     /// Extract a reusable character (reference frames + cutout) from a short clip.
     Character(render_cli::CharacterArgs),
-    /// Measure the engine (and encoder) speed and memory; writes docs/benchmarks.md.
+    /// Measure the engine (and encoder) speed and memory; writes a report to `--out`
+    /// (default kinora-bench.md in the working directory).
     Bench(render_cli::BenchArgs),
 }
 

@@ -364,8 +364,9 @@ pub struct BenchArgs {
     /// Runs per size; each figure is the best run.
     #[arg(long, default_value_t = 3)]
     pub runs: u32,
-    /// Markdown file whose engine section is replaced with the results.
-    #[arg(long, default_value = "docs/benchmarks.md")]
+    /// Markdown file whose engine section is replaced with the results (created if missing).
+    /// The repository's record is `--out docs/benchmarks.md`.
+    #[arg(long, default_value = "kinora-bench.md")]
     pub out: PathBuf,
     /// Where the benchmark's clips are written (removed afterwards).
     #[arg(long)]
@@ -383,12 +384,35 @@ impl BenchArgs {
         let work = self.work_dir.unwrap_or_else(|| {
             std::env::temp_dir().join(format!("kinora-bench-{}", std::process::id()))
         });
-        let report = run_bench(&sizes, self.seconds, self.runs, &work);
-        let _ = std::fs::remove_dir_all(&work);
-        let markdown = report?.markdown();
+        // One size at a time, so a run of several minutes says where it is.
+        let mut report = None;
+        for (i, &(w, h)) in sizes.iter().enumerate() {
+            eprintln!(
+                "bench: {w}x{h} ({}/{}), {} run(s) of a {} s clip…",
+                i + 1,
+                sizes.len(),
+                self.runs.max(1),
+                self.seconds
+            );
+            let started = std::time::Instant::now();
+            let one = run_bench(&[(w, h)], self.seconds, self.runs, &work);
+            let _ = std::fs::remove_dir_all(&work);
+            let one = one?;
+            eprintln!(
+                "bench: {w}x{h} done in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            match &mut report {
+                None => report = Some(one),
+                Some(r) => r.cases.extend(one.cases),
+            }
+        }
+        let report = report.context("--sizes names no size")?;
+        let markdown = report.markdown();
         print!("{markdown}");
         write_section(&self.out, &markdown)
             .with_context(|| format!("writing {}", self.out.display()))?;
+        eprintln!("bench: report written to {}", self.out.display());
         Ok(())
     }
 }

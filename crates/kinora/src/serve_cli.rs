@@ -12,9 +12,13 @@ pub struct SettingsArgs {
     /// Settings file (TOML); flags and KINORA_* variables override it.
     #[arg(long, env = "KINORA_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
-    #[arg(long, env = "KINORA_LISTEN")]
+    /// Address to listen on: HOST:PORT, or a bare PORT on 127.0.0.1 (port 0 picks a free port;
+    /// the chosen address is printed). Default 127.0.0.1:8000.
+    #[arg(long, env = "KINORA_LISTEN", value_parser = crate::startup::parse_listen)]
     pub listen: Option<SocketAddr>,
+    /// Port to listen on, keeping the host of --listen or the settings (127.0.0.1 by default).
+    #[arg(long, env = "KINORA_PORT")]
+    pub port: Option<u16>,
     /// Directory for the SQLite database, media and scratch files.
     #[arg(long, env = "KINORA_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -92,7 +96,11 @@ impl SettingsArgs {
                 .cloned()
                 .collect(),
         };
-        Ok(Settings::load(self.config.as_deref(), overrides)?)
+        let mut settings = Settings::load(self.config.as_deref(), overrides)?;
+        if let Some(port) = self.port {
+            settings.listen.set_port(port);
+        }
+        Ok(settings)
     }
 }
 
@@ -130,12 +138,18 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| crate::startup::bind_error(settings.listen, &e))?;
         let addr = listener.local_addr()?;
+        let summary = crate::startup::describe(&settings, addr, kinora_render::bench::OPENH264_ASM);
         let app = App::open(settings).await?;
         // Printed only once the socket is bound and the stores are open: scripts and tests wait
         // for this line instead of sleeping.
         println!("kinora listening on http://{addr}");
+        for line in summary {
+            println!("{line}");
+        }
         app.run(listener, shutdown_signal()).await
     })
 }

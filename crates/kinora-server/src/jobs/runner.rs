@@ -83,6 +83,7 @@ pub async fn tick(state: &AppState, worker: &str, shutdown: &CancellationToken) 
         }
     };
     let id = lease.video.id.clone();
+    state.progress.changed(&id);
     let token = CancelToken::new();
     if let Ok(mut map) = state.running.lock() {
         map.insert(id.clone(), token.clone());
@@ -106,6 +107,38 @@ async fn run(
 ) -> Outcome {
     let id = lease.video.id.clone();
     let started = std::time::Instant::now();
+    let v = &lease.video;
+    tracing::info!(
+        video_id = %id, model = %v.model, size = %v.size, seconds = v.seconds,
+        attempt = lease.attempt, "job started"
+    );
+    let outcome = run_attempt(state, lease, token, shutdown, started).await;
+    tracing::info!(
+        video_id = %id, model = %v.model, size = %v.size, seconds = v.seconds,
+        took_s = %format!("{:.1}", started.elapsed().as_secs_f64()), outcome = outcome_name(&outcome),
+        "job ended"
+    );
+    outcome
+}
+
+fn outcome_name(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Idle => "idle",
+        Outcome::Completed(_) => "completed",
+        Outcome::Failed(_) => "failed",
+        Outcome::Requeued(_) => "failed, retrying",
+        Outcome::Abandoned(_) => "handed back",
+    }
+}
+
+async fn run_attempt(
+    state: &AppState,
+    lease: &Lease,
+    token: CancelToken,
+    shutdown: &CancellationToken,
+    started: std::time::Instant,
+) -> Outcome {
+    let id = lease.video.id.clone();
     let progress = Arc::new(AtomicU8::new(0));
     let lost = Arc::new(AtomicBool::new(false));
     let heartbeat = spawn_heartbeat(state, lease, progress.clone(), token.clone(), lost.clone());
@@ -179,6 +212,7 @@ pub(crate) async fn complete_attempt(
             .complete(id, lease_id, done.clone(), clock::now_unix())
     })
     .await?;
+    state.progress.changed(id);
     state
         .metrics
         .jobs_finished(kinora_core::VideoStatus::Completed);
@@ -203,6 +237,7 @@ pub(crate) async fn fail_attempt(
             .fail(id, lease_id, err.clone(), retry_at, clock::now_unix())
     })
     .await?;
+    state.progress.changed(id);
     if let FailOutcome::Failed(_) = recorded {
         state
             .metrics
@@ -232,14 +267,19 @@ fn spawn_heartbeat(
     // Often enough that a cancel lands within a second and a lease never lapses while alive.
     let every = Duration::from_millis((lease_ms / 3).clamp(100, 1000) as u64);
     tokio::spawn(async move {
+        let mut told = 0;
         loop {
             tokio::time::sleep(every).await;
             let p = progress.load(Ordering::Relaxed);
-            match state
+            let beat = state
                 .store
                 .heartbeat(&id, &lease_id, p, clock::now_millis(), lease_ms)
-                .await
-            {
+                .await;
+            if beat.is_ok() && p != told {
+                told = p;
+                state.progress.changed(&id);
+            }
+            match beat {
                 Ok(true) => token.cancel(),
                 Ok(false) => {}
                 Err(StoreError::LeaseLost) => {

@@ -6,6 +6,7 @@ pub mod content;
 pub mod create;
 pub mod derive;
 pub mod enqueue;
+pub mod events;
 pub mod files;
 pub mod models;
 pub mod ops;
@@ -33,6 +34,7 @@ pub fn v1() -> Router<AppState> {
         )
         .route("/videos/{id}", get(videos::retrieve).delete(videos::delete))
         .route("/videos/{id}/content", get(content::download))
+        .route("/videos/{id}/events", get(events::stream))
         .route("/videos/{id}/remix", post(derive::remix))
         .route("/videos/{id}/cancel", post(videos::cancel))
         .route("/models", get(models::list))

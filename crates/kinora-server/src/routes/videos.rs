@@ -160,6 +160,7 @@ pub async fn cancel(
         }),
         CancelOutcome::Cancelled(r) => {
             state.metrics.jobs_cancelled.inc();
+            state.progress.changed(&r.id);
             video_response(&state, &r).await
         }
         CancelOutcome::Requested(r) => {
@@ -204,6 +205,7 @@ pub async fn delete(
         .delete_video(&project.0, &id, clock::now_unix())
         .await?
         .ok_or_else(|| ApiError::not_found("video", &id))?;
+    state.progress.changed(&id);
     crate::jobs::media::remove_video_blobs(&state, &id).await;
     Ok(Json(VideoDeleted::new(id)).into_response())
 }

@@ -219,6 +219,7 @@ async fn lease(State(state): State<AppState>, _: WorkerToken, bytes: Bytes) -> A
             )
             .await?;
         if let Some(lease) = claimed {
+            state.progress.changed(&lease.video.id);
             match job_message(&state, &lease).await {
                 Ok(job) => return Ok(Json(job).into_response()),
                 Err(failure) => {
@@ -255,7 +256,10 @@ async fn heartbeat(
         .heartbeat(&id, &req.lease_id, progress, clock::now_millis(), lease_ms)
         .await
     {
-        Ok(cancel) => Ok(Json(HeartbeatResponse { cancel })),
+        Ok(cancel) => {
+            state.progress.changed(&id);
+            Ok(Json(HeartbeatResponse { cancel }))
+        }
         Err(StoreError::LeaseLost) => Err(lease_lost()),
         Err(e) => Err(e.into()),
     }

@@ -1,0 +1,188 @@
+"""Kinora Studio in a real browser: Debian's chromium, headless, driven through chromium-driver by
+selenium, against a real `kinora serve` with API keys. It walks the studio as a user would and
+saves a screenshot of every page at desktop and phone widths under `target/studio-screens/`
+(CI keeps the folder as an artifact).
+
+Run: bash scripts/sdk-venv.sh && cargo build -p kinora && .venv/bin/python -m pytest tests/studio
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sdk"))
+from server_process import API_KEYS, REPO_ROOT, KinoraServer, start_server, stop_server  # noqa: E402
+
+SCREENS = REPO_ROOT / "target" / "studio-screens"
+DESKTOP = (1366, 900)
+PHONE = (390, 844)
+RENDER_S = 120
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KinoraServer]:
+    srv = start_server(tmp_path_factory.mktemp("studio") / "data", workers=2)
+    yield srv
+    stop_server(srv)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.fail("the browser test needs Debian's chromium and chromium-driver (scripts/deps.sh installs them)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    profile = tempfile.mkdtemp(prefix="kinora-studio-chromium-")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required",
+                 f"--user-data-dir={profile}"):
+        opts.add_argument(flag)
+    b = webdriver.Chrome(service=Service(driver), options=opts)
+    b.set_window_size(*DESKTOP)
+    yield b
+    b.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait(b: WebDriver, what, seconds: float = 20):
+    return WebDriverWait(b, seconds, poll_frequency=0.1).until(lambda d: what(d))
+
+
+def by_label(b: WebDriver, text: str):
+    label = wait(b, lambda d: d.find_element(By.XPATH, f"//label[normalize-space()='{text}']"))
+    return b.find_element(By.ID, label.get_attribute("for"))
+
+
+def button(b: WebDriver, name: str):
+    return wait(b, lambda d: d.find_element(By.XPATH, f"//button[normalize-space()='{name}']"))
+
+
+def shot(b: WebDriver, name: str) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    b.save_screenshot(str(SCREENS / f"{name}-desktop.png"))
+
+
+def phone_shots(b: WebDriver, pages: dict[str, str], ready: dict[str, str]) -> None:
+    b.set_window_size(*PHONE)
+    try:
+        for name, url in pages.items():
+            b.get(url)
+            wait(b, lambda d, n=name: d.find_elements(By.CSS_SELECTOR, ready[n]))
+            b.save_screenshot(str(SCREENS / f"{name}-phone.png"))
+            width = b.execute_script("return document.documentElement.scrollWidth")
+            assert width <= PHONE[0] + 1, f"{name} scrolls sideways at phone width ({width}px)"
+    finally:
+        b.set_window_size(*DESKTOP)
+
+
+def card_status(b: WebDriver, vid: str) -> str:
+    cards = b.find_elements(By.CSS_SELECTOR, f'[data-video-id="{vid}"]')
+    return cards[0].get_attribute("data-status") if cards else ""
+
+
+def playable(b: WebDriver) -> bool:
+    return bool(b.execute_script("const v = document.querySelector('video'); return v && v.readyState >= 2;"))
+
+
+def clip(path: Path) -> Path:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=24",
+                    "-t", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
+def test_a_user_walks_the_studio(server: KinoraServer, browser: WebDriver, tmp_path: Path) -> None:
+    b, base = browser, server.url
+    b.get(base + "/")
+    key = by_label(b, "API key")
+    shot(b, "signin")
+    key.send_keys(API_KEYS[0])
+    button(b, "Sign in").click()
+
+    # Create a 4 s video from the form.
+    prompt = by_label(b, "Prompt")
+    Select(by_label(b, "Model")).select_by_value("sora-2")
+    Select(by_label(b, "Size")).select_by_value("1280x720")
+    Select(by_label(b, "Seconds")).select_by_value("4")
+    sizes = [o.get_attribute("value") for o in Select(by_label(b, "Size")).options]
+    assert "1920x1080" not in sizes, "sora-2 does not render 1080p, so it must not be offered"
+    # An API error lands next to the field it names.
+    button(b, "Generate").click()
+    err = wait(b, lambda d: d.find_element(By.CSS_SELECTOR, '.field-error[data-param="prompt"]').text)
+    assert "prompt" in err.lower()
+    assert prompt.get_attribute("aria-invalid") == "true"
+    shot(b, "create-error")
+    prompt.send_keys("a red fox runs across a snowy meadow at dusk, slow pan")
+    button(b, "Generate").click()
+    card = wait(b, lambda d: d.find_element(By.CSS_SELECTOR, "[data-video-id]"))
+    vid = card.get_attribute("data-video-id")
+    assert not b.find_element(By.CSS_SELECTOR, '.field-error[data-param="prompt"]').text
+    # The card follows the job live: no reload between queued and completed.
+    wait(b, lambda d: card_status(d, vid) == "completed", RENDER_S)
+    wait(b, lambda d: "url(" in card.find_element(By.CSS_SELECTOR, ".thumb").get_attribute("style"))
+    shot(b, "gallery")
+
+    # The video's page plays the clip.
+    card.find_element(By.CSS_SELECTOR, "a").click()
+    wait(b, playable, 30)
+    for name in ("Extend", "Edit", "Remix", "Download", "Delete"):
+        assert button(b, name).is_displayed()
+    shot(b, "video")
+    video_url = b.current_url
+
+    # Extend it by 4 s: a new video, followed live to a playable 8 s clip.
+    button(b, "Extend").click()
+    follow = wait(b, lambda d: d.find_element(By.CSS_SELECTOR, ".follow-up"))
+    follow.find_element(By.TAG_NAME, "textarea").send_keys("the fox leaps into a frozen river")
+    button(b, "Extend this video").click()
+    wait(b, lambda d: d.current_url != video_url and "#/videos/video_" in d.current_url)
+    wait(b, playable, RENDER_S)
+    facts = b.find_element(By.CSS_SELECTOR, ".facts").text
+    assert "extend" in facts and "\n8\n" in f"\n{facts}\n", facts
+
+    # A character from an uploaded clip.
+    b.get(base + "/#/characters")
+    by_label(b, "Name").send_keys("Mossy")
+    by_label(b, "Clip").send_keys(str(clip(tmp_path / "mossy.mp4")))
+    button(b, "Create character").click()
+    row = wait(b, lambda d: d.find_element(By.CSS_SELECTOR, "#character-list [data-character-id]"), 60)
+    assert "Mossy" in row.text
+    shot(b, "characters")
+
+    # A batch from an uploaded JSONL: the counts move to done, the output file is offered.
+    jsonl = tmp_path / "batch.jsonl"
+    jsonl.write_text(json.dumps({"custom_id": "boat", "method": "POST", "url": "/v1/videos", "body": {
+        "prompt": "a small boat on a calm lake at sunrise", "model": "sora-2", "size": "1280x720",
+        "seconds": "4"}}) + "\n")
+    b.get(base + "/#/batches")
+    by_label(b, "Batch file (JSONL)").send_keys(str(jsonl))
+    button(b, "Start batch").click()
+    wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, '#batch-list [data-status="completed"]'), RENDER_S)
+    assert "1 done" in b.find_element(By.CSS_SELECTOR, "#batch-list [data-batch-id]").text
+    button(b, "Output file")
+    shot(b, "batches")
+
+    for name, hash_ in (("webhooks", "#/webhooks"), ("operations", "#/operations")):
+        b.get(base + "/" + hash_)
+        wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, "main h1"))
+        shot(b, name)
+
+    ready = {"gallery": "[data-video-id]", "video": "video", "characters": "[data-character-id]",
+             "batches": "[data-batch-id]", "webhooks": "main h1", "operations": "main h1"}
+    phone_shots(b, {"gallery": base + "/", "video": video_url, "characters": base + "/#/characters",
+                    "batches": base + "/#/batches", "webhooks": base + "/#/webhooks",
+                    "operations": base + "/#/operations"}, ready)
