@@ -9,6 +9,9 @@ pub enum RenderError {
         param: &'static str,
         message: String,
     },
+    /// A character clip whose subject could not be separated from its background.
+    #[error("{}", crate::character::NOT_FOUND)]
+    SubjectNotFound,
     #[error("the render was cancelled")]
     Cancelled,
     #[error("media: {0}")]

@@ -7,4 +7,6 @@ mod character;
 mod create;
 mod edit;
 mod extend;
+mod foreign;
 mod kit;
+mod subject;
