@@ -45,6 +45,23 @@ struct Stream {
     side_data_list: Vec<SideData>,
     #[serde(default)]
     disposition: Disposition,
+    #[serde(default)]
+    tags: Tags,
+}
+
+#[derive(Deserialize, Default)]
+struct Tags {
+    /// Matroska's per-stream length, `HH:MM:SS.nnnnnnnnn`.
+    #[serde(rename = "DURATION")]
+    duration: Option<String>,
+}
+
+fn clock_seconds(text: Option<&str>) -> Option<f64> {
+    let mut parts = text?.trim().split(':').rev();
+    let s: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next().map_or(Some(0.0), |p| p.parse().ok())?;
+    let h: f64 = parts.next().map_or(Some(0.0), |p| p.parse().ok())?;
+    Some(h * 3600.0 + m * 60.0 + s).filter(|d| d.is_finite() && *d > 0.0)
 }
 
 #[derive(Deserialize, Default)]
@@ -122,7 +139,9 @@ fn info_from(probe: &Probe) -> Result<ClipInfo, MediaError> {
              {MAX_LONG_SIDE}x{MAX_SHORT_SIDE} are supported"
         )));
     }
+    // The video's own length: a container's may include audio that runs on.
     let duration_s = seconds(video.duration.as_deref())
+        .or_else(|| clock_seconds(video.tags.duration.as_deref()))
         .or_else(|| seconds(probe.format.as_ref()?.duration.as_deref()))
         .ok_or_else(|| MediaError::InvalidInput("the video has no duration".into()))?;
     if duration_s > MAX_FOREIGN_SECONDS {
@@ -345,5 +364,11 @@ mod tests {
         .unwrap();
         assert_eq!(info.frames, 38);
         assert!(info.has_audio);
+        let tagged = probe_of(
+            r#"{"streams":[{"codec_type":"video","width":320,"height":180,"r_frame_rate":"24/1",
+            "tags":{"DURATION":"00:00:01.000000000"}}],"format":{"duration":"1.052"}}"#,
+        )
+        .unwrap();
+        assert_eq!(tagged.frames, 24);
     }
 }

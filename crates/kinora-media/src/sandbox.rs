@@ -85,8 +85,12 @@ impl Sandboxed {
             }
             None => Command::new(tool),
         };
+        // ffprobe never reads stdin and has no `-nostdin`; stdin is closed for both anyway.
+        if tool.file_name().is_some_and(|n| n == "ffmpeg") {
+            cmd.arg("-nostdin");
+        }
         cmd.env_clear()
-            .args(["-nostdin", "-hide_banner", "-loglevel", "error"])
+            .args(["-hide_banner", "-loglevel", "error"])
             .args(["-protocol_whitelist", "file,pipe"])
             .args(["-format_whitelist", FORMATS])
             .args(before_input)
