@@ -36,9 +36,18 @@ pub(crate) fn clip_info(movie: &Movie) -> Result<ClipInfo, MediaError> {
     })
 }
 
-/// Reads only the `moov` box: cheap even for long clips.
-pub fn probe(path: &Path) -> Result<ClipInfo, MediaError> {
-    clip_info(&Movie::open(path)?)
+/// Whether OpenH264 and this crate's audio decoders read `movie` themselves: H.264 Baseline
+/// (what Kinora writes) with Opus, AAC (with the `aac` feature) or no audio.
+pub(crate) fn is_native(movie: &Movie) -> bool {
+    let baseline = matches!(movie.video(), Ok(t) if matches!(&t.codec,
+        Codec::Avc { sps, .. } if sps.first().and_then(|s| s.get(1)) == Some(&66)));
+    let audio = match movie.audio().map(|t| &t.codec) {
+        None | Some(Codec::Opus { .. }) => true,
+        #[cfg(feature = "aac")]
+        Some(Codec::Aac { .. }) => true,
+        Some(_) => false,
+    };
+    baseline && audio
 }
 
 /// Decodes the H.264 video of an ordinary MP4 (ours, or e.g. libx264 baseline/main output)
@@ -178,7 +187,7 @@ fn to_rgb(yuv: &DecodedYUV<'_>) -> Result<RgbFrame, MediaError> {
 }
 
 /// The final frame, decoding only from the last keyframe (at most one GOP, ≤ 2 s for our files).
-pub fn last_frame(path: &Path) -> Result<RgbFrame, MediaError> {
+pub(crate) fn native_last_frame(path: &Path) -> Result<RgbFrame, MediaError> {
     let mut decoder = Mp4Decoder::open(path)?;
     let start = decoder.samples.iter().rposition(|s| s.sync).unwrap_or(0);
     decoder.restart_at(start)?;
@@ -192,10 +201,6 @@ pub fn last_frame(path: &Path) -> Result<RgbFrame, MediaError> {
 /// Interleaved stereo 48 kHz PCM when the audio track is Opus (what `Mp4Encoder` writes by
 /// default) or, with the `aac` feature, 48 kHz AAC, trimmed to the video duration; `Ok(None)`
 /// without audio or for codecs this crate cannot decode.
-pub fn decode_audio(path: &Path) -> Result<Option<Vec<f32>>, MediaError> {
-    movie_audio(&mut Movie::open(path)?)
-}
-
 pub(crate) fn movie_audio(movie: &mut Movie) -> Result<Option<Vec<f32>>, MediaError> {
     let Some(track) = movie.audio() else {
         return Ok(None);

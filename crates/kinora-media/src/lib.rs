@@ -14,7 +14,14 @@
 //! - `mux`     — MP4 writing via muxide (fast-start, constant frame rate, no timestamps).
 //! - `demux`   — defensive MP4 box parser (sample tables, avcC, dOps).
 //! - `encoder` — [`Mp4Encoder`] and the [`bench_encoder`] throughput probe.
-//! - `decoder` — [`probe`], [`Mp4Decoder`], [`last_frame`], [`decode_audio`].
+//! - `decoder` — [`Mp4Decoder`]: OpenH264 decoding of Kinora's own (Baseline) MP4s.
+//! - `clip`    — the seam every reader uses: [`probe`], [`ClipReader`], [`last_frame`],
+//!   [`decode_audio`] pick the in-process decoder or the sandboxed ffmpeg ([`origin`]).
+//! - `foreign` — [`probe_foreign`] and [`ForeignDecoder`]: any other clip through ffprobe and
+//!   ffmpeg child processes (H.264 of every profile, HEVC, VP9, AV1, ProRes; MP4, MOV, WebM,
+//!   MKV; rotation applied, re-timed by time; AAC, Opus, MP3, PCM audio).
+//! - `sandbox` — how those children run: cleared environment, file/pipe protocols only, a
+//!   whitelist of container demuxers, address-space and CPU limits, a wall-clock watchdog.
 //! - `stitch`  — [`stitch`] / [`stitch_with`]: join two clips, copying the video samples.
 //! - `preview` — [`thumbnail_webp`] and [`spritesheet_jpeg`].
 //!
@@ -47,14 +54,17 @@
 mod aac;
 mod audio;
 mod audio_codec;
+mod clip;
 mod decoder;
 mod demux;
 mod encoder;
 mod error;
+mod foreign;
 mod frame;
 mod h264;
 mod mux;
 mod preview;
+mod sandbox;
 mod stitch;
 
 #[cfg(test)]
@@ -65,9 +75,11 @@ mod tests_aac;
 mod testutil;
 
 pub use audio_codec::AudioCodec;
-pub use decoder::{Mp4Decoder, decode_audio, last_frame, probe};
+pub use clip::{ClipReader, Origin, decode_audio, last_frame, origin, probe};
+pub use decoder::Mp4Decoder;
 pub use encoder::{ENCODER_THREADS, Mp4Encoder, bench_encoder, bench_encoder_with_threads};
 pub use error::MediaError;
+pub use foreign::{ForeignDecoder, MAX_FOREIGN_SECONDS, probe_foreign};
 pub use frame::{RgbFrame, VideoParams, psnr};
 pub use h264::{keyframe_interval, target_bitrate};
 pub use preview::{

@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use kinora_media::{
-    AUDIO_CHANNELS, AUDIO_SAMPLE_RATE, AudioCodec, ClipInfo, MediaError, Mp4Decoder, decode_audio,
-    probe, stitch_with,
+    AUDIO_CHANNELS, AUDIO_SAMPLE_RATE, AudioCodec, ClipInfo, ClipReader, MediaError, Origin,
+    decode_audio, origin, probe, stitch_with,
 };
 
 use crate::FPS;
@@ -99,7 +99,9 @@ pub fn adopt(
     let video = out_dir.join("video.mp4");
     let part = out_dir.join("segment.part.mp4");
     let own_audio = returned.audio_wav.is_none() && audio.is_some();
-    let platform = if already_platform(&info, own_audio, new_frames) {
+    // Only Kinora's own kind of MP4 can be kept as it is; any other is re-encoded.
+    let native = origin(&returned.video) == Origin::Native;
+    let platform = if native && already_platform(&info, own_audio, new_frames) {
         check_frames(
             &returned.video,
             source_frames,
@@ -186,7 +188,7 @@ fn check_frames(
     cancel: &CancelToken,
 ) -> Result<(), RenderError> {
     let mut decoder =
-        Mp4Decoder::open(path).map_err(|e| artifact(format!("cannot be decoded: {e}")))?;
+        ClipReader::open(path).map_err(|e| artifact(format!("cannot be decoded: {e}")))?;
     let total = decoder.info().frames.max(1);
     let mut index = 0;
     while let Some(frame) = decoder

@@ -13,6 +13,9 @@ pub enum RenderError {
     /// nothing should be charged. `code` is the API's error code (`edit_not_understood`).
     #[error("{message}")]
     NotUnderstood { code: &'static str, message: String },
+    /// A character clip whose subject could not be separated from its background.
+    #[error("{}", crate::character::NOT_FOUND)]
+    SubjectNotFound,
     #[error("the render was cancelled")]
     Cancelled,
     #[error("media: {0}")]

@@ -9,7 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
-use kinora_media::{AudioCodec, ClipInfo, MediaError, last_frame, probe, stitch_with};
+use kinora_media::{
+    AudioCodec, ClipInfo, ClipReader, MediaError, Origin, decode_audio, last_frame, origin, probe,
+    stitch_with,
+};
 
 use crate::audio::AudioSynth;
 use crate::engine::{
@@ -58,17 +61,20 @@ impl Drop for PlatformSource {
 }
 
 /// Probes `source` and, when it runs at another frame rate than [`FPS`] (a 30 or 60 fps phone
-/// clip), re-times it into `dir` first: each platform frame shows the source frame on screen at
-/// that instant, and the audio stays as it was. Frame counts, previews, the seam and the join
-/// then all work in platform frames, so an edit keeps the clip's length and an extension's
-/// source part keeps its speed and its sync with the sound.
+/// clip) or is not Kinora's own kind of MP4 (any other codec or container, decoded by the
+/// sandboxed ffmpeg), re-encodes it into `dir` first: each platform frame shows the source
+/// frame on screen at that instant (rotation applied), and the audio stays as it was. Frame
+/// counts, previews, the seam and the join then all work in platform frames, so an edit keeps
+/// the clip's length and an extension's source part keeps its speed and its sync with the
+/// sound, and the join can copy the source's samples.
 pub fn at_platform_rate(
     source: &Path,
     dir: &Path,
     cancel: &CancelToken,
 ) -> Result<PlatformSource, RenderError> {
     let info = probe_source(source)?;
-    if (info.fps - f64::from(FPS)).abs() < 0.01 {
+    let native = origin(source) == Origin::Native;
+    if native && (info.fps - f64::from(FPS)).abs() < 0.01 {
         return Ok(PlatformSource {
             path: source.to_path_buf(),
             info,
@@ -78,7 +84,18 @@ pub fn at_platform_rate(
     let frames = ((info.duration_s * f64::from(FPS)).round() as u32).max(1);
     let path = dir.join("source.retimed.mp4");
     let mut encoder = pipeline::new_encoder(&path, info.width, info.height, AudioCodec::Opus)?;
-    let clip = ClipSource::<Unchanged>::open(source, None)?.at_rate(info.fps);
+    let clip = if native {
+        ClipSource::<Unchanged>::open(source, None)?.at_rate(info.fps)
+    } else {
+        // ffmpeg re-times by time itself (variable frame rates included); holding the last
+        // frame covers a clip that ends a frame early by rounding.
+        let reader = ClipReader::foreign_at(source, f64::from(FPS)).map_err(bad_clip)?;
+        // As for any clip: sound that does not decode is not fatal, the pictures are the point.
+        let audio = decode_audio(source).ok().flatten();
+        ClipSource::<Unchanged>::reading(reader, None)
+            .with_audio(audio)
+            .at_rate(f64::from(FPS))
+    };
     let quiet = |_| {};
     pipeline::encode(
         &mut encoder,

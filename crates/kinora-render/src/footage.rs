@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use kinora_media::{Mp4Decoder, RgbFrame, decode_audio};
+use kinora_media::{ClipReader, RgbFrame, decode_audio};
 
 use crate::FPS;
 use crate::audio::{AudioSynth, track_chunk};
@@ -18,7 +18,7 @@ pub trait Filter: Send {
 /// Decoded frames of a clip, optionally filtered, with its audio (or silence). Frame `n` is the
 /// clip's frame `n`, or with [`ClipSource::retimed`] the frame on screen at that instant.
 pub struct ClipSource<F: Filter> {
-    decoder: Mp4Decoder,
+    decoder: ClipReader,
     audio: Option<Vec<f32>>,
     fallback: Option<AudioSynth>,
     filter: Option<F>,
@@ -41,15 +41,23 @@ impl<F: Filter> ClipSource<F> {
 
     /// The clip's pictures only; the sound comes from [`ClipSource::with_audio`] (silence without).
     pub fn pictures(path: &Path, filter: Option<F>) -> Result<Self, RenderError> {
-        Ok(Self {
-            decoder: Mp4Decoder::open(path).map_err(bad_clip)?,
+        Ok(Self::reading(
+            ClipReader::open(path).map_err(bad_clip)?,
+            filter,
+        ))
+    }
+
+    /// Pictures from an opened reader (e.g. a foreign clip re-timed by ffmpeg).
+    pub fn reading(decoder: ClipReader, filter: Option<F>) -> Self {
+        Self {
+            decoder,
             audio: None,
             fallback: None,
             filter,
             rate_milli: None,
             decoded: 0,
             current: None,
-        })
+        }
     }
 
     /// Interleaved stereo 48 kHz samples to play under the pictures.
@@ -134,7 +142,7 @@ pub fn preview_frames(
     frames: u32,
     previews: &mut Previews,
 ) -> Result<(), RenderError> {
-    let mut decoder = Mp4Decoder::open(path).map_err(bad_clip)?;
+    let mut decoder = ClipReader::open(path).map_err(bad_clip)?;
     let last = previews.last_needed().min(frames.saturating_sub(1));
     for index in 0..=last {
         match decoder.next_frame().map_err(bad_clip)? {

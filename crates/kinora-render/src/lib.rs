@@ -44,6 +44,7 @@ mod pipeline;
 mod prompt;
 mod raster;
 mod scene;
+mod subject;
 mod timeline;
 mod vocabulary;
 mod weather;
@@ -53,7 +54,7 @@ mod tests;
 
 pub use adopt::{Adopted, Expected, Returned, adopt};
 pub use camera::CameraPose;
-pub use character::{CharacterInfo, extract_character};
+pub use character::{CharacterInfo, NOT_FOUND as CHARACTER_NOT_FOUND, extract_character};
 pub use engine::{
     CancelToken, CharacterRef, MAX_SIDE, MIN_SIDE, RenderMode, RenderOutputs, RenderRequest, render,
 };

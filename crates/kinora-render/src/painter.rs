@@ -90,6 +90,41 @@ pub fn scale_sprite(source: &RgbaImage, height: u32) -> (u32, u32, Vec<u8>) {
     (w, h, data)
 }
 
+/// Relights premultiplied RGBA in place with the scene's light at `depth`.
+fn relight(look: &Look, depth: f32, data: &mut [u8]) {
+    for px in data.chunks_exact_mut(4) {
+        let a = u32::from(px[3]);
+        if a == 0 {
+            continue;
+        }
+        let straight = [0, 1, 2].map(|c| ((u32::from(px[c]) * 255 + a / 2) / a).min(255) as u8);
+        let lit = look.surface(straight, depth);
+        for c in 0..3 {
+            px[c] = ((u32::from(lit[c]) * a + 127) / 255) as u8;
+        }
+    }
+}
+
+/// A walking or running character's step: how far it rises (a share of its height) and how far
+/// its body leans per row (pixels), in step with the footsteps in `audio` (3.4 and 6 a second).
+pub fn gait(p: &Placed) -> (f32, f32) {
+    let steps = match p.pose.motion {
+        Motion::Walk => 3.4,
+        Motion::Run => 6.0,
+        _ => return (0.0, 0.0),
+    };
+    let phase = PI * steps * p.pose.time;
+    let rise = if p.pose.motion == Motion::Run {
+        0.05
+    } else {
+        0.025
+    };
+    (
+        rise * phase.sin().abs(),
+        0.04 * phase.sin() * p.facing.signum(),
+    )
+}
+
 impl Painter {
     pub fn new(
         scene: &Scene,
@@ -203,10 +238,19 @@ impl Painter {
     }
 
     /// The premultiplied sprite of character `name` at `height` pixels: (width, height, data).
+    /// The character is lit like the figures around it (`Look::surface`): a night scene darkens
+    /// it, a sunset warms it, fog hazes it with its depth.
     pub fn sprite(&mut self, name: &str, height: u32) -> Option<(u32, u32, &[u8])> {
+        let depth = self
+            .scene
+            .subjects
+            .iter()
+            .find(|s| s.character.as_deref() == Some(name))
+            .map_or(0.0, |s| s.depth);
         let sprite = self.sprites.get_mut(name)?;
         if sprite.cached.as_ref().map(|c| c.0) != Some(height) {
-            let (w, h, data) = scale_sprite(&sprite.source, height);
+            let (w, h, mut data) = scale_sprite(&sprite.source, height);
+            relight(&self.look, depth, &mut data);
             sprite.cached = Some((height, w, h, data));
         }
         sprite
@@ -277,9 +321,28 @@ impl Painter {
 
     fn draw_sprite(&mut self, name: &str, p: &Placed, out: &mut [u8]) {
         let (fw, fh) = (self.width, self.height);
+        let (bob, lean) = gait(p);
         if let Some((w, h, data)) = self.sprite(name, p.size.round().max(1.0) as u32) {
             let (x, y) = Self::sprite_origin(p, w, h);
-            composite(out, (fw, fh), data, (w, h), (x, y), p.alpha);
+            let y = y - (bob * h as f32).round() as i32;
+            if lean == 0.0 {
+                composite(out, (fw, fh), data, (w, h), (x, y), p.alpha);
+                return;
+            }
+            // The body sways over planted feet: each row shifts by its height above them.
+            let row = w as usize * 4;
+            for r in 0..h {
+                let shift = (lean * (h - 1 - r) as f32).round() as i32;
+                let line = &data[r as usize * row..(r as usize + 1) * row];
+                composite(
+                    out,
+                    (fw, fh),
+                    line,
+                    (w, 1),
+                    (x + shift, y + r as i32),
+                    p.alpha,
+                );
+            }
         }
     }
 
@@ -375,5 +438,38 @@ impl Painter {
             ramp,
             self.scene.seed,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placed(motion: Motion, time: f32) -> Placed {
+        Placed {
+            x: 0.0,
+            y: 0.0,
+            size: 100.0,
+            facing: 1.0,
+            alpha: 1.0,
+            pose: Pose {
+                colour: [0, 0, 0],
+                motion,
+                time,
+            },
+        }
+    }
+
+    #[test]
+    fn a_walking_character_steps_and_a_standing_one_does_not() {
+        let walk: Vec<(f32, f32)> = (0..12)
+            .map(|i| gait(&placed(Motion::Walk, i as f32 / 24.0)))
+            .collect();
+        let rises: Vec<f32> = walk.iter().map(|g| g.0).collect();
+        let high = rises.iter().copied().fold(0.0, f32::max);
+        let low = rises.iter().copied().fold(1.0, f32::min);
+        assert!(high > 0.02 && low < 0.005, "{rises:?}");
+        assert!(walk.iter().any(|g| g.1 > 0.01) && walk.iter().any(|g| g.1 < -0.01));
+        assert_eq!(gait(&placed(Motion::Idle, 0.3)), (0.0, 0.0));
     }
 }

@@ -87,6 +87,7 @@ pub struct IdempotencyKey {
         routes::characters::list,
         routes::characters::retrieve,
         routes::characters::delete,
+        routes::characters::content,
         routes::models::list,
         routes::models::retrieve,
         routes::files::create,

@@ -1,6 +1,8 @@
 //! `input_reference`: the image that becomes the first frame. Accepted as an uploaded file part,
 //! a Files API `file_id`, a `data:` URL or an `http(s)` URL (fetched under the egress policy, with size and time limits),
-//! checked to decode as JPEG, PNG or WebP at exactly the requested size, and stored as a blob.
+//! checked to decode whole as JPEG, PNG or WebP, and stored as a blob. An image of another size
+//! is fitted by the engine (scale-to-cover, centre-crop) unless `strict_reference_size = true`
+//! asks for OpenAI's 400.
 
 use std::time::Duration;
 
@@ -59,7 +61,7 @@ pub async fn take(
         (None, None, Some(file_id)) => from_file(state, project, &file_id).await?,
         (None, None, None) => return Ok(None),
     };
-    check_image(&bytes, size)?;
+    check_image(&bytes, size, state.settings.strict_reference_size)?;
     let key = format!("inputs/{video_id}/reference");
     state.blobs.put_bytes(&key, bytes).await?;
     Ok(Some(key))
@@ -99,9 +101,13 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError::invalid(PARAM, "invalid_input_reference", message)
 }
 
+/// Pixels an image may have (an 8K photo is 33 MP): what a full decode may allocate.
+const MAX_PIXELS: u64 = 40_000_000;
+
 /// Decodes only the header for the size, then the whole image to catch truncated files early
-/// (a bad image must be a 400 now, not a failed job later).
-pub fn check_image(bytes: &[u8], size: VideoSize) -> ApiResult<()> {
+/// (a bad image must be a 400 now, not a failed job later). With `strict`, the image must be
+/// exactly the requested size, as OpenAI requires.
+pub fn check_image(bytes: &[u8], size: VideoSize, strict: bool) -> ApiResult<()> {
     let format = image::guess_format(bytes)
         .map_err(|_| bad("input_reference is not an image (expected JPEG, PNG or WebP)."))?;
     if !matches!(
@@ -115,17 +121,37 @@ pub fn check_image(bytes: &[u8], size: VideoSize) -> ApiResult<()> {
     let undecodable =
         |e: image::ImageError| bad(format!("input_reference could not be decoded: {e}"));
     // The header first: a wrong size (or a decompression bomb) is refused before any pixels
-    // are allocated, so a full decode never exceeds one frame of the requested size.
+    // are allocated.
     let (width, height) = image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
         .into_dimensions()
         .map_err(undecodable)?;
-    if (width, height) != (size.width, size.height) {
+    if strict && (width, height) != (size.width, size.height) {
         return Err(bad(format!(
             "input_reference must match the requested size {size}; the image is {width}x{height}."
         )));
     }
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(bad(format!(
+            "input_reference is {width}x{height}; images of at most {MAX_PIXELS} pixels are taken."
+        )));
+    }
+    // The JPEG decoder fills a cut-off scan with grey rather than failing: a JPEG must end
+    // with its end-of-image marker (trailing padding aside) to count as whole.
+    if format == image::ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(bad(
+            "input_reference could not be decoded: the JPEG is truncated (no end-of-image marker).",
+        ));
+    }
     image::load_from_memory_with_format(bytes, format).map_err(undecodable)?;
     Ok(())
+}
+
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let end = bytes
+        .iter()
+        .rposition(|b| *b != 0 && *b != b'\n' && *b != b'\r' && *b != b' ')
+        .map_or(0, |i| i + 1);
+    end >= 4 && bytes[..end].ends_with(&[0xFF, 0xD9])
 }
 
 async fn fetch_url(state: &AppState, url: &str) -> ApiResult<Bytes> {
@@ -227,16 +253,37 @@ mod tests {
         r.unwrap_err().public().3
     }
 
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x * 7) as u8, (y * 5) as u8, ((x ^ y) * 3) as u8])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    }
+
     #[test]
-    fn images_are_checked_for_size_then_decoded_whole() {
+    fn images_of_another_size_are_taken_unless_strict() {
         let size: VideoSize = "128x72".parse().unwrap();
-        assert!(check_image(&png(128, 72), size).is_ok());
-        let wrong = message(check_image(&png(64, 64), size));
+        assert!(check_image(&png(128, 72), size, false).is_ok());
+        assert!(check_image(&png(64, 64), size, false).is_ok());
+        assert!(check_image(&png(128, 72), size, true).is_ok());
+        let wrong = message(check_image(&png(64, 64), size, true));
         assert!(wrong.contains("the image is 64x64"), "{wrong}");
+    }
+
+    #[test]
+    fn truncated_images_are_refused() {
+        let size: VideoSize = "128x72".parse().unwrap();
         let mut truncated = png(128, 72);
         truncated.truncate(truncated.len() / 2);
-        let cut = message(check_image(&truncated, size));
+        let cut = message(check_image(&truncated, size, false));
         assert!(cut.contains("could not be decoded"), "{cut}");
+        let whole = jpeg(320, 180);
+        assert!(check_image(&whole, size, false).is_ok());
+        let third = &whole[..whole.len() / 3];
+        let cut = message(check_image(third, size, false));
+        assert!(cut.contains("truncated"), "{cut}");
     }
 
     /// A header claiming 40000x40000 (6.4 GB of pixels) is refused by its size, from the header
@@ -250,7 +297,7 @@ mod tests {
         bomb[ihdr + 8..ihdr + 12].copy_from_slice(&40_000u32.to_be_bytes());
         let crc = crc32(&bomb[ihdr..ihdr + 4 + 13]);
         bomb[ihdr + 17..ihdr + 21].copy_from_slice(&crc.to_be_bytes());
-        let refused = message(check_image(&bomb, "1280x720".parse().unwrap()));
-        assert!(refused.contains("the image is 40000x40000"), "{refused}");
+        let refused = message(check_image(&bomb, "1280x720".parse().unwrap(), false));
+        assert!(refused.contains("is 40000x40000"), "{refused}");
     }
 }

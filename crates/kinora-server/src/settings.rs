@@ -63,6 +63,9 @@ pub struct Settings {
     /// Poll hint for clients (`openai-poll-after-ms`).
     pub poll_after_ms: u64,
     pub image_fetch: ImageFetchSettings,
+    /// Refuse an `input_reference` that is not exactly the requested size (OpenAI's 400)
+    /// instead of fitting it by scale-to-cover and centre-crop.
+    pub strict_reference_size: bool,
     /// Extra model ids mapped onto the built-in engine, e.g. `{"kinora-animatic" = "sora-2-pro"}`.
     pub model_aliases: BTreeMap<String, String>,
     pub files: FileSettings,
@@ -212,6 +215,7 @@ impl Default for Settings {
             retry_backoff_seconds: 2,
             poll_after_ms: 1000,
             image_fetch: ImageFetchSettings::default(),
+            strict_reference_size: false,
             model_aliases: BTreeMap::new(),
             files: FileSettings::default(),
             batches: BatchSettings::default(),

@@ -202,14 +202,28 @@ pub struct CharacterView {
     pub name: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// Kinora extension: the subject's box `[x, y, w, h]` in the frame it was cut from (see
+    /// `GET /v1/videos/characters/{character_id}/content`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bbox: Option<[u32; 4]>,
+    /// Kinora extension: how clearly the subject separated from its background, 0 to 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
 }
 
-pub fn character_view(c: &CharacterRecord) -> CharacterView {
+/// The character object; `found` is its `character.json` (bbox and confidence), when read.
+pub fn character_view(
+    c: &CharacterRecord,
+    found: Option<&kinora_render::CharacterInfo>,
+) -> CharacterView {
+    let found = found.filter(|f| f.confidence > 0.0);
     CharacterView {
         id: c.id.clone(),
         object: "character",
         name: c.name.clone(),
         created_at: c.created_at,
+        bbox: found.map(|f| f.bbox),
+        confidence: found.map(|f| f.confidence),
     }
 }
 

@@ -336,19 +336,40 @@ impl ExplainArgs {
     }
 }
 
-/// Cut a character out of a short clip into a directory (cutout.png, reference frames, character.json).
+/// Cut a character out of a short clip into a directory: cutout.png (RGBA, the frame's full size,
+/// transparent outside the subject), frame.png (the frame it came from), reference frames and
+/// character.json; prints `{"frame_seconds", "bbox", "confidence"}` on one line.
 #[derive(Debug, Args)]
 pub struct CharacterArgs {
-    pub name: String,
-    pub clip: PathBuf,
+    /// CLIP (any common video file), or NAME CLIP as before.
+    #[arg(num_args = 1..=2, required = true, value_name = "CLIP")]
+    pub args: Vec<PathBuf>,
     #[arg(short, long)]
     pub output: PathBuf,
+    /// The name prompts use for it (default: the clip's file name).
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 impl CharacterArgs {
     pub fn run(self) -> anyhow::Result<()> {
-        let info = extract_character(&self.clip, &self.name, &self.output)?;
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        let (legacy_name, clip) = match self.args.as_slice() {
+            [name, clip] => (Some(name.to_string_lossy().into_owned()), clip),
+            [clip] => (None, clip),
+            _ => bail!("give the clip to cut the character from"),
+        };
+        let name = self
+            .name
+            .or(legacy_name)
+            .or_else(|| Some(clip.file_stem()?.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "character".to_owned());
+        let info = extract_character(clip, &name, &self.output)?;
+        let line = serde_json::json!({
+            "frame_seconds": info.frame_seconds,
+            "bbox": info.bbox,
+            "confidence": info.confidence,
+        });
+        println!("{line}");
         Ok(())
     }
 }

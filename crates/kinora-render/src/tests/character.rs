@@ -2,7 +2,7 @@ use kinora_media::RgbFrame;
 
 use super::kit::{assert_clip, create, frames, psnr_of, run, synthetic_clip};
 use crate::engine::scene_painter;
-use crate::painter::Painter;
+use crate::painter::{Painter, gait};
 use crate::{CharacterRef, RenderError, RenderMode, Scene, extract_character};
 
 /// The documented consistency threshold: PSNR over the character's opaque pixels between a
@@ -53,21 +53,25 @@ fn extraction_cuts_out_the_moving_subject() {
     let clip = synthetic_clip(&dir.path().join("m.mp4"), 320, 180, 48, mascot);
     let info = extract_character(&clip, "Mossy", &dir.path().join("mossy")).unwrap();
     assert_eq!(info.frames_used, 48);
+    let [x, y, w, h] = info.bbox;
     assert!(
-        (40..=56).contains(&info.width) && (96..=112).contains(&info.height),
+        (40..=56).contains(&w) && (96..=112).contains(&h),
         "{info:?}"
     );
+    assert!(info.confidence >= 0.4, "{info:?}");
     let cutout = image::open(dir.path().join("mossy/cutout.png"))
         .unwrap()
         .to_rgba8();
-    let (w, h) = cutout.dimensions();
-    let px = cutout.get_pixel(w / 2, h * 2 / 3).0;
+    assert_eq!(cutout.dimensions(), (320, 180));
+    assert_eq!((info.width, info.height), (320, 180));
+    let px = cutout.get_pixel(x + w / 2, y + h * 2 / 3).0;
     assert!(
         px[3] == 255 && px[0] > 200 && px[1] > 170 && px[2] < 90,
         "{px:?}"
     );
     assert_eq!(cutout.get_pixel(0, 0).0[3], 0);
     assert!(dir.path().join("mossy/reference_3.png").exists());
+    assert!(dir.path().join("mossy/frame.png").exists());
     assert!(dir.path().join("mossy/character.json").exists());
 
     let short = synthetic_clip(&dir.path().join("s.mp4"), 320, 180, 12, mascot);
@@ -83,6 +87,7 @@ fn a_character_looks_like_its_cutout_in_two_clips() {
     let clip = synthetic_clip(&dir.path().join("m.mp4"), 320, 180, 48, mascot);
     let chars = dir.path().join("mossy");
     extract_character(&clip, "Mossy", &chars).unwrap();
+    let mut lightness = Vec::new();
     for (i, prompt) in [
         "Mossy walks on a beach at noon",
         "Mossy waves in a forest at night, zoom in",
@@ -113,12 +118,15 @@ fn a_character_looks_like_its_cutout_in_two_clips() {
             .map(|(w, h, d)| (w, h, d.to_vec()))
             .unwrap();
         let (ox, oy) = Painter::sprite_origin(&placed, sw, sh);
+        let (bob, lean) = gait(&placed);
+        let oy = oy - (bob * sh as f32).round() as i32;
         let decoded = &frames(&out.video, 320, 180)[12];
         let (mut sq, mut n) = (0.0, 0);
         for y in 0..sh as i32 {
+            let shift = (lean * (sh as i32 - 1 - y) as f32).round() as i32;
             for x in 0..sw as i32 {
                 let s = ((y * sw as i32 + x) * 4) as usize;
-                let (fx, fy) = (ox + x, oy + y);
+                let (fx, fy) = (ox + shift + x, oy + y);
                 if sprite[s + 3] < 255 || fx < 0 || fy < 0 || fx >= 320 || fy >= 180 {
                     continue;
                 }
@@ -129,6 +137,12 @@ fn a_character_looks_like_its_cutout_in_two_clips() {
                 n += 3;
             }
         }
+        let opaque: Vec<f64> = sprite
+            .chunks_exact(4)
+            .filter(|p| p[3] == 255)
+            .map(|p| f64::from(p[0]) + f64::from(p[1]) + f64::from(p[2]))
+            .collect();
+        lightness.push(opaque.iter().sum::<f64>() / opaque.len().max(1) as f64);
         assert!(n > 300, "the character must be on screen ({n} samples)");
         let psnr = psnr_of(sq, n);
         assert!(
@@ -136,4 +150,11 @@ fn a_character_looks_like_its_cutout_in_two_clips() {
             "clip {i}: character PSNR {psnr:.1} dB"
         );
     }
+    // Relit to each scene's light: the night's forest darkens it.
+    assert!(
+        lightness[1] < 0.75 * lightness[0],
+        "noon {:.0} vs night {:.0}",
+        lightness[0],
+        lightness[1]
+    );
 }

@@ -7,6 +7,8 @@ mod character;
 mod create;
 mod edit;
 mod extend;
+mod foreign;
 mod framing;
 mod kit;
 mod reading;
+mod subject;

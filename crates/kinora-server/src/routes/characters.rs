@@ -8,7 +8,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use kinora_core::{clock, ids};
-use kinora_render::RenderError;
+use kinora_render::{CharacterInfo, RenderError};
 use kinora_store::CharacterRecord;
 
 use crate::auth::Project;
@@ -69,7 +69,7 @@ pub async fn create(
         ApiError::invalid(
             "video",
             "missing_video",
-            "video (an MP4 file, 2-4 s) is required.",
+            "video (a clip of 2-4 s: MP4, MOV, WebM or MKV) is required.",
         )
     })?;
     let id = ids::character_id();
@@ -86,6 +86,11 @@ pub async fn create(
             .await
             .map_err(ApiError::internal)?
             .map_err(|e| match e {
+                RenderError::SubjectNotFound => ApiError::invalid(
+                    "video",
+                    "character_not_found",
+                    kinora_render::CHARACTER_NOT_FOUND,
+                ),
                 RenderError::InvalidInput { message, .. } => {
                     ApiError::invalid("video", "invalid_video", message)
                 }
@@ -124,7 +129,18 @@ pub async fn create(
         height: info.height,
     };
     state.store.create_character(record.clone()).await?;
-    Ok(Json(character_view(&record)).into_response())
+    Ok(Json(character_view(&record, Some(&info))).into_response())
+}
+
+/// The character's `character.json` (its bbox and confidence); absent for characters made
+/// before it carried them, or when the blob cannot be read.
+async fn found(state: &AppState, id: &str) -> Option<CharacterInfo> {
+    let bytes = state
+        .blobs
+        .get_bytes(&format!("characters/{id}/character.json"))
+        .await
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 async fn load(state: &AppState, project: &Project, id: &str) -> ApiResult<CharacterRecord> {
@@ -154,7 +170,37 @@ pub async fn retrieve(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let c = load(&state, &project, &id).await?;
-    Ok(Json(character_view(&c)).into_response())
+    let info = found(&state, &c.id).await;
+    Ok(Json(character_view(&c, info.as_ref())).into_response())
+}
+
+/// Download a character's cutout
+///
+/// Kinora extension: the cutout as a PNG (RGBA at the source frame's full size, transparent
+/// outside the subject), so users see what prompts that name the character will draw.
+#[utoipa::path(
+    get,
+    path = "/v1/videos/characters/{character_id}/content",
+    operation_id = "download_character_content",
+    tag = "Characters",
+    params(("character_id" = String, Path, description = "The character's id (`char_...`).")),
+    responses(
+        (status = 200, description = "The cutout PNG.", content_type = "image/png", body = Vec<u8>),
+        (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
+        (status = 404, description = "No such character in this project.", body = ErrorResponse),
+    ),
+)]
+pub async fn content(
+    State(state): State<AppState>,
+    project: Project,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let c = load(&state, &project, &id).await?;
+    let png = state
+        .blobs
+        .get_bytes(&format!("characters/{}/cutout.png", c.id))
+        .await?;
+    Ok(([(CONTENT_TYPE, "image/png")], png).into_response())
 }
 
 /// List characters
@@ -188,7 +234,11 @@ pub async fn list(
         )
         .await;
     let page = cursor.finish(page, "character")?;
-    let views: Vec<_> = page.items.iter().map(character_view).collect();
+    let mut views = Vec::with_capacity(page.items.len());
+    for c in &page.items {
+        let info = found(&state, &c.id).await;
+        views.push(character_view(c, info.as_ref()));
+    }
     Ok(Json(list_view(&views, page.has_more, |v| v.id.as_str())).into_response())
 }
 

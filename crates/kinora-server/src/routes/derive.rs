@@ -80,14 +80,21 @@ async fn source(
 
 async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Source> {
     let path = up.file.path().to_path_buf();
+    let shown = path.display().to_string();
     let info = tokio::task::spawn_blocking(move || kinora_media::probe(&path))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| {
+            // The upload's scratch path is the server's business, not the client's.
+            let reason = match e {
+                kinora_media::MediaError::InvalidInput(m)
+                | kinora_media::MediaError::Unsupported(m) => m.replace(&shown, "the upload"),
+                _ => "it is not a video this server can decode".to_string(),
+            };
             ApiError::invalid(
                 "video",
                 "invalid_video",
-                format!("The uploaded video could not be read as an H.264 MP4: {e}"),
+                format!("The uploaded video could not be read: {reason}."),
             )
         })?;
     if info.frames == 0 || info.duration_s <= 0.0 {

@@ -32,6 +32,7 @@ pub fn v1() -> Router<AppState> {
             "/videos/characters/{id}",
             get(characters::retrieve).delete(characters::delete),
         )
+        .route("/videos/characters/{id}/content", get(characters::content))
         .route("/videos/{id}", get(videos::retrieve).delete(videos::delete))
         .route("/videos/{id}/content", get(content::download))
         .route("/videos/{id}/events", get(events::stream))
