@@ -86,13 +86,18 @@ pub async fn create(
             .await
             .map_err(ApiError::internal)?
             .map_err(|e| match e {
-                RenderError::InvalidInput { message, .. } => {
-                    ApiError::invalid("video", "invalid_video", message)
-                }
+                RenderError::InvalidInput { message, .. } => ApiError::invalid(
+                    "video",
+                    "invalid_video",
+                    crate::error::without_paths(&message),
+                ),
                 RenderError::Media(m) => ApiError::invalid(
                     "video",
                     "invalid_video",
-                    format!("The clip could not be decoded: {m}"),
+                    format!(
+                        "The clip could not be decoded: {}",
+                        crate::error::media_reason(&m)
+                    ),
                 ),
                 other => ApiError::internal(other),
             })?;

@@ -87,7 +87,10 @@ async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Sourc
             ApiError::invalid(
                 "video",
                 "invalid_video",
-                format!("The uploaded video could not be read as an H.264 MP4: {e}"),
+                format!(
+                    "The uploaded video could not be read as an H.264 MP4: {}",
+                    crate::error::media_reason(&e)
+                ),
             )
         })?;
     if info.frames == 0 || info.duration_s <= 0.0 {
