@@ -406,11 +406,11 @@ mod tests {
         let ok = form(br#"{"prompt":"a cat","input_reference":{"file_id":"file_1"}}"#).await;
         ok.expect(&accepted).unwrap();
         let typo = form(br#"{"prompt":"a cat","sizee":"1280x720"}"#).await;
-        assert_eq!(param(typo.expect(&accepted)), ("sizee".into(), "unknown_parameter"));
+        assert_eq!(param(typo.expect(&accepted)), (String::from("sizee"), "unknown_parameter"));
         let array = form(br#"{"prompt":"a cat","model":[1,2]}"#).await;
-        assert_eq!(param(array.expect(&accepted)), ("model".into(), "invalid_type"));
+        assert_eq!(param(array.expect(&accepted)), (String::from("model"), "invalid_type"));
         let empty = form(br#"{"prompt":"a cat","input_reference":{}}"#).await;
-        assert_eq!(param(empty.expect(&accepted)), ("input_reference".into(), "invalid_type"));
+        assert_eq!(param(empty.expect(&accepted)), (String::from("input_reference"), "invalid_type"));
     }
 
     #[tokio::test]

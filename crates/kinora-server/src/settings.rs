@@ -457,14 +457,14 @@ mod tests {
                 None,
                 Overrides {
                     api_keys: keys.iter().map(|k| k.to_string()).collect(),
-                    worker_tokens: vec![" wt-1 ".into()],
+                    worker_tokens: vec![" wt-0123456789abcdef ".into()],
                     ..Default::default()
                 },
             )
         };
         let s = load(&["sk-a", " sk-b"]).unwrap();
         assert_eq!(s.api_keys[1].0, "sk-b");
-        assert_eq!(s.worker_tokens[0].0, "wt-1");
+        assert_eq!(s.worker_tokens[0].0, "wt-0123456789abcdef");
         assert!(load(&["sk a"]).is_err());
         assert!(load(&["  "]).is_err());
     }
