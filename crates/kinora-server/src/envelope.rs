@@ -93,7 +93,9 @@ pub fn rejection(status: StatusCode, text: &str) -> ApiError {
         ),
         s if text.is_empty() => (
             "invalid_request",
-            s.canonical_reason().unwrap_or("Invalid request").to_string(),
+            s.canonical_reason()
+                .unwrap_or("Invalid request")
+                .to_string(),
         ),
         _ => ("invalid_request", text.to_string()),
     };
@@ -127,6 +129,9 @@ mod tests {
         assert_eq!(code, "invalid_request");
         assert!(message.contains("duplicate field"), "{message}");
         let (status, _, code, _) = rejection(StatusCode::REQUEST_TIMEOUT, "").public();
-        assert_eq!((status, code.as_str()), (StatusCode::REQUEST_TIMEOUT, "request_timeout"));
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::REQUEST_TIMEOUT, "request_timeout")
+        );
     }
 }

@@ -345,7 +345,11 @@ mod tests {
             .into_response();
         assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "1");
-        assert!(resp.extensions().get::<crate::health::DiskFault>().is_some());
+        assert!(
+            resp.extensions()
+                .get::<crate::health::DiskFault>()
+                .is_some()
+        );
         let (_, _, code, message) =
             ApiError::from(StoreError::DiskFault("/data/kinora.db-wal".into())).public();
         assert_eq!(code, "storage_unavailable");

@@ -406,16 +406,28 @@ mod tests {
         let ok = form(br#"{"prompt":"a cat","input_reference":{"file_id":"file_1"}}"#).await;
         ok.expect(&accepted).unwrap();
         let typo = form(br#"{"prompt":"a cat","sizee":"1280x720"}"#).await;
-        assert_eq!(param(typo.expect(&accepted)), (String::from("sizee"), "unknown_parameter"));
+        assert_eq!(
+            param(typo.expect(&accepted)),
+            (String::from("sizee"), "unknown_parameter")
+        );
         let array = form(br#"{"prompt":"a cat","model":[1,2]}"#).await;
-        assert_eq!(param(array.expect(&accepted)), (String::from("model"), "invalid_type"));
+        assert_eq!(
+            param(array.expect(&accepted)),
+            (String::from("model"), "invalid_type")
+        );
         let empty = form(br#"{"prompt":"a cat","input_reference":{}}"#).await;
-        assert_eq!(param(empty.expect(&accepted)), (String::from("input_reference"), "invalid_type"));
+        assert_eq!(
+            param(empty.expect(&accepted)),
+            (String::from("input_reference"), "invalid_type")
+        );
     }
 
     #[tokio::test]
     async fn json_too_deep_or_too_many_values_is_refused_before_parsing() {
-        let many = format!(r#"{{"prompt":"p","x":[{}0]}}"#, "0,".repeat(MAX_JSON_ELEMENTS));
+        let many = format!(
+            r#"{{"prompt":"p","x":[{}0]}}"#,
+            "0,".repeat(MAX_JSON_ELEMENTS)
+        );
         assert!(Form::from_json(&Bytes::from(many)).await.is_err());
         let deep = format!(r#"{{"x":{}{}}}"#, "[".repeat(40), "]".repeat(40));
         assert!(Form::from_json(&Bytes::from(deep)).await.is_err());

@@ -203,7 +203,10 @@ fn document_edge_answers(item: &mut utoipa::openapi::PathItem) {
         };
         add("400", "A malformed query, path or body.");
         add("405", "The URL does not take this method.");
-        add("408", "The request took longer than the server allows (`request_timeout`).");
+        add(
+            "408",
+            "The request took longer than the server allows (`request_timeout`).",
+        );
         if has_body {
             add("413", "The body is larger than the server accepts.");
         }

@@ -293,13 +293,16 @@ impl Settings {
     /// `KINORA_API_KEYS="sk-a, sk-b"` is dropped here; a key with whitespace inside, or an empty
     /// one, could never match and is refused.
     fn trim_secrets(&mut self) -> Result<(), SettingsError> {
-        let lists = [("api_keys", &mut self.api_keys), ("worker_tokens", &mut self.worker_tokens)]
-            .into_iter()
-            .chain(
-                self.projects
-                    .iter_mut()
-                    .map(|p| ("projects.api_keys", &mut p.api_keys)),
-            );
+        let lists = [
+            ("api_keys", &mut self.api_keys),
+            ("worker_tokens", &mut self.worker_tokens),
+        ]
+        .into_iter()
+        .chain(
+            self.projects
+                .iter_mut()
+                .map(|p| ("projects.api_keys", &mut p.api_keys)),
+        );
         for (name, list) in lists {
             for k in list.iter_mut() {
                 let trimmed = k.0.trim();

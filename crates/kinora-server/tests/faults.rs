@@ -33,7 +33,13 @@ async fn unwritable_scratch_pauses_the_runner_without_spending_attempts() {
     let stop = CancellationToken::new();
     let outcome = runner::tick(&app.state, worker, &stop).await;
     assert_eq!(outcome, runner::Outcome::Paused(Some(id.clone())));
-    let v = app.state.store.get_video_unscoped(&id).await.unwrap().unwrap();
+    let v = app
+        .state
+        .store
+        .get_video_unscoped(&id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(v.status, VideoStatus::Queued);
     assert_eq!(v.attempts, 0, "a node fault spends no attempt");
     // While the fault lasts nothing is claimed, and readiness says why.
@@ -44,7 +50,10 @@ async fn unwritable_scratch_pauses_the_runner_without_spending_attempts() {
     let (status, body) = readyz(&app).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["reasons"][0]["part"], "scratch", "{body}");
-    assert!(!body.to_string().contains(app.data.to_str().unwrap()), "{body}");
+    assert!(
+        !body.to_string().contains(app.data.to_str().unwrap()),
+        "{body}"
+    );
 
     std::fs::remove_file(&tmp).unwrap();
     std::fs::create_dir(&tmp).unwrap();
@@ -108,7 +117,10 @@ async fn a_full_disk_refuses_writes_with_503_and_serves_again_once_space_is_back
     let mut refused = None;
     for i in 0..500 {
         let r = app
-            .post_json("/videos", json!({"prompt": format!("a gull {i} {}", "x".repeat(4000))}))
+            .post_json(
+                "/videos",
+                json!({"prompt": format!("a gull {i} {}", "x".repeat(4000))}),
+            )
             .await;
         match r.status().as_u16() {
             200 => continue,
@@ -116,7 +128,10 @@ async fn a_full_disk_refuses_writes_with_503_and_serves_again_once_space_is_back
                 refused = Some(r);
                 break;
             }
-            other => panic!("a write on a full disk answered {other}: {}", r.text().await.unwrap()),
+            other => panic!(
+                "a write on a full disk answered {other}: {}",
+                r.text().await.unwrap()
+            ),
         }
     }
     let r = refused.expect("the full disk refused a write");
@@ -124,13 +139,18 @@ async fn a_full_disk_refuses_writes_with_503_and_serves_again_once_space_is_back
     let body = expect_error(r, 503, None).await;
     assert_eq!(body["code"], "storage_unavailable", "{body}");
     // Reads go on, and readiness says why writes do not.
-    assert_eq!(app.video(first["id"].as_str().unwrap()).await["status"], "queued");
+    assert_eq!(
+        app.video(first["id"].as_str().unwrap()).await["status"],
+        "queued"
+    );
     let (status, ready) = readyz(&app).await;
     assert_eq!(status, 503, "{ready}");
     assert_eq!(ready["reasons"][0]["part"], "database", "{ready}");
 
     std::fs::remove_file(&filler).unwrap();
-    let again = app.post_json("/videos", json!({"prompt": "a gull, later"})).await;
+    let again = app
+        .post_json("/videos", json!({"prompt": "a gull, later"}))
+        .await;
     assert_eq!(again.status(), 200, "{}", again.text().await.unwrap());
     assert_eq!(readyz(&app).await.0, 200);
     app.stop().await;

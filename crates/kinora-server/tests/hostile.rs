@@ -41,7 +41,12 @@ async fn a_declared_length_over_the_limit_is_refused_at_once() {
     conn.write_all(head.as_bytes()).await.unwrap();
     let response = read_to_close(&mut conn).await;
     assert!(response.starts_with("HTTP/1.1 413"), "{response}");
-    assert!(response.to_ascii_lowercase().contains("x-should-retry: false"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("x-should-retry: false"),
+        "{response}"
+    );
     assert_eq!(body_of(&response)["error"]["code"], "payload_too_large");
     app.stop().await;
 }
@@ -56,7 +61,9 @@ async fn slow_headers_and_idle_connections_are_cut_and_slow_bodies_get_a_json_40
 
     // Headers dripped and never finished: the connection is closed.
     let mut drip = TcpStream::connect(addr(&app)).await.unwrap();
-    drip.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    drip.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     read_to_close(&mut drip).await;
 
     // A finished request, then silence: the idle keep-alive connection is closed too.
@@ -133,19 +140,47 @@ async fn json_amplification_is_refused_with_bounded_memory() {
 async fn mistyped_and_unknown_fields_are_400s_naming_the_param() {
     let app = TestApp::spawn(0).await;
     for (body, param, code) in [
-        (json!({"prompt": "a cat", "model": [1, 2]}), "model", "invalid_type"),
-        (json!({"prompt": "a cat", "size": ["1280x720"]}), "size", "invalid_type"),
-        (json!({"prompt": "a cat", "seconds": ["8"]}), "seconds", "invalid_type"),
-        (json!({"prompt": "a cat", "sizee": "1280x720"}), "sizee", "unknown_parameter"),
-        (json!({"prompt": "a cat", "input_reference": {}}), "input_reference", "invalid_type"),
+        (
+            json!({"prompt": "a cat", "model": [1, 2]}),
+            "model",
+            "invalid_type",
+        ),
+        (
+            json!({"prompt": "a cat", "size": ["1280x720"]}),
+            "size",
+            "invalid_type",
+        ),
+        (
+            json!({"prompt": "a cat", "seconds": ["8"]}),
+            "seconds",
+            "invalid_type",
+        ),
+        (
+            json!({"prompt": "a cat", "sizee": "1280x720"}),
+            "sizee",
+            "unknown_parameter",
+        ),
+        (
+            json!({"prompt": "a cat", "input_reference": {}}),
+            "input_reference",
+            "invalid_type",
+        ),
     ] {
-        let e = expect_error(app.post_json("/videos", body.clone()).await, 400, Some(param)).await;
+        let e = expect_error(
+            app.post_json("/videos", body.clone()).await,
+            400,
+            Some(param),
+        )
+        .await;
         assert_eq!(e["code"], code, "{body}");
     }
     // Multipart: files only where the operation takes one, and few of them.
     let mut form = text_form(&[("prompt", "a cat")]);
     for i in 0..50 {
-        form = form.part(format!("f{i}"), file_part(vec![0; 16], "x.bin", "application/octet-stream"));
+        form = form.part(
+            format!("f{i}"),
+            file_part(vec![0; 16], "x.bin", "application/octet-stream"),
+        );
     }
     let e = expect_error(app.post_form("/videos", form).await, 400, None).await;
     assert_eq!(e["code"], "too_many_files");
@@ -199,7 +234,12 @@ async fn idempotency_keys_of_deleted_videos_are_free_and_reuse_is_not_retried() 
             .json(&body)
             .send()
     };
-    let first: Value = post(json!({"prompt": "a tram"})).await.unwrap().json().await.unwrap();
+    let first: Value = post(json!({"prompt": "a tram"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let reused = post(json!({"prompt": "a bus"})).await.unwrap();
     assert_eq!(reused.headers()["x-should-retry"], "false");
     let e = expect_error(reused, 409, None).await;
@@ -212,6 +252,11 @@ async fn idempotency_keys_of_deleted_videos_are_free_and_reuse_is_not_retried() 
     assert!(again.headers().get("idempotent-replayed").is_none());
     let v: Value = again.json().await.unwrap();
     assert_ne!(v["id"], first["id"]);
-    assert_eq!(app.get(&format!("/videos/{}", v["id"].as_str().unwrap())).await.status(), 200);
+    assert_eq!(
+        app.get(&format!("/videos/{}", v["id"].as_str().unwrap()))
+            .await
+            .status(),
+        200
+    );
     app.stop().await;
 }

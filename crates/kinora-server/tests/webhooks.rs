@@ -418,7 +418,10 @@ async fn rotation_keeps_the_old_secret_for_its_grace_period() {
     // A redirect is not a delivery.
     rx.answer(&[302]);
     let r: Value = test("batch.completed").await.json().await.unwrap();
-    assert_eq!((&r["status_code"], &r["success"]), (&json!(302), &json!(false)));
+    assert_eq!(
+        (&r["status_code"], &r["success"]),
+        (&json!(302), &json!(false))
+    );
     rx.next().await;
     assert!(
         hit.event()["data"]["id"]

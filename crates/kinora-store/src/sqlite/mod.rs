@@ -123,7 +123,9 @@ impl SqliteStore {
 /// Whether the writer can be handed out again: no transaction left open, whether by sqlx's
 /// count or by SQLite's own. A connection that fails this is closed and the pool opens a fresh
 /// one, so a failed write costs that write only.
-async fn writer_is_clean(conn: &mut sqlx::SqliteConnection) -> std::result::Result<bool, sqlx::Error> {
+async fn writer_is_clean(
+    conn: &mut sqlx::SqliteConnection,
+) -> std::result::Result<bool, sqlx::Error> {
     use sqlx::Connection;
     // The ping queues behind a dropped transaction's rollback, so the count read next is final.
     conn.ping().await?;
