@@ -8,11 +8,13 @@
 # Usage: bash scripts/sdk-venv.sh        then  .venv/bin/python -m pytest tests/sdk
 # Env:   PYTHON (interpreter used to create the venv, default python3)
 #        SDK_VENV (venv location, default <repo>/.venv)
+#        SDK_REQUIREMENTS (pins to install, default tests/sdk/requirements.txt; scripts/schemathesis.sh
+#        uses tests/schemathesis/requirements.txt in its own venv)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${SDK_VENV:-$repo/.venv}"
-req="$repo/tests/sdk/requirements.txt"
+req="${SDK_REQUIREMENTS:-$repo/tests/sdk/requirements.txt}"
 python="${PYTHON:-python3}"
 uv_pin="uv==0.13.9"
 stamp="$venv/.kinora-sdk-stamp"
@@ -71,4 +73,4 @@ if bad:
 PY
 
 echo "$want" > "$stamp"
-echo "sdk-venv: ready ($("$venv/bin/python" -c 'import openai; print("openai", openai.__version__)'))"
+echo "sdk-venv: ready ($venv from $(basename "$(dirname "$req")")/$(basename "$req"))"

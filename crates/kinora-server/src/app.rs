@@ -174,6 +174,7 @@ impl App {
             progress: Default::default(),
             running: Default::default(),
             metrics: Metrics::default(),
+            health: Default::default(),
             node_id,
             webhook_wake,
             webhook_sender,
@@ -215,6 +216,11 @@ impl App {
                 metrics::track_http,
             ))
             .layer(DefaultBodyLimit::max(s.max_upload_bytes))
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                crate::envelope::refuse_oversized,
+            ))
+            .layer(axum::middleware::from_fn(crate::envelope::envelope))
             .layer(TraceLayer::new_for_http())
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(SetRequestIdLayer::new(request_id, MakeId))
@@ -245,9 +251,8 @@ impl App {
             shutdown.await;
             state.progress.close();
         };
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let limits = self.state.settings.connections.clone();
+        let result = crate::serve::serve(listener, router, &limits, shutdown).await;
         stop.cancel();
         for w in workers {
             let _ = w.await;

@@ -2,7 +2,7 @@
 //! `code`. Internal failures get a fixed message; their detail goes to the log, never the client.
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kinora_core::Invalid;
 use kinora_store::StoreError;
@@ -58,6 +58,21 @@ pub enum ApiError {
         "The service is temporarily unavailable: its storage cannot be reached. Retry the request shortly."
     )]
     Unavailable(String),
+    /// The node's disk refused a write (full, read-only): nothing was changed, reads still work,
+    /// and the same request succeeds once space is back (HTTP 503, `Retry-After`).
+    #[error(
+        "The service cannot store anything right now: its disk is full or read-only. Retry the request shortly."
+    )]
+    StorageUnavailable(String),
+    /// An answer produced outside the handlers (axum's rejections, the timeout layer), put into
+    /// the envelope by `envelope::envelope`.
+    #[error("{message}")]
+    Rejected {
+        status: StatusCode,
+        code: &'static str,
+        param: Option<String>,
+        message: String,
+    },
     #[error("internal error")]
     Internal(String),
 }
@@ -152,6 +167,27 @@ impl ApiError {
                 None,
                 Some("service_unavailable".to_string()),
             ),
+            ApiError::StorageUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                None,
+                Some("storage_unavailable".to_string()),
+            ),
+            ApiError::Rejected {
+                status,
+                code,
+                param,
+                ..
+            } => (
+                *status,
+                if status.is_server_error() {
+                    "server_error"
+                } else {
+                    "invalid_request_error"
+                },
+                param.clone(),
+                Some(code.to_string()),
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -174,6 +210,7 @@ impl From<StoreError> for ApiError {
                 code: "conflict",
             },
             StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
+            StoreError::DiskFault(detail) => ApiError::StorageUnavailable(detail),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -197,6 +234,10 @@ impl IntoResponse for ApiError {
                 tracing::warn!(error = %detail, "storage unavailable");
                 self.to_string()
             }
+            ApiError::StorageUnavailable(detail) => {
+                tracing::warn!(error = %detail, "a write was refused by the disk");
+                self.to_string()
+            }
             ApiError::RangeNotSatisfiable(size) => {
                 format!("The requested range is not satisfiable for a {size}-byte object.")
             }
@@ -211,13 +252,25 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (status, Json(body)).into_response();
+        if let Some(v) = should_retry(status) {
+            resp.headers_mut()
+                .insert(HeaderName::from_static("x-should-retry"), v);
+        }
         if let ApiError::RangeNotSatisfiable(size) = self
             && let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}"))
         {
             resp.headers_mut()
                 .insert(axum::http::header::CONTENT_RANGE, v);
         }
-        if matches!(self, ApiError::Unavailable(_)) {
+        if let ApiError::StorageUnavailable(detail) = &self {
+            // The node's readiness check reports the fault while it lasts (`metrics::track_http`).
+            resp.extensions_mut()
+                .insert(crate::health::DiskFault(detail.clone()));
+        }
+        if matches!(
+            self,
+            ApiError::Unavailable(_) | ApiError::StorageUnavailable(_)
+        ) {
             // Clients (the openai SDKs among them) wait this long before their automatic retry.
             resp.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
@@ -226,6 +279,42 @@ impl IntoResponse for ApiError {
         }
         resp
     }
+}
+
+/// The openai SDKs obey `x-should-retry` before their own rules, which retry every 409 (and so
+/// replayed `idempotency_key_reused` twice): a client error a retry cannot fix says `false`; a
+/// timeout, a rate limit and an outage say `true`.
+pub fn should_retry(status: StatusCode) -> Option<HeaderValue> {
+    match status {
+        StatusCode::REQUEST_TIMEOUT
+        | StatusCode::TOO_MANY_REQUESTS
+        | StatusCode::SERVICE_UNAVAILABLE => Some(HeaderValue::from_static("true")),
+        s if s.is_client_error() => Some(HeaderValue::from_static("false")),
+        _ => None,
+    }
+}
+
+/// What a client may read of a media failure on its upload: what is wrong with the input, in
+/// its terms. Server paths and codec-library text go to the log only.
+pub fn media_reason(e: &kinora_media::MediaError) -> String {
+    use kinora_media::MediaError as M;
+    tracing::info!(error = %e, "an uploaded clip was refused");
+    match e {
+        M::InvalidInput(m) | M::Unsupported(m) => without_paths(m),
+        _ => "it could not be decoded".to_string(),
+    }
+}
+
+/// Drops a leading `/some/path: ` and replaces any other absolute path with "the file".
+pub fn without_paths(message: &str) -> String {
+    let m = match message.strip_prefix('/') {
+        Some(_) => message.split_once(": ").map_or(message, |(_, rest)| rest),
+        None => message,
+    };
+    m.split(' ')
+        .map(|w| if w.starts_with('/') { "the file" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -240,6 +329,7 @@ mod tests {
             ApiError::from(StoreError::Unavailable("connection refused".into())).into_response();
         assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "1");
+        assert_eq!(resp.headers()["x-should-retry"], "true");
         let (_, param, code, message) =
             ApiError::from(StoreError::Unavailable("secret detail".into())).public();
         assert_eq!((param, code.as_str()), (None, "service_unavailable"));
@@ -247,5 +337,50 @@ mod tests {
         // Anything else from the backend stays a plain 500.
         let other = ApiError::from(StoreError::Backend("boom".into())).into_response();
         assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_full_disk_is_a_retryable_503_storage_unavailable() {
+        let resp = ApiError::from(StoreError::DiskFault("database or disk is full".into()))
+            .into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "1");
+        assert!(
+            resp.extensions()
+                .get::<crate::health::DiskFault>()
+                .is_some()
+        );
+        let (_, _, code, message) =
+            ApiError::from(StoreError::DiskFault("/data/kinora.db-wal".into())).public();
+        assert_eq!(code, "storage_unavailable");
+        assert!(!message.contains("/data"), "{message}");
+    }
+
+    #[test]
+    fn upload_errors_carry_no_server_paths() {
+        let e = kinora_media::MediaError::InvalidInput(
+            "/var/kinora/tmp/.tmp0bNjqs: not an MP4 file (no box structure)".into(),
+        );
+        assert_eq!(media_reason(&e), "not an MP4 file (no box structure)");
+        let codec = kinora_media::MediaError::Codec("openh264: native error 4 at /src/x.c".into());
+        assert_eq!(media_reason(&codec), "it could not be decoded");
+        assert_eq!(
+            without_paths("cannot open /data/x.mp4 for reading"),
+            "cannot open the file for reading"
+        );
+    }
+
+    #[test]
+    fn answers_a_retry_cannot_fix_tell_the_sdks_not_to_retry() {
+        let reused = ApiError::Conflict {
+            message: "reused".into(),
+            code: "idempotency_key_reused",
+        }
+        .into_response();
+        assert_eq!(reused.headers()["x-should-retry"], "false");
+        let invalid = ApiError::invalid("size", "invalid_size", "bad").into_response();
+        assert_eq!(invalid.headers()["x-should-retry"], "false");
+        let internal = ApiError::internal("boom").into_response();
+        assert!(internal.headers().get("x-should-retry").is_none());
     }
 }

@@ -21,6 +21,14 @@ use crate::error::ApiError;
 
 /// Text values above this size are refused; `image_url` data URLs get the contract's 20 MiB.
 const MAX_TEXT_BYTES: usize = 21 * 1024 * 1024;
+/// No operation takes more than a handful of fields, nor more than two files: a body with more
+/// parts is refused as it is read, before a file is opened for the part past the cap.
+const MAX_PARTS: usize = 256;
+const MAX_FILE_PARTS: usize = 2;
+/// JSON bodies are checked for these before they are parsed, so a body of a few MB cannot
+/// become gigabytes of parsed values (a 20-million-element array).
+const MAX_JSON_DEPTH: usize = 16;
+const MAX_JSON_ELEMENTS: usize = 10_000;
 
 #[derive(Debug)]
 pub struct Upload {
@@ -34,6 +42,9 @@ pub struct Upload {
 pub struct Form {
     text: BTreeMap<String, Vec<String>>,
     files: BTreeMap<String, Upload>,
+    /// Keys whose JSON value was an empty object (`input_reference: {}`): present, but
+    /// flattening leaves nothing of them.
+    empty: Vec<String>,
     digest: Vec<u8>,
 }
 
@@ -77,6 +88,41 @@ impl Form {
             .map(String::as_str)
     }
 
+    /// Refuses keys an operation does not take: an unknown top-level field is
+    /// `unknown_parameter`, as OpenAI answers; a known one in the wrong shape (`"model": [1, 2]`
+    /// flattens to `model[]`) or an empty object is `invalid_type`, naming the field.
+    pub fn expect(&self, accepted: &[&str]) -> Result<(), ApiError> {
+        let top = |k: &str| k.split('[').next().unwrap_or(k).to_string();
+        let known = |name: &str| accepted.iter().any(|a| top(a) == name);
+        for key in self.keys().chain(self.empty.iter().map(String::as_str)) {
+            let name = top(key);
+            if !known(&name) {
+                return Err(ApiError::invalid(
+                    &name,
+                    "unknown_parameter",
+                    format!("Unrecognized request argument supplied: {name}"),
+                ));
+            }
+            let empty = self.empty.iter().any(|e| e == key);
+            if empty || !accepted.contains(&key) {
+                let shapes: Vec<&str> = accepted
+                    .iter()
+                    .copied()
+                    .filter(|a| top(a) == name)
+                    .collect();
+                return Err(ApiError::invalid(
+                    &name,
+                    "invalid_type",
+                    format!(
+                        "'{name}' has the wrong type or is empty; it takes the form {}.",
+                        shapes.join(" or ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn push_text(&mut self, key: String, value: String) {
         self.text.entry(key).or_default().push(value);
     }
@@ -100,6 +146,7 @@ impl Form {
     }
 
     pub async fn from_json(bytes: &Bytes) -> Result<Form, ApiError> {
+        check_json_size(bytes)?;
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
             ApiError::invalid(
                 "body",
@@ -125,12 +172,31 @@ impl Form {
     pub async fn from_multipart(mut mp: Multipart, tmp_dir: &Path) -> Result<Form, ApiError> {
         let mut form = Form::default();
         let mut file_digests = BTreeMap::new();
+        let (mut parts, mut file_parts) = (0, 0);
         while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
+            parts += 1;
+            if parts > MAX_PARTS {
+                return Err(ApiError::invalid(
+                    "body",
+                    "too_many_parts",
+                    format!("A request may have at most {MAX_PARTS} multipart fields."),
+                ));
+            }
             let name = field.name().unwrap_or_default().to_string();
             if name.is_empty() {
                 continue;
             }
             if field.file_name().is_some() {
+                file_parts += 1;
+                if file_parts > MAX_FILE_PARTS || form.files.contains_key(&name) {
+                    return Err(ApiError::invalid(
+                        &name,
+                        "too_many_files",
+                        format!(
+                            "A request may carry at most {MAX_FILE_PARTS} files, one per field."
+                        ),
+                    ));
+                }
                 let filename = field.file_name().map(str::to_string);
                 let content_type = field.content_type().map(str::to_string);
                 let file = NamedTempFile::new_in(tmp_dir).map_err(ApiError::internal)?;
@@ -198,7 +264,10 @@ impl Form {
             })?;
             Form::from_multipart(mp, tmp_dir).await
         } else if ct.starts_with("application/json") || ct.is_empty() {
-            let bytes = Bytes::from_request(req, &()).await.map_err(body_error)?;
+            let limit = crate::envelope::MAX_JSON_BYTES;
+            let bytes = axum::body::to_bytes(req.into_body(), limit)
+                .await
+                .map_err(|e| body_error(&e.to_string()))?;
             if bytes.is_empty() {
                 return Ok(Form::default());
             }
@@ -211,9 +280,53 @@ impl Form {
     }
 }
 
+/// Refuses JSON nested deeper than `MAX_JSON_DEPTH` or with more than `MAX_JSON_ELEMENTS`
+/// values, by one pass over the bytes, before any of it is parsed.
+fn check_json_size(bytes: &[u8]) -> Result<(), ApiError> {
+    let (mut depth, mut elements) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                elements += 1;
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => elements += 1,
+            _ => {}
+        }
+        if depth > MAX_JSON_DEPTH {
+            return Err(ApiError::invalid(
+                "body",
+                "json_too_deep",
+                format!("The JSON body nests deeper than {MAX_JSON_DEPTH} levels."),
+            ));
+        }
+        if elements > MAX_JSON_ELEMENTS {
+            return Err(ApiError::invalid(
+                "body",
+                "json_too_large",
+                format!("The JSON body has more than {MAX_JSON_ELEMENTS} values."),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn flatten(form: &mut Form, key: String, value: Value) {
     match value {
         Value::Null => {}
+        Value::Object(map) if map.is_empty() => form.empty.push(key),
         Value::Object(map) => {
             for (k, v) in map {
                 flatten(form, format!("{key}[{k}]"), v);
@@ -242,11 +355,15 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
-fn body_error(e: axum::extract::rejection::BytesRejection) -> ApiError {
-    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+fn body_error(text: &str) -> ApiError {
+    if text.contains("length limit") {
         ApiError::PayloadTooLarge("The request body is larger than this server accepts.".into())
     } else {
-        ApiError::invalid("body", "invalid_body", e.body_text())
+        ApiError::invalid(
+            "body",
+            "invalid_body",
+            "The request body could not be read in full.",
+        )
     }
 }
 
@@ -274,6 +391,49 @@ mod tests {
             again.digest_hex(),
             "key order must not change the digest"
         );
+    }
+
+    #[tokio::test]
+    async fn unknown_and_mistyped_fields_are_named() {
+        let accepted = ["prompt", "model", "size", "input_reference[file_id]"];
+        let form = |body: &'static [u8]| async move {
+            Form::from_json(&Bytes::from_static(body)).await.unwrap()
+        };
+        let param = |r: Result<(), ApiError>| match r {
+            Err(ApiError::Invalid(i)) => (i.param, i.code),
+            other => panic!("{other:?}"),
+        };
+        let ok = form(br#"{"prompt":"a cat","input_reference":{"file_id":"file_1"}}"#).await;
+        ok.expect(&accepted).unwrap();
+        let typo = form(br#"{"prompt":"a cat","sizee":"1280x720"}"#).await;
+        assert_eq!(
+            param(typo.expect(&accepted)),
+            (String::from("sizee"), "unknown_parameter")
+        );
+        let array = form(br#"{"prompt":"a cat","model":[1,2]}"#).await;
+        assert_eq!(
+            param(array.expect(&accepted)),
+            (String::from("model"), "invalid_type")
+        );
+        let empty = form(br#"{"prompt":"a cat","input_reference":{}}"#).await;
+        assert_eq!(
+            param(empty.expect(&accepted)),
+            (String::from("input_reference"), "invalid_type")
+        );
+    }
+
+    #[tokio::test]
+    async fn json_too_deep_or_too_many_values_is_refused_before_parsing() {
+        let many = format!(
+            r#"{{"prompt":"p","x":[{}0]}}"#,
+            "0,".repeat(MAX_JSON_ELEMENTS)
+        );
+        assert!(Form::from_json(&Bytes::from(many)).await.is_err());
+        let deep = format!(r#"{{"x":{}{}}}"#, "[".repeat(40), "]".repeat(40));
+        assert!(Form::from_json(&Bytes::from(deep)).await.is_err());
+        // Brackets and commas inside strings are text, not structure.
+        let text = format!(r#"{{"prompt":"{}"}}"#, "[,".repeat(20_000));
+        assert!(Form::from_json(&Bytes::from(text)).await.is_ok());
     }
 
     #[tokio::test]

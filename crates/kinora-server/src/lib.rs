@@ -6,6 +6,7 @@
 //! Layout:
 //! - [`settings`]: typed, layered settings (defaults → TOML → env → flags)
 //! - [`app`]: opening the stores, wiring the router, running and shutting down
+//! - [`serve`]: HTTP connections with a header-read deadline and a connection cap
 //! - [`routes`]: one module per resource (`videos`, `create`, `derive`, `content`, `characters`,
 //!   `models`, `files`, `batches`, `webhooks`, `ops`)
 //! - [`form`]: JSON and multipart bodies flattened to the SDK's bracketed keys
@@ -19,13 +20,17 @@
 //! - [`queue_ranks`]: `queue_position` from a shared, briefly cached snapshot of the queue
 //! - [`studio`]: Kinora Studio, the web page at `/` (assets in `studio/`, compiled in)
 //! - [`openapi`]: the `/openapi.json` document, generated from the handlers' annotations
+//! - [`health`]: node-level faults (a full or read-only disk) for `/readyz` and the workers
+//! - [`envelope`]: every error answer in OpenAI's envelope; oversized bodies refused at once
 //! - [`auth`], [`egress`], [`error`], [`metrics`], [`view`], [`state`]: the edges
 
 pub mod app;
 pub mod auth;
 pub mod egress;
+pub mod envelope;
 pub mod error;
 pub mod form;
+pub mod health;
 pub mod interpretation;
 pub mod jobs;
 pub mod metrics;
@@ -35,6 +40,7 @@ pub mod queue_ranks;
 pub mod reference;
 pub mod retry;
 pub mod routes;
+pub mod serve;
 pub mod settings;
 pub mod state;
 pub mod studio;

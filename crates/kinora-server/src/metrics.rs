@@ -131,6 +131,18 @@ pub async fn track_http(State(state): State<AppState>, req: Request, next: Next)
     let method = req.method().to_string();
     let start = Instant::now();
     let resp = next.run(req).await;
+    if resp
+        .extensions()
+        .get::<crate::health::DiskFault>()
+        .is_some()
+    {
+        state
+            .health
+            .fault_for(crate::health::Part::Database, crate::health::DISK_FAULT_TTL);
+    } else if resp.status().is_success() && !matches!(method.as_str(), "GET" | "HEAD") {
+        // A write went through: the disk has room again.
+        state.health.clear(crate::health::Part::Database);
+    }
     state
         .metrics
         .http

@@ -158,7 +158,10 @@ impl Modify for Conventions {
         {
             deprecate(op);
         }
-        for item in doc.paths.paths.values_mut() {
+        for (path, item) in doc.paths.paths.iter_mut() {
+            if path.starts_with("/v1/") {
+                document_edge_answers(item);
+            }
             if let (Some(get), Some(head)) = (&item.get, &mut item.head)
                 && head.operation_id.is_some()
                 && head.operation_id == get.operation_id
@@ -166,6 +169,56 @@ impl Modify for Conventions {
                 head.operation_id = head.operation_id.take().map(|id| format!("{id}_head"));
             }
         }
+    }
+}
+
+/// Answers any API operation can give whatever its handler does, added where the operation does
+/// not already say more: 400 (a malformed query or path), 405 (another method on the URL), 408
+/// (the request outlived `request_timeout_seconds`), 413 (a body over the limit, where there is
+/// a body), 503 (storage out of reach or its disk full: `service_unavailable`,
+/// `storage_unavailable`, with `Retry-After`).
+fn document_edge_answers(item: &mut utoipa::openapi::PathItem) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorResponse")))
+                    .build(),
+            )
+            .build()
+    };
+    let ops = [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ];
+    for op in ops.into_iter().flatten() {
+        let has_body = op.request_body.is_some();
+        let answers = &mut op.responses.responses;
+        let mut add = |status: &str, description: &str| {
+            answers
+                .entry(status.to_string())
+                .or_insert_with(|| error(description).into());
+        };
+        add("400", "A malformed query, path or body.");
+        add("405", "The URL does not take this method.");
+        add(
+            "408",
+            "The request took longer than the server allows (`request_timeout`).",
+        );
+        if has_body {
+            add("413", "The body is larger than the server accepts.");
+        }
+        add(
+            "503",
+            "Storage is out of reach or its disk refuses writes (`service_unavailable`, \
+             `storage_unavailable`); retry after `Retry-After`.",
+        );
     }
 }
 

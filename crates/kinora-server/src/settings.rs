@@ -81,6 +81,8 @@ pub struct Settings {
     pub worker_tokens: Vec<Secret>,
     /// Models rendered by remote worker pools (`[[remote_models]]`).
     pub remote_models: Vec<crate::worker::config::RemoteModel>,
+    /// `[connections]`: header-read deadline (also the idle keep-alive bound) and connection cap.
+    pub connections: crate::serve::ConnectionSettings,
     /// The built-in engine's reading of prompts (`[engine]`).
     pub engine: EngineSettings,
 }
@@ -224,6 +226,7 @@ impl Default for Settings {
             audio_codec: kinora_media::AudioCodec::default(),
             worker_tokens: Vec::new(),
             remote_models: Vec::new(),
+            connections: Default::default(),
             engine: EngineSettings::default(),
         }
     }
@@ -308,8 +311,37 @@ impl Settings {
         if !overrides.worker_tokens.is_empty() {
             s.worker_tokens = overrides.worker_tokens.into_iter().map(Secret).collect();
         }
+        s.trim_secrets()?;
         s.check()?;
         Ok(s)
+    }
+
+    /// Keys and tokens are compared with a trimmed header, so a stray space from a list such as
+    /// `KINORA_API_KEYS="sk-a, sk-b"` is dropped here; a key with whitespace inside, or an empty
+    /// one, could never match and is refused.
+    fn trim_secrets(&mut self) -> Result<(), SettingsError> {
+        let lists = [
+            ("api_keys", &mut self.api_keys),
+            ("worker_tokens", &mut self.worker_tokens),
+        ]
+        .into_iter()
+        .chain(
+            self.projects
+                .iter_mut()
+                .map(|p| ("projects.api_keys", &mut p.api_keys)),
+        );
+        for (name, list) in lists {
+            for k in list.iter_mut() {
+                let trimmed = k.0.trim();
+                if trimmed.is_empty() || trimmed.contains(char::is_whitespace) {
+                    return Err(SettingsError::Invalid(format!(
+                        "{name}: a key is empty or has whitespace inside it"
+                    )));
+                }
+                k.0 = trimmed.to_string();
+            }
+        }
+        Ok(())
     }
 
     /// Refuses configurations that would expose an unauthenticated API to a network.
@@ -339,6 +371,7 @@ impl Settings {
             .map_err(SettingsError::Invalid)?;
         crate::webhooks::config::check_declared(&self.webhooks).map_err(SettingsError::Invalid)?;
         crate::worker::config::check(self).map_err(SettingsError::Invalid)?;
+        self.connections.check().map_err(SettingsError::Invalid)?;
         if let Some(url) = &self.blob_url {
             kinora_store::BlobUrl::parse(url)
                 .map_err(|e| SettingsError::Invalid(format!("blob_url: {e}")))?;
@@ -451,6 +484,25 @@ mod tests {
             redact_url_password("postgres://h:5432/db"),
             "postgres://h:5432/db"
         );
+    }
+
+    #[test]
+    fn keys_are_trimmed_and_inner_whitespace_refused() {
+        let load = |keys: &[&str]| {
+            Settings::load(
+                None,
+                Overrides {
+                    api_keys: keys.iter().map(|k| k.to_string()).collect(),
+                    worker_tokens: vec![" wt-0123456789abcdef ".into()],
+                    ..Default::default()
+                },
+            )
+        };
+        let s = load(&["sk-a", " sk-b"]).unwrap();
+        assert_eq!(s.api_keys[1].0, "sk-b");
+        assert_eq!(s.worker_tokens[0].0, "wt-0123456789abcdef");
+        assert!(load(&["sk a"]).is_err());
+        assert!(load(&["  "]).is_err());
     }
 
     #[test]

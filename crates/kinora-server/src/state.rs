@@ -38,6 +38,8 @@ pub struct Inner {
     /// Jobs rendering in this process, so a cancel takes effect without waiting for a heartbeat.
     pub running: Mutex<HashMap<String, CancelToken>>,
     pub metrics: Metrics,
+    /// Node-level faults (a full or read-only disk), for `/readyz` and the workers.
+    pub health: crate::health::Health,
     /// Identifies this process in lease owners; restarts get a new one.
     pub node_id: String,
     /// The store's signal that webhook events were emitted; wakes the delivery loop.

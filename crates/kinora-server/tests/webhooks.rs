@@ -415,6 +415,14 @@ async fn rotation_keeps_the_old_secret_for_its_grace_period() {
     let hit = rx.next().await;
     assert!(verifies(&hit, &old));
     assert_eq!(hit.event()["type"], "batch.completed");
+    // A redirect is not a delivery.
+    rx.answer(&[302]);
+    let r: Value = test("batch.completed").await.json().await.unwrap();
+    assert_eq!(
+        (&r["status_code"], &r["success"]),
+        (&json!(302), &json!(false))
+    );
+    rx.next().await;
     assert!(
         hit.event()["data"]["id"]
             .as_str()

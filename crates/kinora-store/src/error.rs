@@ -20,12 +20,16 @@ pub enum StoreError {
     /// serialization failure): nothing was changed and the same call may succeed when retried.
     #[error("storage backend unavailable, retry later: {0}")]
     Unavailable(String),
+    /// The database's disk refused a write (full, read-only, failing): nothing was changed, reads
+    /// still work, and the same write succeeds once space is back.
+    #[error("the database's disk refused a write: {0}")]
+    DiskFault(String),
 }
 
 impl StoreError {
     /// Whether the same call may succeed later without any change to its input.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        matches!(self, StoreError::Unavailable(_) | StoreError::DiskFault(_))
     }
 }
 
@@ -38,6 +42,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_string())
             }
+            sqlx::Error::Database(db) if is_disk_fault(db.as_ref()) => {
+                StoreError::DiskFault(db.message().to_string())
+            }
             sqlx::Error::Database(db) if db.code().is_some_and(|c| transient_sqlstate(&c)) => {
                 StoreError::Unavailable(db.message().to_string())
             }
@@ -47,6 +54,18 @@ impl From<sqlx::Error> for StoreError {
             }
             other => StoreError::Backend(other.to_string()),
         }
+    }
+}
+
+/// SQLite's FULL, IOERR and READONLY families (the primary code is the low byte of the extended
+/// one), and PostgreSQL's `disk_full` (53100): the disk, not the request, is at fault.
+fn is_disk_fault(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = db.code() else { return false };
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        let primary = code.parse::<i32>().map_or(0, |c| c & 0xff);
+        matches!(primary, 8 | 10 | 13)
+    } else {
+        code == "53100"
     }
 }
 
@@ -79,6 +98,10 @@ impl From<object_store::Error> for StoreError {
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
+        use std::io::ErrorKind::{QuotaExceeded, ReadOnlyFilesystem, StorageFull};
+        if matches!(e.kind(), StorageFull | ReadOnlyFilesystem | QuotaExceeded) {
+            return StoreError::DiskFault(format!("i/o: {e}"));
+        }
         StoreError::Backend(format!("i/o: {e}"))
     }
 }

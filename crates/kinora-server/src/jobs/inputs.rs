@@ -162,9 +162,13 @@ async fn fetch_character(
     dir: &Path,
 ) -> Result<CharacterRef, JobFailure> {
     let (name, files) = character_files(state, v, id).await?;
-    tokio::fs::create_dir_all(dir)
-        .await
-        .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
+    tokio::fs::create_dir_all(dir).await.map_err(|e| {
+        tracing::warn!(error = %e, "scratch space refused a job");
+        JobFailure::transient(
+            "scratch_unavailable",
+            "The server's scratch space could not be written.",
+        )
+    })?;
     for file in files {
         state
             .blobs

@@ -6,6 +6,7 @@ pub mod batch_output;
 pub mod batches;
 pub mod inputs;
 pub mod media;
+pub mod node_fault;
 pub mod runner;
 pub mod store_retry;
 pub mod sweeper;

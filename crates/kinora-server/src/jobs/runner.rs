@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::jobs::inputs::{JobFailure, prepare, storage_failure};
 use crate::jobs::media::{Variant, blob_key, scene_key};
+use crate::jobs::node_fault;
 use crate::jobs::store_retry::patiently;
 use crate::state::AppState;
 
@@ -29,6 +30,9 @@ pub enum Outcome {
     Requeued(String),
     /// The lease was lost or the node is shutting down; the job belongs to someone else now.
     Abandoned(String),
+    /// The node's scratch space or blob store refuses writes: the job (if one was running) went
+    /// back to the queue with its attempt unspent, and nothing is claimed until a probe passes.
+    Paused(Option<String>),
 }
 
 pub fn spawn_workers(
@@ -40,29 +44,44 @@ pub fn spawn_workers(
         .map(|i| {
             let state = state.clone();
             let shutdown = shutdown.clone();
-            let name = format!("{}/w{i}", state.node_id);
+            // The trailing slash keeps one worker's name from prefixing another's (`w1`, `w10`),
+            // so `release_owner(name)` hands back this worker's job only.
+            let name = format!("{}/w{i}/", state.node_id);
             tokio::spawn(async move { worker_loop(state, name, shutdown).await })
         })
         .collect()
 }
 
 async fn worker_loop(state: AppState, name: String, shutdown: CancellationToken) {
+    // While the node is at fault the probe backs off from 0.5 s to 8 s.
+    let mut paused_wait = Duration::from_millis(500);
     while !shutdown.is_cancelled() {
-        match tick(&state, &name, &shutdown).await {
-            Outcome::Idle => {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = state.wake.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                }
+        let wait = match tick(&state, &name, &shutdown).await {
+            Outcome::Idle => Duration::from_millis(500),
+            Outcome::Paused(_) => {
+                paused_wait = (paused_wait * 2).min(Duration::from_secs(8));
+                paused_wait
             }
-            other => tracing::debug!(worker = %name, outcome = ?other, "job step"),
+            other => {
+                paused_wait = Duration::from_millis(500);
+                tracing::debug!(worker = %name, outcome = ?other, "job step");
+                continue;
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = state.wake.notified(), if !node_fault::paused(&state) => {}
+            _ = tokio::time::sleep(wait) => {}
         }
     }
 }
 
-/// Leases and runs at most one job.
+/// Leases and runs at most one job. `worker` must not be a prefix of another worker's name: a
+/// job handed back for a node fault is released by that prefix.
 pub async fn tick(state: &AppState, worker: &str, shutdown: &CancellationToken) -> Outcome {
+    if node_fault::paused(state) && node_fault::check(state).await.is_some() {
+        return Outcome::Paused(None);
+    }
     let lease_ms = state.settings.lease_seconds * 1000;
     // Only the built-in engine's models: the others wait for their remote pools.
     let lease = match state
@@ -88,7 +107,7 @@ pub async fn tick(state: &AppState, worker: &str, shutdown: &CancellationToken) 
     if let Ok(mut map) = state.running.lock() {
         map.insert(id.clone(), token.clone());
     }
-    let outcome = run(state, &lease, token, shutdown).await;
+    let outcome = run(state, worker, &lease, token, shutdown).await;
     if let Ok(mut map) = state.running.lock() {
         map.remove(&id);
     }
@@ -101,6 +120,7 @@ pub async fn tick(state: &AppState, worker: &str, shutdown: &CancellationToken) 
 
 async fn run(
     state: &AppState,
+    worker: &str,
     lease: &Lease,
     token: CancelToken,
     shutdown: &CancellationToken,
@@ -174,6 +194,9 @@ async fn run_attempt(
         }
         Err(f) => f,
     };
+    if failure.retryable && node_fault::check(state).await.is_some() {
+        return hand_back(state, worker, id).await;
+    }
     let err = JobError {
         code: failure.code.to_string(),
         message: failure.message,
@@ -195,6 +218,20 @@ async fn run_attempt(
             Outcome::Abandoned(id)
         }
     }
+}
+
+/// Returns a job that failed for the node's fault to the queue with its attempt unspent.
+async fn hand_back(state: &AppState, worker: &str, id: String) -> Outcome {
+    match patiently("handing a job back", || {
+        state.store.release_owner(worker, clock::now_millis())
+    })
+    .await
+    {
+        Ok(_) => tracing::warn!(video_id = %id, "the node is at fault; job handed back"),
+        // The lease lapses and the sweeper re-queues the job; its attempt is spent then.
+        Err(e) => tracing::error!(video_id = %id, error = %e, "could not hand a job back"),
+    }
+    Outcome::Paused(Some(id))
 }
 
 /// Records a finished attempt as `completed`, whoever rendered it (an in-process worker here, a
@@ -300,12 +337,10 @@ async fn render_and_store(
     token: CancelToken,
 ) -> Result<Completion, JobFailure> {
     let v = &lease.video;
-    let scratch = tempfile::TempDir::new_in(&state.tmp_dir)
-        .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
+    let scratch = tempfile::TempDir::new_in(&state.tmp_dir).map_err(scratch_failure)?;
     let req = prepare(state, v, scratch.path()).await?;
     let out_dir = scratch.path().join("out");
-    std::fs::create_dir_all(&out_dir)
-        .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
+    std::fs::create_dir_all(&out_dir).map_err(scratch_failure)?;
     let rendered = {
         let (out_dir, token, progress) = (out_dir.clone(), token.clone(), progress.clone());
         tokio::task::spawn_blocking(move || {
@@ -327,7 +362,7 @@ async fn render_and_store(
         Ok(Err(RenderError::InvalidInput { param, message })) => {
             return Err(JobFailure::permanent(
                 "invalid_input",
-                format!("{param}: {message}"),
+                format!("{param}: {}", crate::error::without_paths(&message)),
             ));
         }
         Ok(Err(RenderError::NotUnderstood { code, message })) => {
@@ -335,9 +370,11 @@ async fn render_and_store(
             return Err(JobFailure::permanent(code, message));
         }
         Ok(Err(e)) => {
+            // The engine's and codec library's own text (paths, library errors) is for the log.
+            tracing::warn!(video_id = %v.id, error = %e, "render failed");
             return Err(JobFailure::transient(
                 "render_failed",
-                format!("Rendering failed: {e}"),
+                "Rendering failed on the server; the job is retried.",
             ));
         }
         Err(join) => {
@@ -364,6 +401,14 @@ async fn render_and_store(
     )
     .await?;
     Ok(completion(state, v, media))
+}
+
+fn scratch_failure(e: std::io::Error) -> JobFailure {
+    tracing::warn!(error = %e, "scratch space refused a job");
+    JobFailure::transient(
+        "scratch_unavailable",
+        "The server's scratch space could not be written.",
+    )
 }
 
 /// Usage, price and expiry of a finished render of `v`.

@@ -53,27 +53,40 @@ pub struct RequestCounts {
 /// A batch of `POST /v1/videos` requests.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchView {
+    // OpenAI's document types these as integers, strings and objects that may be absent, never
+    // null: what is not there yet is left out.
     pub id: String,
     /// Always `batch`.
     pub object: &'static str,
     pub endpoint: String,
     /// The model most of its requests use, once validated.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<BatchErrors>,
     pub input_file_id: String,
     pub completion_window: String,
     /// `validating`, `failed`, `in_progress`, `finalizing`, `completed`, `expired`, `cancelling` or `cancelled`.
     pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub output_file_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_file_id: Option<String>,
     pub created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_progress_at: Option<i64>,
     pub expires_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub finalizing_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expired_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelling_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<i64>,
     pub request_counts: RequestCounts,
     #[schema(value_type = Option<Object>)]

@@ -91,13 +91,18 @@ pub async fn create(
                     "character_not_found",
                     kinora_render::CHARACTER_NOT_FOUND,
                 ),
-                RenderError::InvalidInput { message, .. } => {
-                    ApiError::invalid("video", "invalid_video", message)
-                }
+                RenderError::InvalidInput { message, .. } => ApiError::invalid(
+                    "video",
+                    "invalid_video",
+                    crate::error::without_paths(&message),
+                ),
                 RenderError::Media(m) => ApiError::invalid(
                     "video",
                     "invalid_video",
-                    format!("The clip could not be decoded: {m}"),
+                    format!(
+                        "The clip could not be decoded: {}",
+                        crate::error::media_reason(&m)
+                    ),
                 ),
                 other => ApiError::internal(other),
             })?;

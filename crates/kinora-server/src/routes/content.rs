@@ -76,7 +76,7 @@ pub async fn download(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let variant = match q.variant.as_deref() {
-        None | Some("") => Variant::Video,
+        None => Variant::Video,
         Some(v) => Variant::parse(v).ok_or_else(|| {
             ApiError::invalid(
                 "variant",
@@ -192,7 +192,9 @@ fn if_range_matches(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// One `bytes=` range as a half-open interval. Multiple ranges are answered whole (allowed by
-/// RFC 9110), which every MP4 player handles.
+/// RFC 9110), which every MP4 player handles; so is a Range that does not parse (`bytes=abc`,
+/// `bytes=5-2`), which RFC 9110 says to ignore. Only a well-formed range that starts past the
+/// end (or asks for the last 0 bytes) is unsatisfiable (416).
 pub fn parse_range(raw: &str, size: u64) -> ApiResult<Option<(u64, u64)>> {
     let Some(spec) = raw.trim().strip_prefix("bytes=") else {
         return Ok(None);
@@ -200,29 +202,21 @@ pub fn parse_range(raw: &str, size: u64) -> ApiResult<Option<(u64, u64)>> {
     if spec.contains(',') {
         return Ok(None);
     }
-    let (a, b) = spec
-        .split_once('-')
-        .ok_or(ApiError::RangeNotSatisfiable(size))?;
+    let Some((a, b)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let number = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().unwrap_or(u64::MAX))
+    };
     let (a, b) = (a.trim(), b.trim());
-    let range = if a.is_empty() {
-        let n: u64 = b.parse().map_err(|_| ApiError::RangeNotSatisfiable(size))?;
-        if n == 0 {
-            return Err(ApiError::RangeNotSatisfiable(size));
-        }
-        (size.saturating_sub(n), size)
-    } else {
-        let start: u64 = a.parse().map_err(|_| ApiError::RangeNotSatisfiable(size))?;
-        let end = if b.is_empty() {
-            size
-        } else {
-            let last: u64 = b.parse().map_err(|_| ApiError::RangeNotSatisfiable(size))?;
-            if last < start {
-                return Err(ApiError::RangeNotSatisfiable(size));
-            }
-            // A last byte position past the end means "to the end" (it may be u64::MAX).
-            last.saturating_add(1).min(size)
-        };
-        (start, end)
+    let range = match (number(a), number(b)) {
+        (None, Some(0)) if a.is_empty() => return Err(ApiError::RangeNotSatisfiable(size)),
+        (None, Some(n)) if a.is_empty() => (size.saturating_sub(n), size),
+        (Some(start), None) if b.is_empty() => (start, size),
+        // A last byte position past the end means "to the end" (it may be u64::MAX).
+        (Some(start), Some(last)) if last >= start => (start, last.saturating_add(1).min(size)),
+        _ => return Ok(None),
     };
     if range.0 >= size {
         return Err(ApiError::RangeNotSatisfiable(size));
@@ -250,7 +244,10 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,5-6", 1000).unwrap(), None);
         assert_eq!(parse_range("items=0-1", 1000).unwrap(), None);
         assert!(parse_range("bytes=1000-", 1000).is_err());
-        assert!(parse_range("bytes=5-2", 1000).is_err());
-        assert!(parse_range("bytes=abc", 1000).is_err());
+        assert!(parse_range("bytes=-0", 1000).is_err());
+        // Ranges that do not parse are ignored (RFC 9110), not refused.
+        assert_eq!(parse_range("bytes=5-2", 1000).unwrap(), None);
+        assert_eq!(parse_range("bytes=abc", 1000).unwrap(), None);
+        assert_eq!(parse_range("bytes=1-x", 1000).unwrap(), None);
     }
 }

@@ -115,6 +115,19 @@ pub async fn create(
     enqueue(&state, job, idem).await
 }
 
+/// The fields `POST /v1/videos` takes, as `Form` flattens them; anything else is refused.
+const ACCEPTED: [&str; 9] = [
+    "prompt",
+    "model",
+    "seconds",
+    "size",
+    "seed",
+    "input_reference",
+    "input_reference[image_url]",
+    "input_reference[file_id]",
+    "characters[][id]",
+];
+
 /// Everything `POST /v1/videos` checks and stores before enqueuing, shared with batch lines so
 /// a line gets exactly the error the endpoint would give.
 pub async fn resolve(
@@ -123,6 +136,7 @@ pub async fn resolve(
     form: &mut Form,
     id: String,
 ) -> ApiResult<Job> {
+    form.expect(&ACCEPTED)?;
     let prompt = prompt(form)?;
     let model = state.catalogue.resolve(form.text("model"))?.clone();
     let seconds = seconds(form, Some(Seconds::DEFAULT))?;

@@ -94,7 +94,10 @@ async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Sourc
             ApiError::invalid(
                 "video",
                 "invalid_video",
-                format!("The uploaded video could not be read: {reason}."),
+                format!(
+                    "The uploaded video could not be read: {}.",
+                    crate::error::without_paths(&reason)
+                ),
             )
         })?;
     if info.frames == 0 || info.duration_s <= 0.0 {

@@ -34,12 +34,15 @@ pub struct FileView {
     pub object: &'static str,
     pub bytes: u64,
     pub created_at: i64,
+    /// Absent for a file that does not expire (OpenAI's document: an integer, never null).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
     pub filename: String,
     /// `batch`, `vision`, `user_data`, or `batch_output` for files Kinora wrote.
     pub purpose: String,
     /// Always `processed`: a file exists only once its bytes are stored.
     pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_details: Option<String>,
 }
 
@@ -190,8 +193,8 @@ pub async fn create(
 pub struct FilesQuery {
     /// The id of the last item of the previous page (its `last_id`).
     pub after: Option<String>,
-    /// Page size, 0-100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 100)]
+    /// Page size, 1-10,000 (default 10,000), as in OpenAI's document.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
     pub limit: Option<String>,
     /// By creation time; default `desc`.
     #[param(value_type = Option<crate::openapi::bodies::ListOrder>)]
@@ -218,12 +221,28 @@ pub async fn list(
     project: Project,
     Query(q): Query<FilesQuery>,
 ) -> ApiResult<Response> {
-    let cursor = Cursor::parse(&ListQuery {
-        after: q.after,
-        limit: q.limit,
-        order: q.order,
-    })?;
-    let purpose = q.purpose.filter(|p| !p.is_empty());
+    // OpenAI's document: 1-10,000, default 10,000.
+    let bounds = crate::routes::paging::Limits {
+        min: 1,
+        max: 10_000,
+        default: 10_000,
+    };
+    let cursor = Cursor::parse_within(
+        &ListQuery {
+            after: q.after,
+            limit: q.limit,
+            order: q.order,
+        },
+        bounds,
+    )?;
+    if q.purpose.as_deref() == Some("") {
+        return Err(ApiError::invalid(
+            "purpose",
+            "empty_value",
+            "purpose was given without a value; omit it or give one.",
+        ));
+    }
+    let purpose = q.purpose;
     let page = state
         .store
         .list_files(

@@ -31,21 +31,28 @@ pub async fn healthz() -> Json<serde_json::Value> {
     security(()),
     responses(
         (status = 200, description = "The metadata store answers: `{\"status\": \"ready\"}`.", content_type = "application/json"),
-        (status = 503, description = "It does not: `{\"status\": \"unavailable\"}`.", content_type = "application/json"),
+        (status = 503, description = "It does not, or a disk refuses writes: `{\"status\": \"unavailable\", \"reasons\": [{\"part\": \"database\", \"reason\": \"…\"}]}`.", content_type = "application/json"),
     ),
 )]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => Json(json!({"status": "ready"})).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable"})),
-            )
-                .into_response()
-        }
+    let mut reasons: Vec<_> = state
+        .health
+        .faults()
+        .into_iter()
+        .map(|p| json!({"part": p.name(), "reason": p.reason()}))
+        .collect();
+    if let Err(e) = state.store.ping().await {
+        tracing::warn!(error = %e, "readiness check failed");
+        reasons.push(json!({"part": "database", "reason": "the metadata store does not answer"}));
     }
+    if reasons.is_empty() {
+        return Json(json!({"status": "ready"})).into_response();
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"status": "unavailable", "reasons": reasons})),
+    )
+        .into_response()
 }
 
 pub async fn not_found(method: Method, uri: Uri) -> ApiError {

@@ -27,21 +27,60 @@ pub struct Cursor {
     pub order: Order,
 }
 
+/// A list endpoint's `limit` bounds and default, from OpenAI's document.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub min: u32,
+    pub max: u32,
+    pub default: u32,
+}
+
+/// Videos, characters, batches, webhooks: 0-100, default 20.
+pub const PAGE: Limits = Limits {
+    min: 0,
+    max: 100,
+    default: 20,
+};
+
+/// An empty value (`?order=`) is a mistake, not a default: the client meant something.
+fn empty_is_invalid(param: &str, value: Option<&str>) -> ApiResult<()> {
+    if value == Some("") {
+        return Err(ApiError::invalid(
+            param,
+            "empty_value",
+            format!("{param} was given without a value; omit it or give one."),
+        ));
+    }
+    Ok(())
+}
+
 impl Cursor {
     /// `limit` 0–100 (the contract's bounds, default 20), `order` `desc` by default.
     pub fn parse(q: &ListQuery) -> ApiResult<Cursor> {
+        Cursor::parse_within(q, PAGE)
+    }
+
+    pub fn parse_within(q: &ListQuery, bounds: Limits) -> ApiResult<Cursor> {
+        empty_is_invalid("limit", q.limit.as_deref())?;
+        empty_is_invalid("order", q.order.as_deref())?;
+        empty_is_invalid("after", q.after.as_deref())?;
+        let Limits { min, max, default } = bounds;
         let limit = match q.limit.as_deref() {
-            None | Some("") => 20,
-            Some(s) => s.parse::<u32>().ok().filter(|n| *n <= 100).ok_or_else(|| {
-                ApiError::invalid(
-                    "limit",
-                    "invalid_limit",
-                    "limit must be an integer from 0 to 100.",
-                )
-            })?,
+            None => default,
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "limit",
+                        "invalid_limit",
+                        format!("limit must be an integer from {min} to {max}."),
+                    )
+                })?,
         };
         let order = match q.order.as_deref() {
-            None | Some("") | Some("desc") => Order::Desc,
+            None | Some("desc") => Order::Desc,
             Some("asc") => Order::Asc,
             Some(other) => {
                 return Err(ApiError::invalid(
@@ -52,7 +91,7 @@ impl Cursor {
             }
         };
         Ok(Cursor {
-            after: q.after.clone().filter(|a| !a.is_empty()),
+            after: q.after.clone(),
             limit,
             order,
         })

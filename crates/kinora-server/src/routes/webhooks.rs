@@ -398,7 +398,8 @@ pub async fn test(
             webhook_endpoint_id: e.id,
             event_type,
             status_code,
-            success: true,
+            // Only a 2xx counts as delivered, as for real deliveries; a redirect is not followed.
+            success: (200..300).contains(&status_code),
         })
         .into_response()),
         Reply::Failed(reason) => Err(ApiError::invalid(

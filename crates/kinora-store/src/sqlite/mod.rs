@@ -5,6 +5,11 @@
 //! faster and never fails spuriously; readers run concurrently against WAL snapshots. Measured:
 //! about 1,500 creates/s from 16 concurrent callers on a loaded 2-core machine.
 //!
+//! A failed COMMIT (a full disk) may make SQLite roll the transaction back by itself; sqlx then
+//! still counts it as open and refuses every later `BEGIN`, which wedged all writes until a
+//! restart. The writer is therefore checked on release and replaced when it is left in a
+//! transaction (`writer_is_clean`).
+//!
 //! `synchronous=NORMAL` in WAL mode: a commit survives a crash of the process; an OS crash or
 //! power loss may lose the last few commits, never corrupt the file.
 //!
@@ -75,6 +80,7 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .after_release(|conn, _| Box::pin(writer_is_clean(conn)))
             .connect_with(base.clone().create_if_missing(true))
             .await?;
         MIGRATOR.run(&writer).await?;
@@ -112,6 +118,22 @@ impl SqliteStore {
             webhook_signal: Arc::default(),
         })
     }
+}
+
+/// Whether the writer can be handed out again: no transaction left open, whether by sqlx's
+/// count or by SQLite's own. A connection that fails this is closed and the pool opens a fresh
+/// one, so a failed write costs that write only.
+async fn writer_is_clean(
+    conn: &mut sqlx::SqliteConnection,
+) -> std::result::Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    // The ping queues behind a dropped transaction's rollback, so the count read next is final.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("the SQLite writer was left inside a transaction; replacing it");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 #[async_trait]

@@ -212,3 +212,66 @@ async fn ten_thousand_queued_jobs() {
     assert!(first.video.id.ends_with("_0000"), "{}", first.video.id);
     println!("10,000 creates: {created:?}; queue_position: {position_took:?}");
 }
+
+/// SQLite ends a transaction by itself after some failures (a COMMIT on a full disk); sqlx still
+/// counted it open and refused every later `BEGIN` until a restart. The writer must be replaced.
+#[tokio::test]
+async fn a_transaction_sqlite_ended_itself_does_not_wedge_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("kinora.db"))
+        .await
+        .unwrap();
+    {
+        let mut tx = store.writer.begin().await.unwrap();
+        // What SQLite does on its own after a failed COMMIT: the transaction is gone under sqlx.
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+    }
+    for i in 0..3 {
+        store
+            .create_video(video("p", &format!("video_{i}")), None)
+            .await
+            .unwrap();
+    }
+    let page = store.list_videos("p", None, 10, Order::Asc).await.unwrap();
+    assert_eq!(page.items.len(), 3);
+}
+
+/// A database that cannot grow (as on a full disk) refuses writes as a disk fault, retryable,
+/// while reads go on; once it can grow again the next write succeeds.
+#[tokio::test]
+async fn a_full_database_refuses_writes_and_serves_again_once_it_can_grow() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("kinora.db"))
+        .await
+        .unwrap();
+    store
+        .create_video(video("p", "video_0"), None)
+        .await
+        .unwrap();
+    // Caps the file at its current size; the cap belongs to the connection, like the fault.
+    sqlx::query("PRAGMA max_page_count = 1")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    let mut refused = None;
+    for i in 1..2000 {
+        let mut v = video("p", &format!("video_{i}"));
+        v.prompt = Some("x".repeat(3000));
+        if let Err(e) = store.create_video(v, None).await {
+            refused = Some(e);
+            break;
+        }
+    }
+    let err = refused.expect("the capped database fills up");
+    assert!(matches!(err, crate::StoreError::DiskFault(_)), "{err:?}");
+    assert!(err.is_retryable());
+    assert!(store.get_video("p", "video_0").await.unwrap().is_some());
+    sqlx::query("PRAGMA max_page_count = 1073741823")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    store
+        .create_video(video("p", "video_after"), None)
+        .await
+        .unwrap();
+}

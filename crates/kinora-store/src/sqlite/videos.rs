@@ -163,6 +163,15 @@ impl SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let record = row.as_ref().map(video_from_row).transpose()?;
+        if record.is_some() {
+            // The key's video is gone, so the key is free again: a replay would hand out an id
+            // that answers 404.
+            sqlx::query("DELETE FROM idempotency_keys WHERE project = ? AND video_id = ?")
+                .bind(project)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         if was_queued {
             emit_video_event(&mut tx, project, "video.failed", id, now).await?;
         }

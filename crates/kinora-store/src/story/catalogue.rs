@@ -161,6 +161,25 @@ pub(crate) async fn delete(store: Store) {
             .await
             .unwrap()
     );
+
+    // A key whose video was deleted is free again: no replay of an id that answers 404.
+    store
+        .create_video(video("p", "video_keyed"), key("k-del", "h"))
+        .await
+        .unwrap();
+    store
+        .delete_video("p", "video_keyed", T0 + 2)
+        .await
+        .unwrap()
+        .unwrap();
+    let again = store
+        .create_video(video("p", "video_keyed2"), key("k-del", "h"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, CreateOutcome::Created(ref v) if v.id == "video_keyed2"),
+        "{again:?}"
+    );
 }
 
 pub(crate) async fn expire_due(store: Store) {

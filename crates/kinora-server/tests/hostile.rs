@@ -1,0 +1,262 @@
+//! Hostile requests: oversized and amplifying bodies, slow and idle clients, mistyped fields,
+//! and answers a client's retry logic must read right.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn addr(app: &TestApp) -> String {
+    app.base
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string()
+}
+
+/// Reads until the server closes the connection. The bound only turns a hang into a failure.
+async fn read_to_close(conn: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), conn.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "the server kept the connection open");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn body_of(response: &str) -> Value {
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {response}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_length_over_the_limit_is_refused_at_once() {
+    let app = TestApp::spawn(0).await;
+    let mut conn = TcpStream::connect(addr(&app)).await.unwrap();
+    let head = format!(
+        "POST /v1/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2000000000\r\n\r\n"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let response = read_to_close(&mut conn).await;
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("x-should-retry: false"),
+        "{response}"
+    );
+    assert_eq!(body_of(&response)["error"]["code"], "payload_too_large");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_and_idle_connections_are_cut_and_slow_bodies_get_a_json_408() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path(), 0);
+    s.connections.header_read_timeout_seconds = 1;
+    s.request_timeout_seconds = 1;
+    let app = TestApp::with_settings(s).await;
+
+    // Headers dripped and never finished: the connection is closed.
+    let mut drip = TcpStream::connect(addr(&app)).await.unwrap();
+    drip.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    read_to_close(&mut drip).await;
+
+    // A finished request, then silence: the idle keep-alive connection is closed too.
+    let mut idle = TcpStream::connect(addr(&app)).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let answered = read_to_close(&mut idle).await;
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+
+    // A body that stops arriving: the request times out with the error envelope.
+    let mut slow = TcpStream::connect(addr(&app)).await.unwrap();
+    let head = format!(
+        "POST /v1/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"prompt\":"
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let response = read_to_close(&mut slow).await;
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    let body = body_of(&response);
+    assert_eq!(body["error"]["code"], "request_timeout", "{body}");
+    assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_amplification_is_refused_with_bounded_memory() {
+    let app = TestApp::spawn(0).await;
+    let peak = || {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let before = peak();
+    // 30 MB: 15 million array elements in an unknown field.
+    let mut body = String::with_capacity(30_000_100);
+    body.push_str(r#"{"prompt":"a cat","junk":["#);
+    while body.len() < 30_000_000 {
+        body.push_str("0,");
+    }
+    body.push_str("0]}");
+    let r = app
+        .client
+        .post(app.url("/videos"))
+        .bearer_auth(KEY)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let e = expect_error(r, 400, Some("body")).await;
+    assert_eq!(e["code"], "json_too_large");
+    let grown_mb = peak().saturating_sub(before) / 1024;
+    eprintln!("peak memory grew by {grown_mb} MB for a 30 MB JSON body");
+    assert!(grown_mb < 400, "peak memory grew by {grown_mb} MB");
+    // Past the JSON limit (32 MiB) the body is refused from its declared length.
+    let r = app
+        .client
+        .post(app.url("/videos"))
+        .bearer_auth(KEY)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 33 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 413, None).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mistyped_and_unknown_fields_are_400s_naming_the_param() {
+    let app = TestApp::spawn(0).await;
+    for (body, param, code) in [
+        (
+            json!({"prompt": "a cat", "model": [1, 2]}),
+            "model",
+            "invalid_type",
+        ),
+        (
+            json!({"prompt": "a cat", "size": ["1280x720"]}),
+            "size",
+            "invalid_type",
+        ),
+        (
+            json!({"prompt": "a cat", "seconds": ["8"]}),
+            "seconds",
+            "invalid_type",
+        ),
+        (
+            json!({"prompt": "a cat", "sizee": "1280x720"}),
+            "sizee",
+            "unknown_parameter",
+        ),
+        (
+            json!({"prompt": "a cat", "input_reference": {}}),
+            "input_reference",
+            "invalid_type",
+        ),
+    ] {
+        let e = expect_error(
+            app.post_json("/videos", body.clone()).await,
+            400,
+            Some(param),
+        )
+        .await;
+        assert_eq!(e["code"], code, "{body}");
+    }
+    // Multipart: files only where the operation takes one, and few of them.
+    let mut form = text_form(&[("prompt", "a cat")]);
+    for i in 0..50 {
+        form = form.part(
+            format!("f{i}"),
+            file_part(vec![0; 16], "x.bin", "application/octet-stream"),
+        );
+    }
+    let e = expect_error(app.post_form("/videos", form).await, 400, None).await;
+    assert_eq!(e["code"], "too_many_files");
+    let leftovers = std::fs::read_dir(app.data.join("tmp")).unwrap().count();
+    assert_eq!(leftovers, 0, "refused uploads leave no temp files");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rejection_is_an_envelope_and_empty_values_are_400s() {
+    let app = TestApp::spawn(0).await;
+    let r = app.get("/videos?order=asc&order=desc").await;
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    expect_error(r, 400, Some("order")).await;
+    for (path, param) in [
+        ("/videos?order=", "order"),
+        ("/videos?limit=", "limit"),
+        ("/videos?after=", "after"),
+        ("/videos/video_x/content?variant=", "variant"),
+    ] {
+        expect_error(app.get(path).await, 400, Some(param)).await;
+    }
+    // OpenAI's bounds for files: 1-10,000.
+    assert_eq!(app.get("/files?limit=1000").await.status(), 200);
+    expect_error(app.get("/files?limit=0").await, 400, Some("limit")).await;
+    let r = app
+        .client
+        .put(app.url("/videos"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    let e = expect_error(r, 405, None).await;
+    assert_eq!(e["code"], "method_not_allowed");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_keys_of_deleted_videos_are_free_and_reuse_is_not_retried() {
+    let app = TestApp::spawn(0).await;
+    let post = |body: Value| {
+        app.client
+            .post(app.url("/videos"))
+            .bearer_auth(KEY)
+            .header("idempotency-key", "k-1")
+            .json(&body)
+            .send()
+    };
+    let first: Value = post(json!({"prompt": "a tram"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reused = post(json!({"prompt": "a bus"})).await.unwrap();
+    assert_eq!(reused.headers()["x-should-retry"], "false");
+    let e = expect_error(reused, 409, None).await;
+    assert_eq!(e["code"], "idempotency_key_reused");
+
+    let id = first["id"].as_str().unwrap();
+    assert_eq!(app.delete(&format!("/videos/{id}")).await.status(), 200);
+    let again = post(json!({"prompt": "a tram"})).await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert!(again.headers().get("idempotent-replayed").is_none());
+    let v: Value = again.json().await.unwrap();
+    assert_ne!(v["id"], first["id"]);
+    assert_eq!(
+        app.get(&format!("/videos/{}", v["id"].as_str().unwrap()))
+            .await
+            .status(),
+        200
+    );
+    app.stop().await;
+}
