@@ -132,7 +132,7 @@ async fn run(
         video_id = %id, model = %v.model, size = %v.size, seconds = v.seconds,
         attempt = lease.attempt, "job started"
     );
-    let outcome = run_attempt(state, lease, token, shutdown, started).await;
+    let outcome = run_attempt(state, worker, lease, token, shutdown, started).await;
     tracing::info!(
         video_id = %id, model = %v.model, size = %v.size, seconds = v.seconds,
         took_s = %format!("{:.1}", started.elapsed().as_secs_f64()), outcome = outcome_name(&outcome),
@@ -148,11 +148,13 @@ fn outcome_name(o: &Outcome) -> &'static str {
         Outcome::Failed(_) => "failed",
         Outcome::Requeued(_) => "failed, retrying",
         Outcome::Abandoned(_) => "handed back",
+        Outcome::Paused(_) => "handed back, node paused",
     }
 }
 
 async fn run_attempt(
     state: &AppState,
+    worker: &str,
     lease: &Lease,
     token: CancelToken,
     shutdown: &CancellationToken,
