@@ -110,10 +110,10 @@ impl Sandboxed {
         let watched = Arc::clone(&child);
         let wall = Duration::from_secs(limits.wall_s);
         let watchdog = std::thread::spawn(move || {
-            if let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wall) {
-                if let Ok(mut child) = watched.lock() {
-                    let _ = child.kill();
-                }
+            if let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wall)
+                && let Ok(mut child) = watched.lock()
+            {
+                let _ = child.kill();
             }
         });
         Ok(Self {
@@ -180,11 +180,11 @@ impl Sandboxed {
 
 impl Drop for Sandboxed {
     fn drop(&mut self) {
-        if let Ok(mut child) = self.child.lock() {
-            if !matches!(child.try_wait(), Ok(Some(_))) {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
+        if let Ok(mut child) = self.child.lock()
+            && !matches!(child.try_wait(), Ok(Some(_)))
+        {
+            let _ = child.kill();
+            let _ = child.wait();
         }
         self.stop_watchdog();
     }

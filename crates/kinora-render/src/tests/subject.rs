@@ -175,8 +175,8 @@ fn a_still_subject_on_a_plain_background_is_cut_out() {
 
 #[test]
 fn a_clip_without_a_subject_is_refused() {
-    let cameras: [(fn(u32) -> f32, &str); 2] =
-        [(|_| 0.0, "still"), (|n| 5.0 * n as f32, "panning")];
+    type Camera = fn(u32) -> f32;
+    let cameras: [(Camera, &str); 2] = [(|_| 0.0, "still"), (|n| 5.0 * n as f32, "panning")];
     for (camera, what) in cameras {
         let case = Case {
             background: photo,
