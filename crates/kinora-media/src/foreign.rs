@@ -96,6 +96,8 @@ fn not_video() -> MediaError {
 
 /// Probes `path` with ffprobe and applies the limits; errors never name the path.
 pub fn probe_foreign(path: &Path) -> Result<ClipInfo, MediaError> {
+    // A file that is not there is the caller's I/O problem, not "not a video".
+    std::fs::metadata(path)?;
     let ffprobe = tool("ffprobe")?;
     let args: Vec<String> = ["-of", "json", "-show_format", "-show_streams"]
         .iter()

@@ -164,7 +164,7 @@ async fn extend_edit_remix_and_ranges() {
 async fn characters_round_trip() {
     let app = TestApp::spawn(1).await;
     let clip = app
-        .create(json!({"prompt": "a teapot on a kitchen table", "size": "1280x720", "seed": 5}))
+        .create(json!({"prompt": "a red fox walks across a snowy meadow", "size": "1280x720", "seed": 5}))
         .await;
     let clip_id = clip["id"].as_str().unwrap().to_string();
     assert_eq!(app.wait(&clip_id).await["status"], "completed");

@@ -95,12 +95,26 @@ async fn create_validation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn input_reference_must_match_size() {
-    let app = TestApp::spawn(0).await;
+async fn input_reference_of_another_size_is_fitted_unless_strict() {
     let mut png = Vec::new();
     image::RgbImage::from_pixel(64, 64, image::Rgb([200, 10, 10]))
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
+    // By default an image of another size is scaled to cover and centre-cropped.
+    let app = TestApp::spawn(0).await;
+    let form = text_form(&[("prompt", "p"), ("size", "1280x720")]).part(
+        "input_reference",
+        file_part(png.clone(), "a.png", "image/png"),
+    );
+    let r = app.post_form("/videos", form).await;
+    assert_eq!(r.status(), 200);
+    app.stop().await;
+
+    // `strict_reference_size = true` asks for OpenAI's 400.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = support::settings(dir.path(), 0);
+    s.strict_reference_size = true;
+    let app = TestApp::with_settings(s).await;
     let form = text_form(&[("prompt", "p"), ("size", "1280x720")])
         .part("input_reference", file_part(png, "a.png", "image/png"));
     let e = expect_error(

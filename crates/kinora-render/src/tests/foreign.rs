@@ -243,7 +243,7 @@ fn foreign_clips_edit_at_their_displayed_size_in_sync() {
         let (name, _, _, w, h) = *case;
         let source = make(dir.path(), case);
         let frames_in = source_frames(&source, name);
-        let mut req = create("make it warmer", w, h, 1, 3);
+        let mut req = create("make it dusk", w, h, 1, 3);
         req.mode = RenderMode::Edit {
             source,
             source_scene: None,
