@@ -13,9 +13,15 @@ from video_jobs import POLL_MS, assert_completed
 
 
 @pytest.fixture(scope="module")
-def mossy(client: OpenAI, base_mp4: bytes) -> str:
+def mossy(client: OpenAI) -> str:
+    # A clip with one subject that moves against its background: what characters are cut from.
+    source = client.videos.create_and_poll(
+        prompt="a red fox walks across a snowy meadow", size="1280x720", seconds="4",
+        extra_body={"seed": 5}, poll_interval_ms=POLL_MS,
+    )
+    clip = client.videos.download_content(assert_completed(source).id).content
     before = int(time.time())
-    created = client.videos.create_character(name="Mossy", video=("char.mp4", base_mp4, "video/mp4"))
+    created = client.videos.create_character(name="Mossy", video=("char.mp4", clip, "video/mp4"))
     assert created.id and created.id.startswith("char_"), f"character id {created.id!r}"
     assert created.name == "Mossy"
     assert before - 5 <= created.created_at <= int(time.time()) + 5, f"created_at {created.created_at} is not now"
