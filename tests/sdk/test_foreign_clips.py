@@ -88,7 +88,8 @@ def test_edit_an_uploaded_foreign_clip(
     client: OpenAI, name: str, codec: list[str], extra: str, width: int, height: int
 ) -> None:
     clip = make_clip(name, codec, extra)
-    job = client.videos.edit(prompt="Make it look like night", video=(name, clip, "video/mp4"))
+    job = client.videos.edit(prompt="Make it look like night", video=(name, clip, "video/mp4"),
+                               extra_body={"model": "sora-2"})
     done = assert_completed(wait(client, job.id))
     assert (done.size, done.seconds) == (f"{width}x{height}", "2")
     assert_clip(client.videos.download_content(done.id).content, width, height, 2, name)
@@ -100,30 +101,6 @@ def test_a_file_that_is_not_a_video_is_a_400_without_paths(strict_client: OpenAI
     assert_sdk_error(caught.value, openai.BadRequestError, "video")
     assert caught.value.code == "invalid_video"
     assert "/" not in caught.value.message, f"the message leaks a path: {caught.value.message}"
-
-
-MOVING_BOX = (
-    "color=c=0x5080a0:size=320x180:rate=30:duration=2,"
-    "drawbox=x='40+100*t':y=50:w=50:h=80:color=orange:t=fill"
-)
-
-
-def test_character_from_a_foreign_clip_has_bbox_confidence_and_content(client: OpenAI, raw) -> None:
-    clip = make_clip("hevc_box.mov", ["-c:v", "libx265", "-x265-params", "log-level=error", "-c:a", "aac"], "",
-                     source=MOVING_BOX)
-    created = client.videos.create_character(name="Boxy", video=("boxy.mov", clip, "video/quicktime"))
-    extra = created.model_extra or {}
-    x, y, w, h = extra["bbox"]
-    assert 40 <= w <= 60 and 70 <= h <= 90, f"bbox {extra['bbox']}"
-    assert 0.4 <= extra["confidence"] <= 1.0
-    fetched = client.videos.get_character(created.id)
-    assert (fetched.model_extra or {}).get("bbox") == extra["bbox"]
-    response = raw("GET", f"/v1/videos/characters/{created.id}/content")
-    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
-    cutout = Image.open(io.BytesIO(response.content))
-    assert cutout.mode == "RGBA" and cutout.size == (320, 180)
-    assert cutout.getpixel((x + w // 2, y + h // 2))[3] == 255
-    assert cutout.getpixel((2, 2))[3] == 0
 
 
 def test_a_clip_without_a_subject_is_character_not_found(strict_client: OpenAI) -> None:

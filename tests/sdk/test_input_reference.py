@@ -52,12 +52,14 @@ def test_input_reference_data_url(client: OpenAI) -> None:
     assert_starts_with_reference(client.videos.download_content(video.id).content, 720, 1280)
 
 
-def test_input_reference_must_match_size(strict_client: OpenAI) -> None:
-    with pytest.raises(openai.APIStatusError) as caught:
-        strict_client.videos.create(
-            prompt="A field of tulips",
-            size="1280x720",
-            seconds="4",
-            input_reference=("frame.png", reference_png(640, 480), "image/png"),
-        )
-    assert_sdk_error(caught.value, openai.BadRequestError, "input_reference")
+def test_input_reference_of_another_size_is_fitted(client: OpenAI) -> None:
+    # Without `strict_reference_size` the image is scaled to cover and centre-cropped.
+    video = client.videos.create_and_poll(
+        prompt="A field of tulips",
+        size="1280x720",
+        seconds="4",
+        input_reference=("frame.png", reference_png(640, 480), "image/png"),
+        poll_interval_ms=POLL_MS,
+    )
+    assert_completed(video)
+    assert video.size == "1280x720"
