@@ -9,7 +9,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else el.setAttribute(k, v === true ? '' : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : String(c));
   }
@@ -39,7 +39,7 @@ export function showError(form, err) {
   const param = err && err.param ? String(err.param).replace(/\[.*$/, '') : null;
   const slot = param && form.querySelector(`.field-error[data-param="${CSS.escape(param)}"]`);
   const target = slot || form.querySelector('.form-error');
-  if (target) target.textContent = err.message || String(err);
+  if (target) target.textContent = typeof err?.message === 'string' ? err.message : String(err);
   if (slot) {
     const control = form.querySelector(`[name="${CSS.escape(param)}"]`);
     if (control) {

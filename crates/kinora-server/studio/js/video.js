@@ -25,7 +25,13 @@ function facts(v) {
 function understood(v) {
   const i = v.interpretation;
   if (!i || typeof i !== 'object') return null;
-  const list = (x) => (Array.isArray(x) ? x.map((y) => (typeof y === 'string' ? y : JSON.stringify(y))).join(', ') : String(x));
+  const item = (y) => {
+    if (typeof y === 'string') return y;
+    if (y && y.word !== undefined) return `${y.word} → ${y.as}`;
+    if (y && y.what !== undefined) return `${y.what}: ${y.chose}${y.why ? ` (${y.why})` : ''}`;
+    return JSON.stringify(y);
+  };
+  const list = (x) => (Array.isArray(x) ? (x.length ? x.map(item).join(', ') : '—') : String(x));
   return h('section', { class: 'card' }, h('h2', {}, 'What the engine understood'),
     h('dl', { class: 'facts' }, Object.entries(i).map(([k, x]) =>
       [h('dt', {}, k.replaceAll('_', ' ')), h('dd', {}, list(x))])));
