@@ -27,6 +27,7 @@
 pub mod app;
 pub mod auth;
 pub mod egress;
+pub mod engine_settings;
 pub mod envelope;
 pub mod error;
 pub mod form;
@@ -40,6 +41,7 @@ pub mod queue_ranks;
 pub mod reference;
 pub mod retry;
 pub mod routes;
+pub mod secret;
 pub mod serve;
 pub mod settings;
 pub mod state;

@@ -5,22 +5,13 @@
 //! Unknown keys in the file are errors: a typo must not silently fall back to a default.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// A secret that never prints.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"[redacted]\"")
-    }
-}
+pub use crate::engine_settings::EngineSettings;
+pub use crate::secret::Secret;
 
 /// A named project owning a set of API keys; everything made with one of its keys is its own.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,26 +76,6 @@ pub struct Settings {
     pub connections: crate::serve::ConnectionSettings,
     /// The built-in engine's reading of prompts (`[engine]`).
     pub engine: EngineSettings,
-}
-
-/// How the built-in engine treats words it cannot draw.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EngineSettings {
-    /// Show the words of a prompt the engine could not draw as a caption in the lower third.
-    pub captions: bool,
-    /// A create whose `interpretation.coverage` is below this fails with
-    /// `prompt_not_understood` at no charge; 0 accepts every prompt (and captions the rest).
-    pub min_coverage: f32,
-}
-
-impl Default for EngineSettings {
-    fn default() -> Self {
-        Self {
-            captions: true,
-            min_coverage: 0.0,
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
