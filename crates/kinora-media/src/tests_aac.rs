@@ -247,7 +247,8 @@ fn foreign_aac_from_ffmpeg_decodes() {
     // FFmpeg's native AAC encoder (always built): a 44.1 kHz file is reported as undecodable
     // (no resampling here), a 48 kHz one decodes to the video's length.
     let dir = tempfile::tempdir().unwrap();
-    for (rate, decodes) in [("48000", true), ("44100", false)] {
+    // Clips that are not Kinora's own go through the sandboxed ffmpeg, which resamples any rate.
+    for (rate, decodes) in [("48000", true), ("44100", true)] {
         let path = dir.path().join(format!("ff{rate}.mp4"));
         let status = Command::new("ffmpeg")
             .args([
@@ -275,8 +276,9 @@ fn foreign_aac_from_ffmpeg_decodes() {
         if let Some(pcm) = pcm {
             assert_eq!(pcm.len(), 48_000 * 2);
             let loud = pcm[20_000..80_000].iter().map(|s| s * s).sum::<f32>() / 60_000.0;
-            // FFmpeg's sine is 1/8 of full scale: power 0.0078.
-            assert!(loud > 0.005, "decoded sine is silent ({loud})");
+            // FFmpeg's sine is 1/8 of full scale (power 0.0078); mono spread over two channels
+            // at -3 dB halves it.
+            assert!(loud > 0.003, "decoded sine is silent ({loud})");
         }
     }
 }
