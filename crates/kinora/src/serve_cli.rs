@@ -145,10 +145,18 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let summary = crate::startup::describe(&settings, addr, kinora_render::bench::OPENH264_ASM);
         let app = App::open(settings).await?;
         // Printed only once the socket is bound and the stores are open: scripts and tests wait
-        // for this line instead of sleeping.
-        println!("kinora listening on http://{addr}");
+        // for this line instead of sleeping. One write, and a reader that has already gone
+        // (`kinora serve | head -1`, a test that read the first line) must not stop a running
+        // server, so a failed write is ignored rather than panicking as `println!` would.
+        let mut banner = format!("kinora listening on http://{addr}\n");
         for line in summary {
-            println!("{line}");
+            banner.push_str(&line);
+            banner.push('\n');
+        }
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
         }
         app.run(listener, shutdown_signal()).await
     })
