@@ -1,7 +1,8 @@
 """Any clip in: ordinary footage (not made by Kinora) uploaded for extend, edit and characters.
 
 The clips are made here by Debian's ffmpeg, 2 s at 320x180: High-profile H.264 with B-frames,
-HEVC in a MOV rotated 90 degrees, VP9 WebM, AV1 in MKV and a variable-frame-rate clip.
+10-bit H.264, HEVC in a MOV rotated 90 degrees, VP9 WebM, AV1 in MKV, ProRes 422 in a MOV as an
+editor exports it, and a variable-frame-rate clip; AAC, Opus, MP3 and PCM sound.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ CLIPS = [
     ),
     ("vp9.webm", ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus"], "", 320, 180),
     ("av1.mkv", ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime", "-c:a", "libmp3lame"], "", 320, 180),
+    ("high10.mp4", ["-c:v", "libx264", "-profile:v", "high10", "-c:a", "aac"], ",format=yuv420p10le", 320, 180),
+    ("prores.mov", ["-c:v", "prores_ks", "-profile:v", "2", "-c:a", "pcm_s24le"], ",format=yuv422p10le", 320, 180),
     ("vfr.mov", ["-c:v", "libx264", "-fps_mode", "vfr", "-c:a", "pcm_s16le"], ",select='lt(mod(n\\,5)\\,3)'", 320, 180),
 ]
 

@@ -1,5 +1,6 @@
-//! Clips as phones, cameras and other generators make them (High-profile H.264 with B-frames,
-//! HEVC in a rotated MOV, VP9 WebM, AV1, variable frame rate), made here by ffmpeg, extended
+//! Clips as phones, cameras, editors and other generators make them (High-profile H.264 with
+//! B-frames, 10-bit H.264, HEVC in a rotated MOV, VP9 WebM, AV1, ProRes 422 from an editor,
+//! variable frame rate; AAC, Opus, MP3 and PCM sound), made here by ffmpeg, extended
 //! and edited end to end. Each has a marker: from 0.5 s the picture brightens and a tone
 //! starts, so the output's sync is measured, not assumed.
 
@@ -18,7 +19,7 @@ type Case = (
     u32,
 );
 
-const CASES: [Case; 5] = [
+const CASES: [Case; 7] = [
     (
         "high.mp4",
         &[
@@ -82,6 +83,21 @@ const CASES: [Case; 5] = [
             "libmp3lame",
         ],
         "",
+        320,
+        180,
+    ),
+    (
+        "high10.mp4",
+        &["-c:v", "libx264", "-profile:v", "high10", "-c:a", "aac"],
+        ",format=yuv420p10le",
+        320,
+        180,
+    ),
+    (
+        // What an editor exports for finishing: 4:2:2 10-bit, 24-bit PCM.
+        "prores.mov",
+        &["-c:v", "prores_ks", "-profile:v", "2", "-c:a", "pcm_s24le"],
+        ",format=yuv422p10le",
         320,
         180,
     ),
