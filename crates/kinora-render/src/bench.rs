@@ -188,13 +188,23 @@ impl BenchReport {
 /// Puts `section` into the markdown file at `doc`, replacing the text between this
 /// benchmark's markers (or appending it), so other benchmarks can share the file.
 pub fn write_section(doc: &Path, section: &str) -> std::io::Result<()> {
+    write_marked_section(doc, section, SECTION_START, SECTION_END)
+}
+
+/// [`write_section`] for a section between the markers `start` and `end`.
+pub fn write_marked_section(
+    doc: &Path,
+    section: &str,
+    start: &str,
+    end: &str,
+) -> std::io::Result<()> {
     let old = std::fs::read_to_string(doc).unwrap_or_else(|_| "# Benchmarks\n\n".to_owned());
-    let new = match (old.find(SECTION_START), old.find(SECTION_END)) {
+    let new = match (old.find(start), old.find(end)) {
         (Some(a), Some(b)) if a < b => format!(
             "{}{}{}",
             &old[..a],
             section.trim_end(),
-            &old[b + SECTION_END.len()..]
+            &old[b + end.len()..]
         ),
         _ => format!("{}\n{section}", old.trim_end()),
     };

@@ -19,12 +19,14 @@
 //! - `engine`: request types, validation, create; `extend`, `edit`, `character`: the other
 //!   modes; `footage`: frames decoded from an existing clip
 //! - `adopt`: validating and normalising a clip a remote worker rendered
-//! - `bench`: the end-to-end vs encoder-only benchmark behind `kinora bench`
+//! - `bench`: the end-to-end vs encoder-only benchmark behind `kinora bench`; `bench_foreign`:
+//!   decoding and extending a phone-made clip against `ffmpeg -f null` (`kinora bench --foreign`)
 
 mod adopt;
 mod audio;
 mod backdrop;
 pub mod bench;
+pub mod bench_foreign;
 mod camera;
 mod caption;
 mod character;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use kinora_render::bench::{run_bench, write_section};
+use kinora_render::bench::{run_bench, write_marked_section, write_section};
 use kinora_render::{
     AudioCodec, CancelToken, CharacterRef, Interpretation, RenderMode, RenderOutputs,
     RenderRequest, explain, extract_character, interpret, interpret_edit, render,
@@ -392,6 +392,13 @@ pub struct BenchArgs {
     /// Where the benchmark's clips are written (removed afterwards).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// Instead of the engine, measure a foreign clip (x264 High with B-frames, as a phone
+    /// makes it, `--seconds` long) decoded and extended, against `ffmpeg -f null`.
+    #[arg(long)]
+    pub foreign: bool,
+    /// With `--foreign`: the seconds added by the extension.
+    #[arg(long, default_value_t = 8)]
+    pub extend_seconds: u32,
 }
 
 impl BenchArgs {
@@ -402,9 +409,12 @@ impl BenchArgs {
             .map(parse_size)
             .collect::<Result<Vec<_>, _>>()
             .map_err(anyhow::Error::msg)?;
-        let work = self.work_dir.unwrap_or_else(|| {
+        let work = self.work_dir.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("kinora-bench-{}", std::process::id()))
         });
+        if self.foreign {
+            return self.run_foreign(&sizes, &work);
+        }
         // One size at a time, so a run of several minutes says where it is.
         let mut report = None;
         for (i, &(w, h)) in sizes.iter().enumerate() {
@@ -432,6 +442,39 @@ impl BenchArgs {
         let markdown = report.markdown();
         print!("{markdown}");
         write_section(&self.out, &markdown)
+            .with_context(|| format!("writing {}", self.out.display()))?;
+        eprintln!("bench: report written to {}", self.out.display());
+        Ok(())
+    }
+
+    fn run_foreign(&self, sizes: &[(u32, u32)], work: &Path) -> anyhow::Result<()> {
+        use kinora_render::bench_foreign::{SECTION_END, SECTION_START, run_foreign_bench};
+        let mut cases = Vec::new();
+        let mut report = None;
+        for &(w, h) in sizes {
+            eprintln!(
+                "bench: foreign {w}x{h}, {} run(s): a {} s clip decoded and extended by {} s…",
+                self.runs.max(1),
+                self.seconds,
+                self.extend_seconds
+            );
+            let one = run_foreign_bench(
+                &[(w, h)],
+                self.seconds,
+                self.extend_seconds,
+                self.runs,
+                work,
+            );
+            let _ = std::fs::remove_dir_all(work);
+            let mut one = one?;
+            cases.append(&mut one.cases);
+            report = Some(one);
+        }
+        let mut report = report.context("--sizes names no size")?;
+        report.cases = cases;
+        let markdown = report.markdown();
+        print!("{markdown}");
+        write_marked_section(&self.out, &markdown, SECTION_START, SECTION_END)
             .with_context(|| format!("writing {}", self.out.display()))?;
         eprintln!("bench: report written to {}", self.out.display());
         Ok(())

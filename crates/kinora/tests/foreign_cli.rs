@@ -147,7 +147,10 @@ fn extend_and_edit_take_high_profile_h264_and_hevc_in_mov() {
                 .arg(&edited),
         );
         let facts = probe(&edited);
-        assert_eq!((facts.width, facts.height, facts.frames), (320, 180, 2 * 24));
+        assert_eq!(
+            (facts.width, facts.height, facts.frames),
+            (320, 180, 2 * 24)
+        );
         assert!(facts.audio, "{name}: the sound is kept");
     }
 }
