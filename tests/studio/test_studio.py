@@ -100,8 +100,14 @@ def playable(b: WebDriver) -> bool:
 
 
 def clip(path: Path) -> Path:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=24",
-                    "-t", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)], check=True)
+    """A 3 s clip with one subject: a test card sliding over a still, textured background."""
+    bg = path.with_suffix(".png")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "mandelbrot=s=640x360", "-frames:v", "1",
+                    str(bg)], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-loop", "1", "-t", "3", "-i", str(bg), "-f", "lavfi", "-i",
+                    "testsrc=size=120x120:rate=24", "-filter_complex",
+                    "[0][1]overlay=x='60+120*t':y=120:shortest=1,format=yuv420p", "-r", "24",
+                    "-c:v", "libx264", str(path)], check=True)
     return path
 
 
@@ -161,6 +167,14 @@ def test_a_user_walks_the_studio(server: KinoraServer, browser: WebDriver, tmp_p
     button(b, "Create character").click()
     row = wait(b, lambda d: d.find_element(By.CSS_SELECTOR, "#character-list [data-character-id]"), 60)
     assert "Mossy" in row.text
+    # Its cutout, fetched with the key and drawn around the subject: mostly the subject's own
+    # (opaque) pixels, not an empty or broken picture.
+    cutout = row.find_element(By.CSS_SELECTOR, "canvas.cutout")
+    wait(b, lambda d: cutout.get_attribute("data-drawn") == "true", 30)
+    opaque = b.execute_script(
+        "const c = arguments[0]; const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        "let n = 0; for (let i = 3; i < px.length; i += 4) n += px[i] > 128; return n / (px.length / 4);", cutout)
+    assert opaque > 0.3, f"the cutout thumbnail is {opaque:.0%} subject"
     shot(b, "characters")
 
     # A batch from an uploaded JSONL: the counts move to done, the output file is offered.
