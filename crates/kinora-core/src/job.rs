@@ -31,6 +31,10 @@ pub enum JobSpec {
     },
     Edit {
         source: SourceVideo,
+        /// How far the edit moves from its source, in thousandths (1–1000), where the request
+        /// set `edit_strength`; otherwise the model's own default. Integral so specs stay `Eq`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        strength_milli: Option<u16>,
     },
     Remix {
         source: SourceVideo,

@@ -376,3 +376,57 @@ async fn a_job_whose_character_was_deleted_fails_at_lease() {
     assert_eq!(v["error"]["code"], "character_not_found", "{v}");
     app.stop().await;
 }
+
+/// `edit_strength` (a Kinora extension): a diffusion model's edit carries it to the worker in
+/// the lease; the built-in engine, which applies a change whole, refuses it rather than bill a
+/// strength it never honoured; a value outside (0, 1] is a 400.
+#[tokio::test]
+async fn edit_strength_reaches_the_worker_or_is_refused() {
+    let (app, dir) = spawn(0).await;
+    let clip = foreign_clip(dir.path(), "320x180", 24, 2.0);
+    let form = |strength: &str, model: &str| {
+        support::text_form(&[
+            ("prompt", "make it snowy"),
+            ("model", model),
+            ("edit_strength", strength),
+        ])
+        .part(
+            "video",
+            support::file_part(clip.clone(), "clip.mp4", "video/mp4"),
+        )
+    };
+    for bad in ["0", "1.5", "-0.2", "NaN", "strong"] {
+        let r = app
+            .post_form("/videos/edits", form(bad, REMOTE_MODEL))
+            .await;
+        let e = expect_error(r, 400, Some("edit_strength")).await;
+        assert_eq!(e["code"], "invalid_edit_strength", "{bad}: {e}");
+    }
+    let r = app.post_form("/videos/edits", form("0.5", "sora-2")).await;
+    let e = expect_error(r, 400, Some("edit_strength")).await;
+    assert_eq!(e["code"], "unsupported_parameter", "{e}");
+
+    let r = app
+        .post_form("/videos/edits", form("0.35", REMOTE_MODEL))
+        .await;
+    assert_eq!(r.status(), 200);
+    let edit: Value = r.json().await.unwrap();
+    let gpu = app.register(POOL).await;
+    let job = app.lease(&gpu, 5).await.expect("the edit");
+    assert_eq!(job["video_id"], edit["id"]);
+    assert_eq!(
+        (job["mode"].clone(), job["edit_strength"].clone()),
+        (json!("edit"), json!(0.35))
+    );
+
+    // Without it the lease leaves the field out: the worker's configured default applies.
+    let plain = support::text_form(&[("prompt", "make it snowy"), ("model", REMOTE_MODEL)]).part(
+        "video",
+        support::file_part(clip.clone(), "clip.mp4", "video/mp4"),
+    );
+    let r = app.post_form("/videos/edits", plain).await;
+    assert_eq!(r.status(), 200);
+    let job = app.lease(&gpu, 5).await.expect("the second edit");
+    assert!(job.get("edit_strength").is_none(), "{job}");
+    app.stop().await;
+}

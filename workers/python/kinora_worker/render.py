@@ -52,6 +52,11 @@ class Request:
     references: list[Image.Image] = field(default_factory=list)  # characters
     # extend: the source's last frames; edit: all the source's frames at the model's fps
     source: np.ndarray | None = None
+    # edit: the request's `edit_strength` in (0, 1]; None = the model's configured default
+    edit_strength: float | None = None
+
+    def strength(self, model: ModelConfig) -> float:
+        return model.edit_strength if self.edit_strength is None else self.edit_strength
 
 
 @dataclass
@@ -61,6 +66,14 @@ class Result:
     audio: np.ndarray | None = None  # float (channels, samples)
     sample_rate: int | None = None
     passes: int = 0
+
+
+def v2v_steps(steps: int, strength: float) -> int:
+    """The schedule length for a video-to-video pass: the model's steps, or more where
+    diffusers' `int(steps * strength)` would otherwise run no step at all (a light edit on a
+    short schedule fails inside the VAE with an empty latent). More steps refine the schedule;
+    the strength, the noise the source gets, is kept as asked."""
+    return max(steps, math.ceil(1.0 / strength - 1e-9))
 
 
 def gen_size(model: ModelConfig, width: int, height: int) -> tuple[int, int]:
@@ -206,7 +219,7 @@ class Renderer:
         passes = plan(total, first_prefix, self._overlap(later), m.frame_multiple, m.frames_per_pass)
         steps = m.steps
         if first == "v2v":  # diffusers runs int(steps * strength) of them, from the noised source
-            steps = max(1, min(m.steps, int(m.steps * m.edit_strength)))
+            steps = int(v2v_steps(m.steps, req.strength(m)) * req.strength(m))
         self.steps_total = len(passes) * steps
         self.steps_done = 0
 
@@ -226,7 +239,7 @@ class Renderer:
             common = self._common(req, i, n, gw, gh)
             if role == "v2v":
                 del common["num_frames"]  # the source video's length is the pass's
-            out = pipe(**common, **kwargs)
+            out = pipe(**{**common, **kwargs})  # a role's own inputs win (v2v's schedule)
             if self._stopped():
                 raise Cancelled()
             frames = to_uint8(out.frames[0])
@@ -279,7 +292,9 @@ class Renderer:
             src = to_uint8(req.source)[made: made + n]
             if len(src) < n:  # the last pass may reach past the source's end: hold its last frame
                 src = np.concatenate([src, np.repeat(to_uint8(req.source)[-1:], n - len(src), axis=0)])
-            return {"video": _pil(src), "strength": self.model.edit_strength}
+            strength = req.strength(self.model)
+            return {"video": _pil(src), "strength": strength,
+                    "num_inference_steps": v2v_steps(self.model.steps, strength)}
         if role == "i2v":
             image = _pil(prefix[-1:])[0] if prefix is not None else req.image
             return {"image": image}

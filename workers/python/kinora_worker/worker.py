@@ -230,8 +230,10 @@ class Worker:
         """Download the job's inputs and turn them into a render request at the generation size."""
         gw, gh = gen_size(model, job.width, job.height)
         names = set(job.input_names)
+        strength = job.raw.get("edit_strength")
         req = Request(mode=job.mode, prompt=job.prompt, width=job.width, height=job.height,
-                      seconds=float(job.seconds), seed=int(job.seed))
+                      seconds=float(job.seconds), seed=int(job.seed),
+                      edit_strength=None if strength is None else float(strength))
         if "input_reference" in names:
             path = self.client.download(job, "input_reference", work / "input_reference")
             req.image = _image(path, fit=(gw, gh))

@@ -204,6 +204,25 @@ def test_extend_downloads_the_source_and_uploads_the_new_segment(node, config, h
     assert (p.width, p.height, p.frames) == (48, 32, 8)  # 1 s at 8 fps: the new segment only
 
 
+def test_an_edit_takes_the_requests_strength_from_the_lease(node, config, host, tmp_path):
+    src = tmp_path / "src.mp4"
+    media.write_mp4(np.full((8, 32, 48, 3), 90, np.uint8), str(src), 8, 48, 32)
+    node.inputs["source.mp4"] = src.read_bytes()
+    node.push("lease", 200, job(mode="edit", prompt="make it snowy", seconds=1, edit_strength=0.35,
+                                inputs=[{"name": "source.mp4", "kind": "video"}]))
+    w = make_worker(node, config, host)
+    seen = []
+    real = w._request
+    w._request = lambda *a: seen.append(real(*a)) or seen[-1]
+    assert w.tick() == "completed"
+    assert seen[0].edit_strength == 0.35
+    # Without it, the model's configured default.
+    node.push("lease", 200, job(mode="edit", prompt="make it snowy", seconds=1,
+                                inputs=[{"name": "source.mp4", "kind": "video"}]))
+    assert w.tick() == "completed"
+    assert seen[1].edit_strength is None and seen[1].strength(config.models["wan-tiny"]) == 0.7
+
+
 def test_a_model_the_worker_lacks_fails_without_retry(node, config, host):
     node.push("lease", 200, job(model="not-here"))
     make_worker(node, config, host).tick()

@@ -8,7 +8,7 @@ from PIL import Image
 
 from kinora_worker import media
 from kinora_worker.pipelines import ModelUnavailable
-from kinora_worker.render import Cancelled, Renderer, Request, Unsupported, frame_count, plan
+from kinora_worker.render import Cancelled, Renderer, Request, Unsupported, frame_count, plan, v2v_steps
 
 
 class Recorder:
@@ -166,6 +166,20 @@ def test_edit_denoises_the_source_towards_the_prompt(config, host, tmp_path):
     assert res.frames.shape == (12, 32, 48, 3)
     p = mp4(tmp_path, res, 48, 32)
     assert (p.width, p.height, p.frames) == (48, 32, 12)
+
+
+def test_an_edits_own_strength_replaces_the_models_default(config, host):
+    """A request's `edit_strength` goes to the pipeline. On a 2-step schedule diffusers would run
+    int(2 * 0.35) = 0 steps and fail in the VAE, so the schedule is lengthened until one runs."""
+    source = src_frames(12, 32, 48)
+    req = Request("edit", "make it snowy", 48, 32, 1.5, 2, source=source, edit_strength=0.35)
+    res, rec, _ = render(config, host, "wan-tiny", req)
+    assert {(c[1]["strength"], c[1]["num_inference_steps"]) for c in rec.calls} == {(0.35, 3)}
+    assert res.frames.shape == (12, 32, 48, 3)
+    _, rec, _ = render(config, host, "wan-tiny", Request("edit", "make it snowy", 48, 32, 1.5, 2, source=source))
+    assert {(c[1]["strength"], c[1]["num_inference_steps"]) for c in rec.calls} == {(0.7, 2)}
+    assert v2v_steps(50, 0.7) == 50 and v2v_steps(2, 0.35) == 3 and v2v_steps(4, 0.25) == 4
+    assert all(int(v2v_steps(s, f) * f) >= 1 for s in (1, 2, 30) for f in (0.01, 0.1, 0.33, 0.5, 1.0))
 
 
 def test_edit_needs_a_text_to_video_checkpoint(config, host):

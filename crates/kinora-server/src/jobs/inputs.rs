@@ -91,7 +91,7 @@ pub async fn prepare(
                 source_scene,
             }
         }
-        JobSpec::Edit { source } | JobSpec::Remix { source } => {
+        JobSpec::Edit { source, .. } | JobSpec::Remix { source } => {
             let (source, source_scene) = fetch_source(state, source, dir).await?;
             RenderMode::Edit {
                 source,

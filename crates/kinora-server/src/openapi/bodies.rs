@@ -117,6 +117,11 @@ pub struct EditVideoJson {
     pub prompt: String,
     /// Kinora extension: default is the source video's seed.
     pub seed: Option<u64>,
+    /// Kinora extension, for diffusion models: how far the edit moves from its source, in
+    /// (0, 1] (default: the model's `edit_strength`, 0.7 unless configured). The built-in
+    /// engine applies each change whole and refuses it.
+    #[schema(exclusive_minimum = 0.0, maximum = 1.0)]
+    pub edit_strength: Option<f64>,
 }
 
 /// `POST /v1/videos/edits` as multipart: the source by `video[id]` or as an uploaded MP4.
@@ -133,6 +138,8 @@ pub struct EditVideoForm {
     pub model: Option<String>,
     /// Kinora extension.
     pub seed: Option<String>,
+    /// Kinora extension: as in the JSON body, a number in (0, 1].
+    pub edit_strength: Option<String>,
 }
 
 /// `POST /v1/videos/{video_id}/remix` (JSON, as the SDK sends it, or multipart).

@@ -322,6 +322,7 @@ pub async fn edit(
             )
         }
     };
+    let strength_milli = edit_strength(&state, &form, &model)?;
     let job = Job {
         id,
         project: project.0,
@@ -330,10 +331,43 @@ pub async fn edit(
         size,
         seconds: secs,
         seed,
-        spec: JobSpec::Edit { source: src },
+        spec: JobSpec::Edit {
+            source: src,
+            strength_milli,
+        },
         remixed_from_video_id: None,
     };
     enqueue(&state, job, idem).await
+}
+
+/// `edit_strength` in thousandths: a number in (0, 1], for a model that renders by diffusion.
+/// The built-in engine applies a change whole; taking the number and ignoring it would be a
+/// silent substitution, so it is refused there.
+fn edit_strength(state: &AppState, form: &Form, model: &str) -> ApiResult<Option<u16>> {
+    let Some(raw) = form.text("edit_strength") else {
+        return Ok(None);
+    };
+    let invalid =
+        |message: &str| ApiError::invalid("edit_strength", "invalid_edit_strength", message);
+    let value: f64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| invalid("edit_strength must be a number in (0, 1]."))?;
+    if !(value > 0.0 && value <= 1.0) {
+        return Err(invalid("edit_strength must be a number in (0, 1]."));
+    }
+    if crate::interpretation::is_builtin(state, model) {
+        return Err(ApiError::invalid(
+            "edit_strength",
+            "unsupported_parameter",
+            format!(
+                "Model '{model}' is the built-in engine, which applies each change whole; \
+                 edit_strength is for diffusion models served by GPU workers."
+            ),
+        ));
+    }
+    // At least one thousandth: a tiny positive strength must not round to "no edit".
+    Ok(Some(((value * 1000.0).round() as u16).clamp(1, 1000)))
 }
 
 /// Remix a video (deprecated)

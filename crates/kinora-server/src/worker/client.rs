@@ -169,6 +169,13 @@ fn request_for(job: &Job, dir: &Path) -> anyhow::Result<RenderRequest> {
                     source,
                     source_scene,
                 }
+            } else if job.edit_strength.is_some() {
+                // The built-in engine applies a change whole: rendering anyway would bill a
+                // strength that was never honoured.
+                bail!(
+                    "edit_strength is not supported by this worker: the built-in engine applies \
+                     each change whole"
+                );
             } else {
                 RenderMode::Edit {
                     source,
@@ -460,5 +467,25 @@ mod tests {
         for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a"] {
             assert!(safe_join(dir, bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_edit_strength_the_builtin_engine_cannot_honour_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("source.mp4"), b"").unwrap();
+        let job: Job = serde_json::from_value(serde_json::json!({
+            "video_id": "video_1", "lease_id": "lease_1", "attempt": 1, "lease_seconds": 30,
+            "model": "cpu-farm", "mode": "edit", "prompt": "make it snowy", "width": 320,
+            "height": 180, "seconds": 2, "seed": 1, "audio_codec": "opus", "edit_strength": 0.4,
+            "inputs": [{"name": "source.mp4", "kind": "video"}], "characters": []
+        }))
+        .unwrap();
+        let err = request_for(&job, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("edit_strength"), "{err}");
+        let plain = Job {
+            edit_strength: None,
+            ..job
+        };
+        assert!(request_for(&plain, dir.path()).is_ok());
     }
 }

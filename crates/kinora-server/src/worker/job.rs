@@ -66,9 +66,9 @@ async fn inputs_of(
             }
             None
         }
-        JobSpec::Extend { source, .. } | JobSpec::Edit { source } | JobSpec::Remix { source } => {
-            Some(source)
-        }
+        JobSpec::Extend { source, .. }
+        | JobSpec::Edit { source, .. }
+        | JobSpec::Remix { source } => Some(source),
     };
     match source {
         Some(SourceVideo::Upload { blob_key: key }) => inputs.push(Input {
@@ -131,6 +131,13 @@ pub async fn job_message(state: &AppState, lease: &Lease) -> Result<Job, JobFail
         seed: v.seed,
         audio_codec: state.settings.audio_codec.name().to_string(),
         captions: state.settings.engine.captions,
+        edit_strength: match v.spec {
+            JobSpec::Edit {
+                strength_milli: Some(m),
+                ..
+            } => Some(f64::from(m) / 1000.0),
+            _ => None,
+        },
         inputs: inputs
             .iter()
             .map(|i| JobInput {

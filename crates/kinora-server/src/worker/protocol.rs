@@ -105,6 +105,10 @@ pub struct Job {
     /// Built-in engine: caption the words it could not draw (the platform's `engine.captions`).
     #[serde(default = "captions_on")]
     pub captions: bool,
+    /// `edit`: how far to move from the source, in (0, 1], where the request set it (Kinora's
+    /// `edit_strength`); absent, the worker's configured default for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_strength: Option<f64>,
     pub inputs: Vec<JobInput>,
     pub characters: Vec<JobCharacter>,
 }
