@@ -6,6 +6,7 @@ use image::imageops::FilterType;
 use tiny_skia::{PixmapMut, Transform};
 
 use crate::camera::world_size;
+use crate::interior::Surface;
 use crate::landscape;
 use crate::look::{Look, blend, sky_colours};
 use crate::pen::Pen;
@@ -22,6 +23,10 @@ pub struct Backdrop {
     pub horizon: f32,
     /// For indoor settings, the window (x, y, w, h in world pixels) weather is seen through.
     pub window: Option<[f32; 4]>,
+    /// Rows (top, bottom) of open water in world pixels, where boats float.
+    pub water: Option<[f32; 2]>,
+    /// Furniture tops in world pixels, for subjects put on them.
+    pub surfaces: Vec<Surface>,
 }
 
 /// Horizon height as a share of the world's height, by framing.
@@ -166,6 +171,8 @@ impl Backdrop {
             rgb: Vec::new(),
             horizon,
             window: None,
+            water: None,
+            surfaces: Vec::new(),
         };
         if let Some(pixmap) = PixmapMut::from_bytes(&mut rgba, ww, wh) {
             let mut pen = Pen::new(
@@ -175,12 +182,24 @@ impl Backdrop {
                 1.0,
             );
             let aspect = ww as f32 / wh as f32;
-            backdrop.window =
+            let features =
                 landscape::draw(&mut pen, scene, horizon / wh as f32, aspect, (top, low));
+            let (fw, fh) = (ww as f32, wh as f32);
+            backdrop.window = features
+                .window
+                .map(|[x, y, w, h]| [x * fw, y * fh, w * fw, h * fh]);
+            backdrop.water = features.water.map(|[a, b]| [a * fh, b * fh]);
+            backdrop.surfaces = features
+                .surfaces
+                .iter()
+                .map(|s| Surface {
+                    x0: s.x0 * fw,
+                    x1: s.x1 * fw,
+                    y: s.y * fh,
+                    ..*s
+                })
+                .collect();
         }
-        backdrop.window = backdrop
-            .window
-            .map(|[x, y, w, h]| [x * ww as f32, y * wh as f32, w * ww as f32, h * wh as f32]);
         backdrop.rgb = rgba
             .chunks_exact(4)
             .flat_map(|p| [p[0], p[1], p[2]])
@@ -197,6 +216,8 @@ impl Backdrop {
             rgb: fitted.into_raw(),
             horizon: height as f32 * 0.6,
             window: None,
+            water: None,
+            surfaces: Vec::new(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Edit: one change to a clip, keeping its size and length. A clip this engine made is drawn
 //! again from its scene with the change applied (recolour, add, remove or replace a subject;
 //! time of day, weather, setting, mood or style). Any other clip is graded frame by frame:
-//! time-of-day light, weather (with its particles), a colour tint and the style.
+//! time-of-day light, weather (with its particles), the mood's tint, a colour tint and the style.
 
 use std::path::Path;
 
@@ -11,7 +11,7 @@ use crate::engine::{CancelToken, OutFiles, Progress, RenderOutputs, RenderReques
 use crate::error::RenderError;
 use crate::extend::{at_platform_rate, own_scene};
 use crate::footage::{ClipSource, Filter};
-use crate::look::apply_style;
+use crate::look::{apply_style, mood_grade};
 use crate::pipeline::{self, Previews};
 use crate::prompt::{EditVerb, Term, read};
 use crate::scene::{BackdropSource, FrameSpec, Scene, SubjectWish, subject_groups};
@@ -135,7 +135,8 @@ const EDITS_IT_CAN_DO: &str = "The built-in engine can change the time of day (\
     night\"), the weather (\"make it rain\"), the style (\"in watercolor style\"), the mood, the \
     setting, a subject's colour (\"make the car red\"), and add, remove or replace a subject \
     (\"add a dog\", \"remove the bird\", \"replace the cat with a fox\") in clips it made; a clip \
-    it did not make can only be regraded (time of day, weather, a colour tint, a style).";
+    it did not make can only be regraded (time of day, weather, mood, a colour tint, a style). \
+    Comparatives of those words work too (\"make it warmer\", \"darker\", \"less foggy\").";
 
 /// The refusal of an edit that would leave the clip as it was.
 pub fn not_understood(prompt: &str) -> RenderError {
@@ -174,7 +175,7 @@ impl Grade {
         let changes = reading.terms.iter().any(|f| {
             matches!(
                 f.term,
-                Term::Time(_) | Term::Weather(_) | Term::Colour(_) | Term::Style(_)
+                Term::Time(_) | Term::Weather(_) | Term::Colour(_) | Term::Style(_) | Term::Mood(_)
             )
         });
         for f in &reading.terms {
@@ -199,6 +200,12 @@ impl Grade {
                     };
                     gain.iter_mut().for_each(|a| *a *= dim);
                     weather = Some(w);
+                }
+                // Only the mood's tint: its saturation and contrast would flatten or clip a
+                // picture already graded by whoever made it.
+                Term::Mood(m) => {
+                    let (_, _, t) = mood_grade(m);
+                    gain.iter_mut().zip(t).for_each(|(a, b)| *a *= b);
                 }
                 Term::Colour(c) => tint = tint.or(Some(NamedColour::rgb(c).map(f32::from))),
                 Term::Style(s) => style = s,

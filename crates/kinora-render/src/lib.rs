@@ -36,6 +36,7 @@ mod error;
 mod extend;
 mod figure;
 mod footage;
+mod interior;
 mod interpretation;
 mod landscape;
 mod lexicon;
@@ -43,6 +44,7 @@ mod look;
 mod painter;
 mod pen;
 mod pipeline;
+mod placement;
 mod prompt;
 mod raster;
 mod scene;
@@ -67,7 +69,8 @@ pub use kinora_media::AudioCodec;
 pub use scene::{BackdropSource, FrameSpec, Scene, Subject};
 pub use timeline::{Segment, Track};
 pub use vocabulary::{
-    CameraMove, Framing, Mood, Motion, NamedColour, Setting, Style, SubjectKind, TimeOfDay, Weather,
+    CameraMove, Framing, Mood, Motion, NamedColour, Setting, Style, SubjectKind, Support,
+    TimeOfDay, Weather,
 };
 
 /// The one frame rate of every clip the engine makes.

@@ -50,6 +50,18 @@ pub fn sky_colours(time: TimeOfDay) -> ([u8; 3], [u8; 3]) {
     }
 }
 
+/// A mood's grade: saturation, contrast and a per-channel tint.
+pub fn mood_grade(mood: Mood) -> (f32, f32, [f32; 3]) {
+    match mood {
+        Mood::Calm => (0.95, 0.95, [1.0, 1.0, 1.0]),
+        Mood::Cheerful => (1.18, 1.05, [1.03, 1.02, 0.97]),
+        Mood::Tense => (0.78, 1.18, [0.95, 0.98, 1.04]),
+        Mood::Mysterious => (0.85, 1.05, [0.96, 0.92, 1.08]),
+        Mood::Romantic => (1.05, 0.95, [1.06, 0.97, 0.95]),
+        Mood::Epic => (1.1, 1.15, [1.03, 1.0, 0.96]),
+    }
+}
+
 impl Look {
     pub fn new(time: TimeOfDay, weather: Weather, mood: Mood, style: Style) -> Look {
         let mut light = match time {
@@ -72,14 +84,7 @@ impl Look {
             (Weather::Snow | Weather::Fog, _) => [212.0, 216.0, 222.0],
             _ => [150.0, 156.0, 166.0],
         };
-        let (saturation, contrast, tint) = match mood {
-            Mood::Calm => (0.95, 0.95, [1.0, 1.0, 1.0]),
-            Mood::Cheerful => (1.18, 1.05, [1.03, 1.02, 0.97]),
-            Mood::Tense => (0.78, 1.18, [0.95, 0.98, 1.04]),
-            Mood::Mysterious => (0.85, 1.05, [0.96, 0.92, 1.08]),
-            Mood::Romantic => (1.05, 0.95, [1.06, 0.97, 0.95]),
-            Mood::Epic => (1.1, 1.15, [1.03, 1.0, 0.96]),
-        };
+        let (saturation, contrast, tint) = mood_grade(mood);
         Look {
             light,
             haze,

@@ -16,9 +16,10 @@ use crate::caption::Caption;
 use crate::figure::{self, Pose};
 use crate::look::Look;
 use crate::pen::Pen;
+use crate::placement::{self, Spot};
 use crate::raster::{composite, sample_view};
 use crate::scene::{BackdropSource, Scene, Subject};
-use crate::vocabulary::{Framing, Motion, Placement, Setting};
+use crate::vocabulary::{Framing, Motion, Setting};
 use crate::weather::{self, Canvas};
 
 /// Height of an adult at the front of a medium shot, as a share of the frame height.
@@ -179,25 +180,17 @@ impl Painter {
     pub fn place(&self, subject: &Subject, frame: u32) -> Option<Placed> {
         let state = self.scene.subject_state(subject, frame)?;
         let view = self.view(frame);
-        let b = &self.backdrop;
-        let size =
-            figure_height(self.scene.framing, subject, self.height).min(b.height as f32 * 0.9);
-        let wx = state.x * b.width as f32;
-        let aerial = self.scene.framing == Framing::Aerial;
-        let below = b.height as f32 - b.horizon;
-        let mut wy = match subject.kind.placement() {
-            Placement::Ground => b.horizon + below * (0.92 - 0.8 * subject.depth),
-            // Seen from above, what flies is over the land, below the camera.
-            Placement::Air if aerial => b.horizon + below * (0.3 + 0.4 * subject.altitude),
-            Placement::Air | Placement::Sky => b.horizon * (1.0 - subject.altitude) + size * 0.5,
-        };
-        // Fitted to the shot: whatever is in the sky clears the frame's top edge and whatever
-        // stands near the camera keeps its feet above the bottom edge.
-        let (top, bottom) = (view.y0, view.y0 + self.height as f32 / view.scale);
-        wy = wy
-            .min(bottom - 0.02 * size)
-            .max(top + 1.05 * size)
-            .min(bottom);
+        let Spot {
+            x: wx,
+            y: mut wy,
+            size,
+        } = placement::Shot {
+            scene: &self.scene,
+            backdrop: &self.backdrop,
+            view,
+            frame: (self.width, self.height),
+        }
+        .spot(subject, &state);
         let t = state.motion_time;
         let mut wxo = 0.0;
         let mut facing = state.heading;

@@ -324,6 +324,81 @@ fn word_term(word: &str, characters: &[String]) -> Option<Term> {
     phrase_term(w, characters)
 }
 
+/// The longest term starting at word `i`, with how many words it took.
+fn term_at(words: &[String], i: usize, characters: &[String]) -> Option<(usize, Term)> {
+    let word = words.get(i)?.as_str();
+    (1..=3)
+        .rev()
+        .filter(|n| i + n <= words.len())
+        .find_map(|n| {
+            let phrase = words[i..i + n].join(" ");
+            phrase_term(&phrase, characters).map(|t| (n, t))
+        })
+        .or_else(|| {
+            let filler = FILLER.contains(&word) || edit_verb(word).is_some();
+            let counted = count_word(word).is_some() || word.parse::<usize>().is_ok();
+            (!filler && !counted)
+                .then(|| word_term(word, characters).or_else(|| comparative(word)))
+                .flatten()
+                .map(|t| (1, t))
+        })
+}
+
+/// "more X" / "most X" read as X, and "less X" / "least X" as X's set's neutral value ("less
+/// foggy" is clear, "less dark" is day), for the words that grade a look: the words taken and
+/// the term. "less bright" has no neutral to go back to: its term is `None`, and both words go
+/// unread rather than being read as the opposite of what was asked.
+fn degree(words: &[String], i: usize, characters: &[String]) -> Option<(usize, Option<Term>)> {
+    let lessen = match words[i].as_str() {
+        "more" | "most" => false,
+        "less" | "least" => true,
+        _ => return None,
+    };
+    let (n, term) = term_at(words, i + 1, characters).filter(|(_, t)| grades_a_look(*t))?;
+    Some((n + 1, if lessen { neutral(term) } else { Some(term) }))
+}
+
+/// Terms that say how the picture looks, and so have a degree ("warmer", "less rainy").
+fn grades_a_look(term: Term) -> bool {
+    matches!(
+        term,
+        Term::Time(_) | Term::Weather(_) | Term::Mood(_) | Term::Style(_) | Term::Colour(_)
+    )
+}
+
+/// Where "less" of `term` goes: its set's neutral value, if `term` is not already it.
+fn neutral(term: Term) -> Option<Term> {
+    let back = match term {
+        Term::Time(t) if t != TimeOfDay::Day => Term::Time(TimeOfDay::Day),
+        Term::Weather(w) if w != Weather::Clear => Term::Weather(Weather::Clear),
+        Term::Mood(m) if m != Mood::Calm => Term::Mood(Mood::Calm),
+        Term::Style(s) if s != Style::Natural => Term::Style(Style::Natural),
+        _ => return None,
+    };
+    Some(back)
+}
+
+/// A comparative or superlative of a look word ("warmer", "darkest", "redder", "sunnier",
+/// "paler") read as its base word. Agent nouns of motions ("walker", "swimmer") are not
+/// comparatives, so only look words count.
+fn comparative(word: &str) -> Option<Term> {
+    let stem = word
+        .strip_suffix("est")
+        .or_else(|| word.strip_suffix("er"))?;
+    let mut bases = vec![stem.to_owned(), format!("{stem}e")];
+    if let Some(y) = stem.strip_suffix('i') {
+        bases.push(format!("{y}y"));
+    }
+    let b = stem.as_bytes();
+    if b.len() >= 2 && b[b.len() - 1] == b[b.len() - 2] {
+        bases.push(stem[..stem.len() - 1].to_owned());
+    }
+    bases
+        .into_iter()
+        .filter(|base| base.len() >= 3)
+        .find_map(|base| phrase_term(&base, &[]).filter(|t| grades_a_look(*t)))
+}
+
 /// Reads `prompt`; `characters` are names that count as subjects of their own.
 pub fn read(prompt: &str, characters: &[String]) -> Reading {
     let words = tokens(prompt);
@@ -337,22 +412,19 @@ pub fn read(prompt: &str, characters: &[String]) -> Reading {
             i += 1;
             continue;
         }
-        let longest = (1..=3)
-            .rev()
-            .filter(|n| i + n <= words.len())
-            .find_map(|n| {
-                let phrase = words[i..i + n].join(" ");
-                phrase_term(&phrase, characters).map(|t| (n, t))
-            })
-            .or_else(|| {
-                let filler = FILLER.contains(&word) || edit_verb(word).is_some();
-                let counted = count_word(word).is_some() || word.parse::<usize>().is_ok();
-                (!filler && !counted)
-                    .then(|| word_term(word, characters))
-                    .flatten()
-                    .map(|t| (1, t))
-            });
-        if let Some((n, term)) = longest {
+        let longest = term_at(&words, i, characters)
+            .map(|(n, t)| (n, Some(t)))
+            .or_else(|| degree(&words, i, characters));
+        if let Some((n, None)) = longest {
+            reading.ignored_clauses.push(clause);
+            let phrase = words[i..i + n].join(" ");
+            if !reading.ignored.contains(&phrase) {
+                reading.ignored.push(phrase);
+            }
+            i += n;
+            continue;
+        }
+        if let Some((n, Some(term))) = longest {
             reading.terms.push(Found { term, clause });
             reading.words.push(words[i..i + n].join(" "));
             i += n;
@@ -421,6 +493,47 @@ mod tests {
                 Term::Character(0),
             ]
         );
+    }
+
+    fn terms(prompt: &str) -> (Vec<Term>, Vec<String>) {
+        let r = read(prompt, &[]);
+        (r.terms.iter().map(|f| f.term).collect(), r.ignored)
+    }
+
+    #[test]
+    fn comparatives_of_look_words_read_as_the_word() {
+        for (prompt, want) in [
+            ("make it warmer", Term::Mood(Mood::Romantic)),
+            ("darker", Term::Time(TimeOfDay::Night)),
+            ("brighter", Term::Weather(Weather::Clear)),
+            ("sunnier", Term::Weather(Weather::Clear)),
+            ("the foggiest", Term::Weather(Weather::Fog)),
+            ("redder", Term::Colour(NamedColour::Red)),
+            ("make it more cheerful", Term::Mood(Mood::Cheerful)),
+            ("the most dramatic", Term::Mood(Mood::Tense)),
+            ("less foggy", Term::Weather(Weather::Clear)),
+            ("make it less dark", Term::Time(TimeOfDay::Day)),
+            ("less vintage", Term::Style(Style::Natural)),
+        ] {
+            assert_eq!(terms(prompt), (vec![want], vec![]), "{prompt:?}");
+        }
+    }
+
+    #[test]
+    fn what_has_no_degree_is_not_read_as_one() {
+        // "less" of the neutral value has nowhere to go; the word itself must not be read.
+        assert_eq!(
+            terms("less bright"),
+            (vec![], vec!["less bright".to_owned()])
+        );
+        // Agent nouns are not comparatives of motions.
+        assert!(
+            !terms("a walker")
+                .0
+                .iter()
+                .any(|t| matches!(t, Term::Motion(_)))
+        );
+        assert_eq!(terms("colder"), (vec![], vec!["colder".to_owned()]));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::prompt::{Found, Reading, Term, prompt_hash, read};
 use crate::timeline::Segment;
 use crate::vocabulary::{
     CameraMove, Framing, Mood, Motion, NamedColour, Placement, Setting, Style, SubjectKind,
-    TimeOfDay, Weather,
+    Support, TimeOfDay, Weather,
 };
 
 /// Most subjects a scene holds; more would crowd a storyboard frame.
@@ -56,6 +56,9 @@ pub struct Subject {
     /// First frame it is on screen; it fades in over half a second from there.
     #[serde(default)]
     pub enter_frame: u32,
+    /// The furniture the prompt put it on; it rests there whenever its motion keeps it in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<Support>,
 }
 
 /// The frame geometry a scene was rendered at.
@@ -239,6 +242,7 @@ impl Scene {
             phase: uniform(&mut r, 0.0, 1.0),
             character: wish.character,
             enter_frame,
+            support: wish.support,
         });
     }
 }
@@ -250,6 +254,7 @@ pub struct SubjectWish {
     pub colour: Option<NamedColour>,
     pub motion: Option<Motion>,
     pub character: Option<String>,
+    pub support: Option<Support>,
 }
 
 impl SubjectWish {
@@ -259,6 +264,7 @@ impl SubjectWish {
             colour: None,
             motion: None,
             character: None,
+            support: None,
         }
     }
 }
@@ -272,9 +278,10 @@ pub struct SubjectGroup {
     pub wish: SubjectWish,
 }
 
-/// Groups subject nouns with their counts, and attaches colours and motions: a colour or motion
-/// goes to the nearest noun in its clause (before it for motions, after it for colours), else
-/// the other way, else — for motions only — the previous noun in the prompt.
+/// Groups subject nouns with their counts, and attaches colours, motions and supports: a colour,
+/// motion or support goes to the nearest noun in its clause (before it for motions and supports,
+/// after it for colours), else the other way, else — not for colours — the previous noun in the
+/// prompt.
 pub fn subject_groups(reading: &Reading, characters: &[String]) -> Vec<SubjectGroup> {
     let terms = &reading.terms;
     let mut groups: Vec<(usize, SubjectGroup)> = Vec::new();
@@ -323,6 +330,13 @@ pub fn subject_groups(reading: &Reading, characters: &[String]) -> Vec<SubjectGr
                 let prev = groups.iter().rposition(|(_, g)| g.term < at);
                 if let Some(g) = before.or(after).or(prev) {
                     groups[g].1.wish.motion.get_or_insert(m);
+                }
+            }
+            Term::Setting(_) => {
+                let support = reading.words.get(at).and_then(|w| Support::from_phrase(w));
+                let prev = groups.iter().rposition(|(_, g)| g.term < at);
+                if let (Some(support), Some(g)) = (support, before.or(after).or(prev)) {
+                    groups[g].1.wish.support.get_or_insert(support);
                 }
             }
             _ => {}

@@ -18,6 +18,8 @@ pub const MEDIAN_FRAMES: usize = 31;
 pub const MIN_CONFIDENCE: f32 = 0.4;
 /// Colour distance (RGB, 0..441) a subject pixel differs from the background by, at least.
 const MIN_CONTRAST: f32 = 36.0;
+/// Share of the frame a camera move must visibly shift; a subject rarely covers this much.
+const MIN_MOVED_SHARE: f32 = 0.3;
 
 /// The subject of the key frame: a mask at the analysis size and how sure the separation is.
 #[derive(Debug, Clone)]
@@ -72,9 +74,45 @@ fn shift_cost(a: &[f32], b: &[f32], w: i32, h: i32, (dx, dy): (i32, i32), step: 
     sum / n as f32
 }
 
+/// Share of the overlapping pixels that `shift` explains better than a still camera, less the
+/// share a still camera explains better (sensor and compression noise favours either alike),
+/// sampling every other pixel.
+fn moved_share(a: &[f32], b: &[f32], w: i32, h: i32, (dx, dy): (i32, i32)) -> f32 {
+    let (mut moved, mut n) = (0i64, 0i64);
+    for y in (0..h).step_by(2) {
+        let by = y + dy;
+        if by < 0 || by >= h {
+            continue;
+        }
+        for x in (0..w).step_by(2) {
+            let bx = x + dx;
+            if bx < 0 || bx >= w {
+                continue;
+            }
+            let v = a[(y * w + x) as usize];
+            let still = (v - b[(y * w + x) as usize]).abs();
+            let shifted = (v - b[(by * w + bx) as usize]).abs();
+            n += 1;
+            moved += i64::from(still > shifted) - i64::from(shifted > still);
+        }
+    }
+    moved as f32 / n.max(1) as f32
+}
+
 /// Where the content at `(x, y)` of `a` has moved to in `b`: coarse search on a sparse grid,
-/// then a fine one around the best.
+/// then a fine one around the best. A shift that only a small part of the picture agrees with
+/// is a subject moving over a background too plain to show the camera's motion (a flat wall, a
+/// clear sky): aligning on it would make the camera follow the subject and hide it in the
+/// background, so the camera is taken to be still.
 fn shift_between(a: &[f32], b: &[f32], w: u32, h: u32) -> (i32, i32) {
+    let found = best_shift(a, b, w, h);
+    if found != (0, 0) && moved_share(a, b, w as i32, h as i32, found) < MIN_MOVED_SHARE {
+        return (0, 0);
+    }
+    found
+}
+
+fn best_shift(a: &[f32], b: &[f32], w: u32, h: u32) -> (i32, i32) {
     let (w, h) = (w as i32, h as i32);
     let reach = (w.max(h) / 6).max(4);
     let mut best = ((0, 0), shift_cost(a, b, w, h, (0, 0), 4));
@@ -386,6 +424,23 @@ mod tests {
             .collect();
         let offsets = camera_offsets(&frames, 2);
         assert_eq!(offsets, vec![(14, 0), (7, 0), (0, 0), (-7, 0), (-14, 0)]);
+    }
+
+    #[test]
+    fn a_box_moving_over_a_flat_background_leaves_the_camera_still() {
+        let frame = |left: u32| {
+            RgbImage::from_fn(160, 90, |x, y| {
+                let inside = (left..left + 25).contains(&x) && (30..70).contains(&y);
+                image::Rgb(if inside {
+                    [255, 165, 0]
+                } else {
+                    [80, 128, 160]
+                })
+            })
+        };
+        let (a, b) = (gray(&frame(40)), gray(&frame(47)));
+        assert_eq!(best_shift(&a, &b, 160, 90), (7, 0), "the box alone aligns");
+        assert_eq!(shift_between(&a, &b, 160, 90), (0, 0));
     }
 
     #[test]

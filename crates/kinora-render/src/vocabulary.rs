@@ -38,18 +38,29 @@ vocabulary! {
         City => ["city", "street", "downtown", "town", "urban", "skyline", "road"],
         Desert => ["desert", "dunes", "dune", "sahara", "canyon"],
         Mountains => ["mountains", "mountain", "peaks", "alps", "cliff"],
-        Ocean => ["ocean", "sea", "waves", "harbor", "harbour"],
+        Ocean => ["ocean", "sea", "waves", "harbor", "harbour", "bay"],
         Space => ["space", "galaxy", "planet", "orbit", "cosmos", "outer space"],
         Snowfield => ["snowfield", "arctic", "tundra", "glacier", "polar", "winter"],
         Meadow => ["meadow", "field", "grassland", "prairie", "hills", "countryside", "garden", "park"],
-        Kitchen => ["kitchen", "cafe", "restaurant", "diner", "counter", "countertop", "stove"],
+        Kitchen => ["kitchen", "cafe", "restaurant", "diner", "counter", "countertop", "stove", "table", "kitchen table", "dining table"],
         Office => ["office", "desk", "workplace", "classroom"],
         Underwater => ["underwater", "reef", "seabed", "coral", "aquarium"],
         Farm => ["farm", "barn", "ranch", "village"],
         Lake => ["lake", "pond", "river", "lakeside", "riverbank"],
         Lunar => ["lunar", "lunar surface", "on the moon", "moon surface", "moonscape", "crater", "craters", "moonwalk"],
-        Room => ["room", "windowsill", "window sill", "window", "bedroom", "living room", "indoors", "inside", "sofa", "couch", "bed", "lounge", "apartment"],
+        Room => ["room", "windowsill", "window sill", "sill", "window", "bedroom", "living room", "indoors", "inside", "sofa", "couch", "bed", "lounge", "apartment"],
         Stage => ["stage", "studio", "theater", "theatre", "backdrop", "plain background"],
+    }
+}
+
+vocabulary! {
+    /// Furniture a resting subject can be on. Each word is also a word of the setting whose
+    /// backdrop draws that piece (a sill and a sofa in a room, a counter in a kitchen, a desk in
+    /// an office), so naming one also sets the scene.
+    Support {
+        Sill => ["sill", "windowsill", "window sill"],
+        Sofa => ["sofa", "couch", "bed"],
+        Table => ["table", "kitchen table", "dining table", "counter", "countertop", "desk"],
     }
 }
 

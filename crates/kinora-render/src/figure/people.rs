@@ -50,11 +50,13 @@ pub fn person(pen: &mut Pen<'_>, pose: &Pose, child: bool) {
         };
         pen.line(&[foot, (foot.0 + 0.05, foot.1)], 0.06, shoes);
     }
+    // From just above the shoulders to just below the hips (y grows downwards).
+    let shirt_top = shoulder.1 - 0.03;
     pen.round_rect(
         -0.11,
-        shoulder.1 - 0.03,
+        shirt_top,
         0.22,
-        -hip_y + shoulder.1 + 0.06 - 0.02,
+        hip_y + 0.02 - shirt_top,
         0.06,
         shirt,
     );

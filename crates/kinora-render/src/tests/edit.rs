@@ -153,3 +153,52 @@ fn edits_add_remove_and_replace_subjects() {
         (crate::Weather::Snow, crate::Style::Watercolor)
     );
 }
+
+/// Mean red minus blue over a frame: how warm it looks.
+fn warmth(rgb: &[u8]) -> f64 {
+    rgb.chunks_exact(3)
+        .map(|p| f64::from(p[0]) - f64::from(p[2]))
+        .sum::<f64>()
+        / (rgb.len() / 3) as f64
+}
+
+#[test]
+fn make_it_warmer_is_understood_and_warms_the_clip() {
+    let reading = crate::interpret_edit("make it warmer");
+    assert!(reading.ignored.is_empty(), "{reading:?}");
+    assert!(
+        reading
+            .understood
+            .iter()
+            .any(|u| u.word == "warmer" && u.as_ == "mood:romantic"),
+        "{reading:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let src = run(
+        &create("a blue car drives through the city at noon", 256, 144, 1, 2),
+        &dir.path().join("a"),
+    );
+    let out = edit(&src, "make it warmer", &dir.path().join("b"));
+    let (a, b) = (frames(&src.video, 256, 144), frames(&out.video, 256, 144));
+    assert!(
+        warmth(&b[12]) > warmth(&a[12]) + 5.0,
+        "{} vs {}",
+        warmth(&b[12]),
+        warmth(&a[12])
+    );
+    // A clip the engine did not make is regraded the same way.
+    let foreign = x264_clip(&dir.path().join("x.mp4"), 256, 144, 1);
+    let mut req = create("make it warmer", 0, 0, 0, 2);
+    req.mode = RenderMode::Edit {
+        source: foreign.clone(),
+        source_scene: None,
+    };
+    let graded = run(&req, &dir.path().join("c"));
+    let (a, b) = (frames(&foreign, 256, 144), frames(&graded.video, 256, 144));
+    assert!(
+        warmth(&b[5]) > warmth(&a[5]) + 5.0,
+        "{} vs {}",
+        warmth(&b[5]),
+        warmth(&a[5])
+    );
+}

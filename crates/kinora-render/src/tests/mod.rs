@@ -10,5 +10,7 @@ mod extend;
 mod foreign;
 mod framing;
 mod kit;
+mod placement;
 mod reading;
+mod shot;
 mod subject;

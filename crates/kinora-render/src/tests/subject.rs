@@ -1,7 +1,7 @@
 //! Character extraction on synthetic clips whose true mask is known: a textured subject over a
 //! photographic (multi-octave noise and gradient) background, with a still and a panning
-//! camera, and a still subject on a plain background. The cutout's alpha must match the mask
-//! (IoU ≥ 0.8); a clip with no subject is refused.
+//! camera, a still subject on a plain background, and a flat box moving over a flat one. The
+//! cutout's alpha must match the mask (IoU ≥ 0.8); a clip with no subject is refused.
 
 use std::path::Path;
 
@@ -73,13 +73,37 @@ fn subject_at(x: f32, y: f32, (cx, cy): (f32, f32)) -> Option<[u8; 3]> {
     Some(base.map(|v: f32| (v + speck).clamp(0.0, 255.0) as u8))
 }
 
+/// A flat orange box 50x80 centred on `(cx, cy)`: nothing inside it to track.
+fn flat_box(x: f32, y: f32, (cx, cy): (f32, f32)) -> Option<[u8; 3]> {
+    ((x - cx).abs() < 25.0 && (y - cy).abs() < 40.0).then_some([255, 165, 0])
+}
+
+fn flat_blue(_: f32, _: f32) -> [u8; 3] {
+    [0x50, 0x80, 0xa0]
+}
+
+/// Flat blue with a small flat yellow disc: the only still thing a camera estimate could hold on
+/// to, smaller than the box.
+fn flat_blue_with_a_sun(x: f32, y: f32) -> [u8; 3] {
+    if (x - 270.0).powi(2) + (y - 36.0).powi(2) < 14.0 * 14.0 {
+        [250, 220, 60]
+    } else {
+        flat_blue(x, y)
+    }
+}
+
 /// A clip: `camera(n)` is the view's left edge in the scene, `subject(n)` the subject's centre
-/// in the frame (none: no subject). Returns the clip and the true mask of frame `n`.
+/// in the frame (none: no subject), drawn by `look`. Returns the clip and the true mask of
+/// frame `n`.
 struct Case {
     background: fn(f32, f32) -> [u8; 3],
     camera: fn(u32) -> f32,
     subject: Option<fn(u32) -> (f32, f32)>,
+    look: Look,
 }
+
+/// The subject's colour at a point, given its centre; `None` outside it.
+type Look = fn(f32, f32, (f32, f32)) -> Option<[u8; 3]>;
 
 impl Case {
     fn draw(&self, n: u32, frame: &mut RgbFrame) {
@@ -89,7 +113,7 @@ impl Case {
                 let (fx, fy) = (x as f32, y as f32);
                 let px = self
                     .subject
-                    .and_then(|s| subject_at(fx, fy, s(n)))
+                    .and_then(|s| (self.look)(fx, fy, s(n)))
                     .unwrap_or_else(|| (self.background)(fx + ox, fy));
                 let i = ((y * W + x) * 3) as usize;
                 frame.data[i..i + 3].copy_from_slice(&px);
@@ -100,7 +124,7 @@ impl Case {
     fn mask(&self, n: u32) -> Vec<bool> {
         let s = self.subject.expect("a subject");
         (0..W * H)
-            .map(|i| subject_at((i % W) as f32, (i / W) as f32, s(n)).is_some())
+            .map(|i| (self.look)((i % W) as f32, (i / W) as f32, s(n)).is_some())
             .collect()
     }
 
@@ -144,6 +168,7 @@ fn a_moving_subject_over_a_photographic_background_is_cut_out() {
             background: photo,
             camera: |_| 0.0,
             subject: Some(|n| (50.0 + 4.5 * n as f32, 95.0 + 6.0 * (n as f32 / 5.0).sin())),
+            look: subject_at,
         },
         "still camera",
     );
@@ -156,6 +181,7 @@ fn a_subject_followed_by_a_panning_camera_is_cut_out() {
             background: photo,
             camera: |n| 5.0 * n as f32,
             subject: Some(|n| (150.0 + n as f32, 90.0)),
+            look: subject_at,
         },
         "panning camera",
     );
@@ -168,6 +194,7 @@ fn a_still_subject_on_a_plain_background_is_cut_out() {
             background: plain,
             camera: |_| 0.0,
             subject: Some(|_| (170.0, 96.0)),
+            look: subject_at,
         },
         "still subject",
     );
@@ -182,6 +209,7 @@ fn a_clip_without_a_subject_is_refused() {
             background: photo,
             camera,
             subject: None,
+            look: subject_at,
         };
         let dir = tempfile::tempdir().unwrap();
         let clip = case.clip(dir.path());
@@ -189,6 +217,29 @@ fn a_clip_without_a_subject_is_refused() {
         assert!(
             matches!(got, Err(RenderError::SubjectNotFound)),
             "{what}: {got:?}"
+        );
+    }
+}
+
+/// Nothing on a flat background shows how the camera moves, so the box is all a camera estimate
+/// can hold on to: followed, the box would vanish into the background it was aligned to, and
+/// the still sun would seem to move instead.
+#[test]
+fn a_flat_box_moving_over_a_flat_background_is_cut_out() {
+    type Background = fn(f32, f32) -> [u8; 3];
+    let backgrounds: [(Background, &str); 2] = [
+        (flat_blue, "flat box"),
+        (flat_blue_with_a_sun, "flat box under a flat sun"),
+    ];
+    for (background, what) in backgrounds {
+        assert_found(
+            &Case {
+                background,
+                camera: |_| 0.0,
+                subject: Some(|n| (60.0 + 4.0 * n as f32, 110.0)),
+                look: flat_box,
+            },
+            what,
         );
     }
 }
