@@ -12,6 +12,10 @@ pub struct EngineSettings {
     /// A create whose `interpretation.coverage` is below this fails with
     /// `prompt_not_understood` at no charge; 0 accepts every prompt (and captions the rest).
     pub min_coverage: f32,
+    /// The nice value (0–19) of the threads that render in this process: the engine, its
+    /// encoder and the decoders it starts. Renders then take the CPU the API leaves, so reads
+    /// stay fast while a node renders; 0 runs them at the API's priority.
+    pub render_nice: i32,
 }
 
 impl Default for EngineSettings {
@@ -19,6 +23,7 @@ impl Default for EngineSettings {
         Self {
             captions: true,
             min_coverage: 0.0,
+            render_nice: 10,
         }
     }
 }

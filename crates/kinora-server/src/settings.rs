@@ -337,6 +337,12 @@ impl Settings {
                 self.engine.min_coverage
             )));
         }
+        if !(0..=19).contains(&self.engine.render_nice) {
+            return Err(SettingsError::Invalid(format!(
+                "engine.render_nice must be between 0 and 19; got {}",
+                self.engine.render_nice
+            )));
+        }
         self.webhook_delivery
             .check()
             .map_err(SettingsError::Invalid)?;

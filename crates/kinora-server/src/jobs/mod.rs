@@ -7,6 +7,7 @@ pub mod batches;
 pub mod inputs;
 pub mod media;
 pub mod node_fault;
+pub mod priority;
 pub mod runner;
 pub mod store_retry;
 pub mod sweeper;
