@@ -13,11 +13,11 @@ use kinora_media::{
 };
 
 use crate::FPS;
-use crate::engine::{CancelToken, Progress};
 use crate::error::RenderError;
 use crate::extend::{at_platform_rate, reencode_join};
 use crate::footage::{ClipSource, Unchanged, preview_frames};
 use crate::pipeline::{self, Previews};
+use crate::request::{CancelToken, Progress};
 use crate::scene::FrameSpec;
 
 /// What the clip must be.

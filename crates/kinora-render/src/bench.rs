@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use kinora_media::{AudioCodec, ENCODER_THREADS, Mp4Encoder, RgbFrame, VideoParams};
 
 use crate::FPS;
-use crate::engine::{CancelToken, RenderMode, RenderRequest, render, scene_painter};
+use crate::engine::render;
 use crate::error::RenderError;
+use crate::pipeline::scene_painter;
+use crate::request::{CancelToken, RenderMode, RenderRequest};
 use crate::scene::{FrameSpec, Scene};
 
 /// A busy scene: two moving subjects, rain particles, a camera pan.

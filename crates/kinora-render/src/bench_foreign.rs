@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use kinora_media::{AudioCodec, ClipReader};
 
 use crate::FPS;
-use crate::engine::{CancelToken, RenderMode, RenderRequest, render};
+use crate::engine::render;
 use crate::error::RenderError;
+use crate::request::{CancelToken, RenderMode, RenderRequest};
 
 /// What the extension asks for: motion and a camera move, so the new seconds are not trivial.
 pub const EXTEND_PROMPT: &str = "a red car drives past while it rains, pan right";

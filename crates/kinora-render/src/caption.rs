@@ -3,6 +3,8 @@
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 
+use crate::scene::Scene;
+
 /// The caption of a shot whose prompt had words the engine could not draw, or `None`.
 pub fn text(ignored: &[String]) -> Option<String> {
     (!ignored.is_empty()).then(|| format!("Not drawn: {}", ignored.join(", ")))
@@ -117,6 +119,13 @@ impl Caption {
                 }
             }
         }
+    }
+}
+
+/// Captions the newest segment with `ignored`, the words of its prompt that were not drawn.
+pub fn caption_last_segment(scene: &mut Scene, ignored: &[String]) {
+    if let Some(seg) = scene.timeline.last_mut() {
+        seg.caption = text(ignored);
     }
 }
 

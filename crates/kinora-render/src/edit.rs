@@ -7,13 +7,14 @@ use std::path::Path;
 
 use crate::FPS;
 use crate::audio::AudioSynth;
-use crate::engine::{CancelToken, OutFiles, Progress, RenderOutputs, RenderRequest, render_scene};
 use crate::error::RenderError;
 use crate::extend::{at_platform_rate, own_scene};
 use crate::footage::{ClipSource, Filter};
 use crate::look::{apply_style, mood_grade};
+use crate::pipeline::render_scene;
 use crate::pipeline::{self, Previews};
 use crate::prompt::{EditVerb, Term, read};
+use crate::request::{CancelToken, OutFiles, Progress, RenderOutputs, RenderRequest};
 use crate::scene::{BackdropSource, FrameSpec, Scene, SubjectWish, subject_groups};
 use crate::vocabulary::{NamedColour, Style, SubjectKind, TimeOfDay, Weather};
 use crate::weather::{self, Canvas};

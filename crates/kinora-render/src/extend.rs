@@ -15,13 +15,13 @@ use kinora_media::{
 };
 
 use crate::audio::AudioSynth;
-use crate::engine::{
-    CancelToken, OutFiles, Progress, RenderOutputs, RenderRequest, check_seconds, scene_painter,
-};
 use crate::error::RenderError;
 use crate::footage::{ClipSource, Unchanged, bad_clip, preview_frames};
+use crate::pipeline::scene_painter;
 use crate::pipeline::{self, Previews, SceneSource};
 use crate::prompt::{Term, read};
+use crate::request::check_seconds;
+use crate::request::{CancelToken, OutFiles, Progress, RenderOutputs, RenderRequest};
 use crate::scene::{BackdropSource, ENGINE_NAME, FrameSpec, Scene, subject_groups};
 use crate::{FPS, MAX_SECONDS};
 
@@ -348,7 +348,7 @@ fn draw_segment(
     if req.captions {
         let names: Vec<String> = scene.characters.keys().cloned().collect();
         let ignored = read(&req.prompt, &names).ignored;
-        crate::engine::caption_last_segment(&mut scene, &ignored);
+        crate::caption::caption_last_segment(&mut scene, &ignored);
     }
     let mut previews = if with_previews {
         let mut p = Previews::for_clip(total);

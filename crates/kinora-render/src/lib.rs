@@ -16,7 +16,8 @@
 //! - `raster`: pixel loops; `painter`: one frame
 //! - `audio`: ambience and action cues, one frame's chunk at a time
 //! - `pipeline`: painter thread → bounded queue → encoder, previews picked on the way
-//! - `engine`: request types, validation, create; `extend`, `edit`, `character`: the other
+//! - `request`: the request and result types and the shared handles (cancel, progress, output
+//!   paths); `engine`: validation, dispatch, create; `extend`, `edit`, `character`: the other
 //!   modes; `footage`: frames decoded from an existing clip
 //! - `adopt`: validating and normalising a clip a remote worker rendered
 //! - `bench`: the end-to-end vs encoder-only benchmark behind `kinora bench`; `bench_foreign`:
@@ -47,6 +48,7 @@ mod pipeline;
 mod placement;
 mod prompt;
 mod raster;
+mod request;
 mod scene;
 mod subject;
 mod timeline;
@@ -59,13 +61,14 @@ mod tests;
 pub use adopt::{Adopted, Expected, Returned, adopt};
 pub use camera::CameraPose;
 pub use character::{CharacterInfo, NOT_FOUND as CHARACTER_NOT_FOUND, extract_character};
-pub use engine::{
-    CancelToken, CharacterRef, MAX_SIDE, MIN_SIDE, RenderMode, RenderOutputs, RenderRequest, render,
-};
+pub use engine::render;
 pub use error::RenderError;
 pub use extend::{SegmentOutputs, render_segment};
 pub use interpretation::{Fallback, Interpretation, Understood};
 pub use kinora_media::AudioCodec;
+pub use request::{
+    CancelToken, CharacterRef, MAX_SIDE, MIN_SIDE, RenderMode, RenderOutputs, RenderRequest,
+};
 pub use scene::{BackdropSource, FrameSpec, Scene, Subject};
 pub use timeline::{Segment, Track};
 pub use vocabulary::{

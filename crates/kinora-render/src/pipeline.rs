@@ -13,9 +13,13 @@ use kinora_media::{
 
 use crate::FPS;
 use crate::audio::{AudioSynth, SAMPLES_PER_FRAME};
-use crate::engine::{CancelToken, Progress};
+use crate::backdrop::Backdrop;
+use crate::character;
 use crate::error::RenderError;
 use crate::painter::Painter;
+use crate::request::{CancelToken, OutFiles, Progress, RenderOutputs};
+use crate::scene::{FrameSpec, Scene};
+use image::RgbImage;
 
 /// Frames in flight between the painter and the encoder.
 const QUEUE: usize = 3;
@@ -222,4 +226,77 @@ pub fn new_encoder(
 /// Finishes `encoder`, turning its summary into the clip info.
 pub fn finish(encoder: Mp4Encoder) -> Result<ClipInfo, RenderError> {
     Ok(encoder.finish()?)
+}
+
+/// Lives beside `Previews` so the request types stay a leaf that imports nothing of the engine.
+impl OutFiles {
+    /// Writes previews and the scene, and returns the outputs.
+    pub fn complete(
+        &self,
+        previews: Previews,
+        scene: &Scene,
+        info: ClipInfo,
+    ) -> Result<RenderOutputs, RenderError> {
+        let out = RenderOutputs::in_dir(&self.dir, info);
+        previews.write(&out.thumbnail, &out.spritesheet)?;
+        let json = serde_json::to_vec_pretty(scene).map_err(std::io::Error::other)?;
+        std::fs::write(&out.scene, json)?;
+        Ok(out)
+    }
+}
+
+/// Draws every frame of `scene`'s timeline into the output video, with previews and scene.json.
+pub fn render_scene(
+    scene: &Scene,
+    still: Option<&RgbImage>,
+    audio: AudioCodec,
+    files: &OutFiles,
+    progress: &Progress<'_>,
+    cancel: &CancelToken,
+) -> Result<RenderOutputs, RenderError> {
+    let spec = scene
+        .frame
+        .ok_or_else(|| RenderError::invalid("video", "the scene has no frame size"))?;
+    let total = scene.total_frames();
+    let painter = scene_painter(scene, still, spec)?;
+    let source = SceneSource {
+        painter,
+        synth: AudioSynth::new(scene),
+    };
+    let mut encoder = new_encoder(&files.video(), spec.width, spec.height, audio)?;
+    let mut previews = Previews::for_clip(total);
+    encode(
+        &mut encoder,
+        source,
+        0..total,
+        0,
+        &mut previews,
+        progress,
+        (0, 98),
+        cancel,
+    )?;
+    let info = finish(encoder)?;
+    let out = files.complete(previews, scene, info)?;
+    progress.report(100);
+    Ok(out)
+}
+
+/// A painter for `scene`, with its backdrop drawn (or fitted from `still`).
+pub fn scene_painter(
+    scene: &Scene,
+    still: Option<&RgbImage>,
+    spec: FrameSpec,
+) -> Result<Painter, RenderError> {
+    let cutouts = character::cutouts(scene)?;
+    let backdrop = match still {
+        Some(image) => Backdrop::still(image, spec.width, spec.height),
+        None => Backdrop::procedural(scene, spec.width, spec.height),
+    };
+    Ok(Painter::new(
+        scene,
+        spec.width,
+        spec.height,
+        backdrop,
+        &cutouts,
+    ))
 }

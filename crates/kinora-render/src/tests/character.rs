@@ -1,8 +1,8 @@
 use kinora_media::RgbFrame;
 
 use super::kit::{assert_clip, create, frames, psnr_of, run, synthetic_clip};
-use crate::engine::scene_painter;
 use crate::painter::{Painter, gait};
+use crate::pipeline::scene_painter;
 use crate::{CharacterRef, RenderError, RenderMode, Scene, extract_character};
 
 /// The documented consistency threshold: PSNR over the character's opaque pixels between a

@@ -2,8 +2,8 @@ use super::kit::{
     assert_clip, create, frames, mean_abs_diff, mean_luma, run, x264_clip, x264_clip_at,
 };
 use crate::edit::apply_edit;
-use crate::engine::scene_painter;
 use crate::figure::extent;
+use crate::pipeline::scene_painter;
 use crate::{NamedColour, RenderMode, Scene, SubjectKind};
 
 fn edit(

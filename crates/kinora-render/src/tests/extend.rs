@@ -1,7 +1,7 @@
 use super::kit::{
     assert_clip, create, frames, mean_abs_diff, psnr_of, run, x264_clip, x264_clip_at,
 };
-use crate::engine::scene_painter;
+use crate::pipeline::scene_painter;
 use crate::{CancelToken, FPS, RenderError, RenderMode, Scene, render};
 
 /// The median frame-to-frame difference of a clip, leaving out the pair at `skip`.

@@ -3,7 +3,7 @@
 
 use crate::FPS;
 use crate::backdrop::Backdrop;
-use crate::engine::caption_last_segment;
+use crate::caption::caption_last_segment;
 use crate::painter::Painter;
 use crate::scene::{FrameSpec, Scene};
 
