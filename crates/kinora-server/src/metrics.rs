@@ -38,6 +38,9 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     pub jobs_created: Counter,
     pub jobs_cancelled: Counter,
+    /// Store reads by live-progress feeds: one per change or fallback poll of a watched video,
+    /// however many watch it.
+    pub progress_reads: Counter,
     finished: Family<StatusLabel, Counter>,
     pub render_seconds: Histogram,
     videos: Family<StatusLabel, Gauge>,
@@ -50,6 +53,7 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("kinora");
         let jobs_created = Counter::default();
         let jobs_cancelled = Counter::default();
+        let progress_reads = Counter::default();
         let finished = Family::<StatusLabel, Counter>::default();
         let render_seconds = Histogram::new(exponential_buckets(0.25, 2.0, 12));
         let videos = Family::<StatusLabel, Gauge>::default();
@@ -81,6 +85,11 @@ impl Default for Metrics {
             "Videos in the store by status (includes the queue depth as status=queued)",
             videos.clone(),
         );
+        registry.register(
+            "progress_store_reads",
+            "Store reads by live-progress feeds (GET /v1/videos/{id}/events), shared by all watchers",
+            progress_reads.clone(),
+        );
         let webhook_attempts = Family::<OutcomeLabel, Counter>::default();
         registry.register(
             "webhook_attempts",
@@ -96,6 +105,7 @@ impl Default for Metrics {
             registry: Mutex::new(registry),
             jobs_created,
             jobs_cancelled,
+            progress_reads,
             finished,
             render_seconds,
             videos,

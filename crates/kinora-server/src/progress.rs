@@ -165,6 +165,7 @@ async fn run_feed(state: AppState, key: Key, feed: Arc<Feed>) {
         let nudged = feed.nudge.notified();
         tokio::pin!(nudged);
         nudged.as_mut().enable();
+        state.metrics.progress_reads.inc();
         match state.store.get_video(project, id).await {
             Ok(Some(r)) => {
                 let position = if r.status == VideoStatus::Queued {

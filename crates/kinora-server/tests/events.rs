@@ -106,10 +106,27 @@ async fn all_see(watchers: &mut [Watcher], check: impl Fn(&Sse)) -> Sse {
     seen.remove(0)
 }
 
+async fn progress_reads(app: &TestApp) -> u64 {
+    let text = app
+        .client
+        .get(app.root_url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("kinora_progress_store_reads_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no progress_store_reads in {text}"))
+}
+
 #[tokio::test]
 async fn many_watchers_see_every_change_in_order_then_the_final_event() {
     let (app, _dir) = spawn(0).await;
     let id = remote_job(&app).await;
+    let started = std::time::Instant::now();
     let mut watchers = Vec::new();
     for _ in 0..12 {
         watchers.push(Watcher::open(&app, &id, None).await);
@@ -176,6 +193,15 @@ async fn many_watchers_see_every_change_in_order_then_the_final_event() {
             "the stream ends after the final event"
         );
     }
+    // Twelve watchers cost the store what one does: a first read, one per write on this node
+    // (claim, four heartbeats, fail) and the once-a-second fallback; one read per watcher
+    // would be at least 12 x 6.
+    let reads = progress_reads(&app).await;
+    let bound = 1 + 6 + started.elapsed().as_secs() + 2;
+    assert!(
+        (1..=bound).contains(&reads),
+        "{reads} store reads for 12 watchers (bound {bound})"
+    );
     // A watcher arriving later gets the story so far and the end at once.
     let mut late = Watcher::open(&app, &id, None).await;
     let mut names = Vec::new();
