@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh clone: system packages, formatting and lints, every Rust
 # test (unit + black-box server tests on port 0, the storage story on SQLite and on a throwaway
 # PostgreSQL, blob tests also against an S3 server on loopback), then the official openai Python
-# SDK driving a real server (on SQLite + local files, then on PostgreSQL + S3), the studio in
+# SDK driving a real server (on SQLite + local files, then on PostgreSQL + S3), schemathesis
+# fuzzing every operation of the served OpenAPI document, the studio in
 # headless chromium, every README snippet, the GPU worker's suite on tiny models, and the
 # one-machine cluster with its fault tests.
 set -euo pipefail
@@ -53,6 +54,8 @@ if [ -n "${KINORA_TEST_POSTGRES_URL:-}" ]; then
     KINORA_SDK_POSTGRES_URL="$KINORA_TEST_POSTGRES_URL" KINORA_SDK_BLOB_URL="s3://$KINORA_TEST_S3_BUCKET/sdk-$$" \
         .venv/bin/python -m pytest -c tests/sdk/pytest.ini tests/sdk
 fi
+echo "== schemathesis against /openapi.json (every check, fixed seed, bounded examples)"
+bash scripts/schemathesis.sh
 echo "== Kinora Studio in headless chromium (screenshots in target/studio-screens/)"
 .venv/bin/python -m pytest -c tests/studio/pytest.ini tests/studio
 echo "== README snippets, run as pasted"

@@ -108,7 +108,7 @@ pub fn rejection(status: StatusCode, text: &str) -> ApiError {
 }
 
 /// serde names the field at fault as "field `order`"; that is the request's `param`.
-fn field_named(text: &str) -> Option<String> {
+pub(crate) fn field_named(text: &str) -> Option<String> {
     let rest = &text[text.find("field `")? + "field `".len()..];
     Some(rest[..rest.find('`')?].to_string())
 }

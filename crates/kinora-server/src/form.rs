@@ -123,6 +123,20 @@ impl Form {
         Ok(())
     }
 
+    /// Refuses a text value where the operation takes an uploaded file (`"video": "video_1"`
+    /// instead of `{"id": …}` or a file part): `invalid_type`, so the client learns the shape
+    /// rather than reading that the field is missing.
+    pub fn expect_file(&self, key: &str, shape: &str) -> Result<(), ApiError> {
+        if self.text.contains_key(key) {
+            return Err(ApiError::invalid(
+                key,
+                "invalid_type",
+                format!("'{key}' has the wrong type; it takes {shape}."),
+            ));
+        }
+        Ok(())
+    }
+
     fn push_text(&mut self, key: String, value: String) {
         self.text.entry(key).or_default().push(value);
     }
@@ -277,6 +291,22 @@ impl Form {
                 "Unsupported content type '{ct}'; send application/json or multipart/form-data."
             )))
         }
+    }
+}
+
+/// The top-level keys of a JSON body read without [`Form`] (batches, webhooks) against what the
+/// operation takes: the first one it does not is `unknown_parameter`, as [`Form::expect`] says.
+pub fn expect_keys(
+    map: &serde_json::Map<String, Value>,
+    accepted: &[&str],
+) -> Result<(), ApiError> {
+    match map.keys().find(|k| !accepted.contains(&k.as_str())) {
+        Some(name) => Err(ApiError::invalid(
+            name,
+            "unknown_parameter",
+            format!("Unrecognized request argument supplied: {name}"),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -55,8 +55,14 @@ pub const BEARER: &str = "bearer_auth";
 #[into_params(parameter_in = Header)]
 pub struct IdempotencyKey {
     /// Kinora extension: the same key with the same body answers the first request's object
-    /// again (`idempotent-replayed: true`); with a different body, a 409. 1-255 characters.
-    #[param(rename = "Idempotency-Key")]
+    /// again (`idempotent-replayed: true`); with a different body, a 409. 1-255 printable
+    /// characters, without surrounding spaces (the server trims them, so they cannot count).
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[!-~]([ -~]*[!-~])?$"
+    )]
     pub key: Option<String>,
 }
 
@@ -131,9 +137,21 @@ pub struct IdempotencyKey {
 pub struct ApiDoc;
 
 /// What the derive cannot say: the bearer scheme itself, remix's deprecation (marking the
-/// handler `#[deprecated]` would warn at its use in the router), and distinct operation ids for
-/// the `HEAD` twin of a `method(get, head)` operation (OpenAPI wants every id unique).
+/// handler `#[deprecated]` would warn at its use in the router), distinct operation ids for
+/// the `HEAD` twin of a `method(get, head)` operation (OpenAPI wants every id unique), and the
+/// bodies that may be left out.
 struct Conventions;
+
+/// Operations whose JSON body is optional: the handler reads an empty one as `{}` (an update
+/// that changes nothing; a rotation that keeps no old secret, as the SDK sends it bare).
+const OPTIONAL_BODIES: [(&str, &str); 3] = [
+    ("/v1/webhook_endpoints/{webhook_endpoint_id}", "post"),
+    ("/v1/webhook_endpoints/{webhook_endpoint_id}", "patch"),
+    (
+        "/v1/webhook_endpoints/{webhook_endpoint_id}/rotate_secret",
+        "post",
+    ),
+];
 
 impl Modify for Conventions {
     fn modify(&self, doc: &mut Document) {
@@ -157,6 +175,18 @@ impl Modify for Conventions {
             .and_then(|item| item.post.as_mut())
         {
             deprecate(op);
+        }
+        for (path, method) in OPTIONAL_BODIES {
+            let item = doc.paths.paths.get_mut(path);
+            let op = item.and_then(|item| match method {
+                "patch" => item.patch.as_mut(),
+                _ => item.post.as_mut(),
+            });
+            if let Some(utoipa::openapi::RefOr::T(body)) =
+                op.and_then(|op| op.request_body.as_mut())
+            {
+                body.required = Some(utoipa::openapi::Required::False);
+            }
         }
         for (path, item) in doc.paths.paths.iter_mut() {
             if path.starts_with("/v1/") {

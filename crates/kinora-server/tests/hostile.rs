@@ -122,17 +122,18 @@ async fn json_amplification_is_refused_with_bounded_memory() {
     let grown_mb = peak().saturating_sub(before) / 1024;
     eprintln!("peak memory grew by {grown_mb} MB for a 30 MB JSON body");
     assert!(grown_mb < 400, "peak memory grew by {grown_mb} MB");
-    // Past the JSON limit (32 MiB) the body is refused from its declared length.
-    let r = app
-        .client
-        .post(app.url("/videos"))
-        .bearer_auth(KEY)
-        .header("content-type", "application/json")
-        .body(vec![b' '; 33 * 1024 * 1024])
-        .send()
-        .await
-        .unwrap();
-    expect_error(r, 413, None).await;
+    // Past the JSON limit (32 MiB) the body is refused from its declared length, before any of
+    // it is read. Sent as headers alone: a client still writing the body when the 413 and the
+    // close come would see a broken pipe instead of the answer.
+    let mut conn = TcpStream::connect(addr(&app)).await.unwrap();
+    let head = format!(
+        "POST /v1/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        33 * 1024 * 1024
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let response = read_to_close(&mut conn).await;
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
     app.stop().await;
 }
 
@@ -254,6 +255,224 @@ async fn idempotency_keys_of_deleted_videos_are_free_and_reuse_is_not_retried() 
     assert_ne!(v["id"], first["id"]);
     assert_eq!(
         app.get(&format!("/videos/{}", v["id"].as_str().unwrap()))
+            .await
+            .status(),
+        200
+    );
+    app.stop().await;
+}
+
+/// Every operation that takes a body refuses what it does not take by name, as `POST /v1/videos`
+/// does: an unknown top-level field is `unknown_parameter`, a known one of the wrong JSON type is
+/// `invalid_type`, both naming the field in `param`, before anything is looked up or stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_body_names_unknown_and_mistyped_fields() {
+    let app = TestApp::spawn(0).await;
+    let hook = json!({"name": "ops", "url": "https://example.com/hook", "event_types": ["video.completed"]});
+    let ep: Value = app
+        .post_json("/webhook_endpoints", hook.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ep = format!("/webhook_endpoints/{}", ep["id"].as_str().unwrap());
+    let video = json!({"id": "video_0123456789abcdef"});
+    let batch =
+        json!({"input_file_id": "file_x", "endpoint": "/v1/videos", "completion_window": "24h"});
+    let with = |base: &Value, key: &str, value: Value| {
+        let mut b = base.clone();
+        b[key] = value;
+        b
+    };
+    let cases: Vec<(String, Value, &str, &str)> = vec![
+        (
+            "/videos/extensions".into(),
+            json!({"prompt": "on", "seconds": "4", "video": video, "size": "1280x720"}),
+            "size",
+            "unknown_parameter",
+        ),
+        (
+            "/videos/extensions".into(),
+            json!({"prompt": "on", "seconds": ["4"], "video": video}),
+            "seconds",
+            "invalid_type",
+        ),
+        (
+            "/videos/extensions".into(),
+            json!({"prompt": "on", "seconds": "4", "video": "video_0123456789abcdef"}),
+            "video",
+            "invalid_type",
+        ),
+        (
+            "/videos/edits".into(),
+            json!({"prompt": "night", "video": video, "seconds": "4"}),
+            "seconds",
+            "unknown_parameter",
+        ),
+        (
+            "/videos/edits".into(),
+            json!({"prompt": "night", "video": video, "model": {"id": "sora-2"}}),
+            "model",
+            "invalid_type",
+        ),
+        (
+            "/videos/edits".into(),
+            json!({"prompt": {"text": "night"}, "video": video}),
+            "prompt",
+            "invalid_type",
+        ),
+        (
+            "/videos/video_0123456789abcdef/remix".into(),
+            json!({"prompt": "again", "seed": 3}),
+            "seed",
+            "unknown_parameter",
+        ),
+        (
+            "/videos/video_0123456789abcdef/remix".into(),
+            json!({"prompt": ["again"]}),
+            "prompt",
+            "invalid_type",
+        ),
+        (
+            "/batches".into(),
+            with(&batch, "priority", json!("high")),
+            "priority",
+            "unknown_parameter",
+        ),
+        (
+            "/batches".into(),
+            with(&batch, "input_file_id", json!(5)),
+            "input_file_id",
+            "invalid_type",
+        ),
+        (
+            "/batches".into(),
+            with(&batch, "metadata", json!(["a"])),
+            "metadata",
+            "invalid_type",
+        ),
+        (
+            "/webhook_endpoints".into(),
+            with(&hook, "secret", json!("whsec_x")),
+            "secret",
+            "unknown_parameter",
+        ),
+        (
+            "/webhook_endpoints".into(),
+            with(&hook, "name", json!(5)),
+            "name",
+            "invalid_type",
+        ),
+        (
+            "/webhook_endpoints".into(),
+            with(&hook, "event_types", json!("video.completed")),
+            "event_types",
+            "invalid_type",
+        ),
+        (
+            ep.clone(),
+            json!({"nmae": "ops-2"}),
+            "nmae",
+            "unknown_parameter",
+        ),
+        (
+            ep.clone(),
+            json!({"url": ["https://example.com/2"]}),
+            "url",
+            "invalid_type",
+        ),
+        (
+            format!("{ep}/rotate_secret"),
+            json!({"keep": true}),
+            "keep",
+            "unknown_parameter",
+        ),
+        (
+            format!("{ep}/rotate_secret"),
+            json!({"keep_old_secret_active_for_24_hours": "yes"}),
+            "keep_old_secret_active_for_24_hours",
+            "invalid_type",
+        ),
+        (
+            format!("{ep}/test"),
+            json!({"event_type": "video.completed", "delay": 1}),
+            "delay",
+            "unknown_parameter",
+        ),
+        (
+            format!("{ep}/test"),
+            json!({"event_type": 1}),
+            "event_type",
+            "invalid_type",
+        ),
+    ];
+    for (path, body, param, code) in cases {
+        let e = expect_error(app.post_json(&path, body.clone()).await, 400, Some(param)).await;
+        assert_eq!(e["code"], code, "POST {path} {body}");
+    }
+    // PATCH reads the body as the POST form of update does.
+    let r = app
+        .client
+        .patch(app.url(&ep))
+        .bearer_auth(KEY)
+        .json(&json!({"event_type": ["video.completed"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_error(r, 400, Some("event_type")).await["code"],
+        "unknown_parameter"
+    );
+
+    // The multipart-only operations.
+    let clip = || file_part(vec![0; 64], "clip.mp4", "video/mp4");
+    let form = text_form(&[("name", "Mossy"), ("colour", "green")]).part("video", clip());
+    let e = expect_error(
+        app.post_form("/videos/characters", form).await,
+        400,
+        Some("colour"),
+    )
+    .await;
+    assert_eq!(e["code"], "unknown_parameter");
+    let form = text_form(&[("name", "Mossy"), ("video", "char_x")]);
+    let e = expect_error(
+        app.post_form("/videos/characters", form).await,
+        400,
+        Some("video"),
+    )
+    .await;
+    assert_eq!(e["code"], "invalid_type");
+    let notes = || file_part(b"{}\n".to_vec(), "n.jsonl", "application/jsonl");
+    let form = text_form(&[("purpose", "batch"), ("purpse", "batch")]).part("file", notes());
+    let e = expect_error(app.post_form("/files", form).await, 400, Some("purpse")).await;
+    assert_eq!(e["code"], "unknown_parameter");
+    let form =
+        text_form(&[("purpose", "batch"), ("expires_after[days]", "2")]).part("file", notes());
+    let e = expect_error(
+        app.post_form("/files", form).await,
+        400,
+        Some("expires_after"),
+    )
+    .await;
+    assert_eq!(e["code"], "invalid_type");
+
+    // Kinora extensions the SDK suite sends through `extra_body` stay accepted: an edit of an
+    // uploaded video names its model, and every derived video may carry a seed.
+    for (path, body) in [
+        (
+            "/videos/edits",
+            json!({"prompt": "night", "video": video, "model": "sora-2", "seed": 4}),
+        ),
+        (
+            "/videos/extensions",
+            json!({"prompt": "on", "seconds": "4", "video": video, "model": "sora-2", "seed": 4}),
+        ),
+    ] {
+        let e = expect_error(app.post_json(path, body).await, 400, Some("video")).await;
+        assert_eq!(e["code"], "video_not_found", "{path}");
+    }
+    assert_eq!(
+        app.post_json(&format!("{ep}/rotate_secret"), json!({}))
             .await
             .status(),
         200

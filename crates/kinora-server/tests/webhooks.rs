@@ -303,7 +303,8 @@ async fn endpoints_are_managed_per_project() {
             json!({"name": "", "url": "https://e.com/", "event_types": ["video.failed"]}),
             "name",
         ),
-        (json!({"url": "https://e.com/"}), "body"),
+        // A missing field is named, like a mistyped one.
+        (json!({"url": "https://e.com/"}), "name"),
     ] {
         let e = expect_error(
             app.post_json("/webhook_endpoints", body).await,

@@ -4,13 +4,16 @@
 //! The handlers read every body through [`crate::form::Form`], which flattens JSON objects into
 //! the SDK's bracketed multipart keys, so there is no typed body to derive a schema from. These
 //! types spell out both wire forms for the document only; their field names must stay the keys the
-//! handlers read (`form.text("video[id]")`, `form.take_file("video")`, ...).
+//! handlers read (`form.text("video[id]")`, `form.take_file("video")`, ...). Each is
+//! `deny_unknown_fields` so the document says `additionalProperties: false`, as the handlers
+//! answer: an unknown field is a 400 `unknown_parameter` (see `Form::expect`).
 
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 /// `{"id": "video_..."}`: a stored, completed video.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct VideoRef {
     #[schema(examples("video_68d7512d07848190b3e45da0ecbebcde004da08e1e0678d5"))]
     pub id: String,
@@ -18,12 +21,14 @@ pub struct VideoRef {
 
 /// `{"id": "char_..."}`: a character made with `POST /v1/videos/characters`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CharacterRef {
     pub id: String,
 }
 
 /// The first frame, by URL or by file id; exactly one of the two.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ImageReference {
     /// An `https://`, `http://` or `data:` URL of a JPEG, PNG or WebP image of exactly `size`.
     #[schema(max_length = 20_971_520)]
@@ -34,15 +39,15 @@ pub struct ImageReference {
 
 /// `POST /v1/videos` as JSON.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateVideoJson {
     #[schema(min_length = 1, max_length = 32_000)]
     pub prompt: String,
     /// Default `sora-2`; see `GET /v1/models` for each model's sizes and seconds.
     #[schema(examples("sora-2"))]
     pub model: Option<String>,
-    /// `"4"`, `"8"`, `"12"`, `"16"` or `"20"`; default `"4"`.
-    #[schema(examples("8"))]
-    pub seconds: Option<String>,
+    /// Default `"4"`.
+    pub seconds: Option<Seconds>,
     /// `WIDTHxHEIGHT`, one of the model's sizes; default `720x1280`.
     #[schema(examples("1280x720"))]
     pub size: Option<String>,
@@ -54,67 +59,84 @@ pub struct CreateVideoJson {
     pub seed: Option<u64>,
 }
 
-/// `POST /v1/videos` as multipart, the form the official SDKs always send.
+/// `POST /v1/videos` as multipart, the form the official SDKs always send. Optional parts are
+/// absent or present, never `null`: a part's text "null" is that text.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateVideoForm {
     #[schema(min_length = 1, max_length = 32_000)]
     pub prompt: String,
+    #[schema(nullable = false)]
     pub model: Option<String>,
+    #[schema(nullable = false)]
     pub seconds: Option<String>,
+    #[schema(nullable = false)]
     pub size: Option<String>,
     /// The first frame as an uploaded JPEG, PNG or WebP image of exactly `size`.
-    #[schema(value_type = Option<String>, format = Binary, content_media_type = "application/octet-stream")]
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     pub input_reference: Option<Vec<u8>>,
     #[serde(rename = "input_reference[image_url]")]
+    #[schema(nullable = false)]
     pub input_reference_image_url: Option<String>,
     #[serde(rename = "input_reference[file_id]")]
+    #[schema(nullable = false)]
     pub input_reference_file_id: Option<String>,
     /// One part per character id (at most two).
     #[serde(rename = "characters[][id]")]
-    #[schema(max_items = 2)]
+    #[schema(max_items = 2, nullable = false)]
     pub characters: Option<Vec<String>>,
-    /// Kinora extension: a non-negative integer.
-    pub seed: Option<String>,
+    /// Kinora extension: render deterministically from this seed (default: random).
+    #[schema(nullable = false)]
+    pub seed: Option<u64>,
 }
 
 /// `POST /v1/videos/extensions` as JSON.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ExtendVideoJson {
     pub video: VideoRef,
     /// How the scene continues.
     #[schema(min_length = 1, max_length = 32_000)]
     pub prompt: String,
-    /// Length of the new segment: `"4"`, `"8"`, `"12"`, `"16"` or `"20"`.
-    #[schema(examples("8"))]
-    pub seconds: String,
+    /// Length of the new segment.
+    pub seconds: Seconds,
+    /// Accepted for symmetry with the multipart form; a stored source keeps its model.
+    pub model: Option<String>,
     /// Kinora extension.
     pub seed: Option<u64>,
 }
 
 /// `POST /v1/videos/extensions` as multipart: the source by `video[id]` or as an uploaded MP4.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ExtendVideoForm {
     /// An H.264 MP4 to continue (instead of `video[id]`).
-    #[schema(value_type = Option<String>, format = Binary, content_media_type = "video/mp4")]
+    #[schema(value_type = String, format = Binary, content_media_type = "video/mp4")]
     pub video: Option<Vec<u8>>,
     #[serde(rename = "video[id]")]
+    #[schema(nullable = false)]
     pub video_id: Option<String>,
     #[schema(min_length = 1, max_length = 32_000)]
     pub prompt: String,
-    pub seconds: String,
+    pub seconds: Seconds,
     /// For an uploaded source only (default `sora-2`); a stored source keeps its model.
+    #[schema(nullable = false)]
     pub model: Option<String>,
     /// Kinora extension.
-    pub seed: Option<String>,
+    #[schema(nullable = false)]
+    pub seed: Option<u64>,
 }
 
 /// `POST /v1/videos/edits` as JSON.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EditVideoJson {
     pub video: VideoRef,
     /// The one change to make.
     #[schema(min_length = 1, max_length = 32_000)]
     pub prompt: String,
+    /// Accepted for symmetry with the multipart form; a stored source keeps its model.
+    pub model: Option<String>,
     /// Kinora extension: default is the source video's seed.
     pub seed: Option<u64>,
     /// Kinora extension, for diffusion models: how far the edit moves from its source, in
@@ -126,24 +148,30 @@ pub struct EditVideoJson {
 
 /// `POST /v1/videos/edits` as multipart: the source by `video[id]` or as an uploaded MP4.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EditVideoForm {
     /// An H.264 MP4 to edit (instead of `video[id]`); `model` is then required.
-    #[schema(value_type = Option<String>, format = Binary, content_media_type = "video/mp4")]
+    #[schema(value_type = String, format = Binary, content_media_type = "video/mp4")]
     pub video: Option<Vec<u8>>,
     #[serde(rename = "video[id]")]
+    #[schema(nullable = false)]
     pub video_id: Option<String>,
     #[schema(min_length = 1, max_length = 32_000)]
     pub prompt: String,
     /// Required for an uploaded video; a stored source keeps its model.
+    #[schema(nullable = false)]
     pub model: Option<String>,
     /// Kinora extension.
-    pub seed: Option<String>,
+    #[schema(nullable = false)]
+    pub seed: Option<u64>,
     /// Kinora extension: as in the JSON body, a number in (0, 1].
-    pub edit_strength: Option<String>,
+    #[schema(nullable = false, exclusive_minimum = 0.0, maximum = 1.0)]
+    pub edit_strength: Option<f64>,
 }
 
 /// `POST /v1/videos/{video_id}/remix` (JSON, as the SDK sends it, or multipart).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RemixVideoBody {
     #[schema(min_length = 1, max_length = 32_000)]
     pub prompt: String,
@@ -151,12 +179,13 @@ pub struct RemixVideoBody {
 
 /// `POST /v1/videos/characters`: multipart only.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateCharacterForm {
     /// A short MP4 (2-4 s) of the character.
     #[schema(value_type = String, format = Binary, content_media_type = "video/mp4")]
     pub video: Vec<u8>,
-    /// What prompts call the character.
-    #[schema(min_length = 1, max_length = 80)]
+    /// What prompts call the character: 1-80 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 80, pattern = r"\S")]
     pub name: String,
 }
 
@@ -187,41 +216,217 @@ pub struct Media(pub Vec<u8>);
 
 /// `POST /v1/files` (multipart).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UploadFileForm {
-    /// The file's bytes; its part's filename becomes `filename`.
-    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    /// The file's bytes, not empty; its part's filename becomes `filename`.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream", min_length = 1)]
     pub file: Vec<u8>,
     /// `batch` (JSONL batch input), `vision` or `user_data` (e.g. `input_reference` images).
-    pub purpose: String,
-    /// `created_at`, the only anchor.
+    pub purpose: FilePurpose,
+    /// `created_at`, the only anchor; with `expires_after[seconds]`.
     #[serde(rename = "expires_after[anchor]")]
-    pub expires_after_anchor: Option<String>,
-    /// 3600-2592000 seconds after `created_at`.
+    #[schema(nullable = false)]
+    pub expires_after_anchor: Option<ExpiryAnchor>,
+    /// 3600-2592000 seconds after `created_at`; with `expires_after[anchor]`.
     #[serde(rename = "expires_after[seconds]")]
-    pub expires_after_seconds: Option<String>,
+    #[schema(nullable = false, minimum = 3600, maximum = 2592000)]
+    pub expires_after_seconds: Option<u32>,
 }
 
 /// `{"anchor": "created_at", "seconds": N}`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ExpiresAfter {
-    pub anchor: String,
+    pub anchor: ExpiryAnchor,
     #[schema(minimum = 3600, maximum = 2592000)]
     pub seconds: i64,
 }
 
 /// `POST /v1/batches`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateBatchJson {
     /// A file with `purpose=batch`: JSONL lines `{"custom_id", "method": "POST", "url": "/v1/videos", "body"}`, at most 50,000.
+    #[schema(min_length = 1)]
     pub input_file_id: String,
-    /// Must be `/v1/videos`.
-    #[schema(examples("/v1/videos"))]
-    pub endpoint: String,
-    /// Must be `24h`.
-    #[schema(examples("24h"))]
-    pub completion_window: String,
+    pub endpoint: BatchEndpoint,
+    pub completion_window: CompletionWindow,
     /// Up to 16 string pairs (keys ≤ 64 characters, values ≤ 512).
+    #[schema(schema_with = metadata_schema)]
     pub metadata: Option<std::collections::BTreeMap<String, String>>,
     /// Lifetime of the output and error files.
     pub output_expires_after: Option<ExpiresAfter>,
+}
+
+/// One event of `GET /v1/videos/{video_id}/events`. OpenAPI 3.1 has no `itemSchema`, so, as
+/// its SSE convention (and schemathesis) reads a `text/event-stream` schema, this is one event.
+#[derive(Debug, ToSchema)]
+pub struct VideoEvent {
+    /// `<stream>:<sequence>`; send it back as `Last-Event-ID` to resume after it.
+    pub id: String,
+    /// `video.progress`, then `video.completed` or `video.failed`.
+    #[schema(schema_with = event_names)]
+    pub event: String,
+    /// The video object as JSON.
+    #[schema(content_media_type = "application/json")]
+    pub data: String,
+}
+
+fn event_names() -> utoipa::openapi::schema::Object {
+    serde_json::from_value(serde_json::json!({
+        "type": "string",
+        "enum": ["video.progress", "video.completed", "video.failed"],
+    }))
+    .expect("a valid schema object")
+}
+
+/// `seconds` of a new video or segment.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+pub enum Seconds {
+    #[serde(rename = "4")]
+    S4,
+    #[serde(rename = "8")]
+    S8,
+    #[serde(rename = "12")]
+    S12,
+    #[serde(rename = "16")]
+    S16,
+    #[serde(rename = "20")]
+    S20,
+}
+
+/// What an uploaded file is for.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FilePurpose {
+    Batch,
+    Vision,
+    UserData,
+}
+
+/// The one anchor of an expiry.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryAnchor {
+    CreatedAt,
+}
+
+/// The one endpoint video batches may target.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+pub enum BatchEndpoint {
+    #[serde(rename = "/v1/videos")]
+    Videos,
+}
+
+/// The one completion window.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+pub enum CompletionWindow {
+    #[serde(rename = "24h")]
+    Day,
+}
+
+/// Batch metadata as the handler checks it: at most 16 pairs, keys of at most 64 characters,
+/// string values of at most 512 (utoipa's attributes cannot say `propertyNames`).
+fn metadata_schema() -> utoipa::openapi::schema::Object {
+    serde_json::from_value(serde_json::json!({
+        "type": ["object", "null"],
+        "maxProperties": 16,
+        "propertyNames": {"type": "string", "maxLength": 64},
+        "additionalProperties": {"type": "string", "maxLength": 512},
+    }))
+    .expect("a valid schema object")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::{batches, characters, create, derive, files};
+    use crate::webhooks::wire::{
+        CreateWebhookEndpoint, RotateWebhookSecret, TestWebhookEndpoint, UpdateWebhookEndpoint,
+    };
+    use utoipa::PartialSchema;
+
+    /// The documented properties of `T`, sorted, after checking that it documents
+    /// `additionalProperties: false`.
+    fn documented<T: PartialSchema>() -> Vec<String> {
+        let v = serde_json::to_value(T::schema()).unwrap();
+        assert_eq!(v["additionalProperties"], false, "{v}");
+        let mut keys: Vec<String> = v["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn sorted(keys: &[&str]) -> Vec<String> {
+        let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        keys.sort();
+        keys
+    }
+
+    /// What a handler refuses as unknown is exactly what the document leaves out, so a field
+    /// added to one and not the other fails here rather than in a client.
+    #[test]
+    fn accepted_fields_are_the_documented_ones() {
+        assert_eq!(documented::<CreateVideoForm>(), sorted(&create::ACCEPTED));
+        assert_eq!(
+            documented::<ExtendVideoForm>(),
+            sorted(&derive::EXTEND_ACCEPTED)
+        );
+        assert_eq!(
+            documented::<EditVideoForm>(),
+            sorted(&derive::EDIT_ACCEPTED)
+        );
+        assert_eq!(
+            documented::<RemixVideoBody>(),
+            sorted(&derive::REMIX_ACCEPTED)
+        );
+        assert_eq!(
+            documented::<CreateCharacterForm>(),
+            sorted(&characters::ACCEPTED)
+        );
+        assert_eq!(documented::<UploadFileForm>(), sorted(&files::ACCEPTED));
+        assert_eq!(documented::<CreateBatchJson>(), sorted(&batches::ACCEPTED));
+        assert_eq!(
+            documented::<CreateWebhookEndpoint>(),
+            sorted(CreateWebhookEndpoint::FIELDS)
+        );
+        assert_eq!(
+            documented::<UpdateWebhookEndpoint>(),
+            sorted(UpdateWebhookEndpoint::FIELDS)
+        );
+        assert_eq!(
+            documented::<RotateWebhookSecret>(),
+            sorted(RotateWebhookSecret::FIELDS)
+        );
+        assert_eq!(
+            documented::<TestWebhookEndpoint>(),
+            sorted(TestWebhookEndpoint::FIELDS)
+        );
+        // The JSON forms name the objects the multipart keys flatten from.
+        let json_tops = |keys: &[&str]| {
+            let mut tops: Vec<String> = keys
+                .iter()
+                .map(|k| k.split('[').next().unwrap().to_string())
+                .collect();
+            tops.sort();
+            tops.dedup();
+            tops
+        };
+        assert_eq!(
+            documented::<CreateVideoJson>(),
+            json_tops(&create::ACCEPTED)
+        );
+        assert_eq!(
+            documented::<ExtendVideoJson>(),
+            json_tops(&derive::EXTEND_ACCEPTED)
+        );
+        assert_eq!(
+            documented::<EditVideoJson>(),
+            json_tops(&derive::EDIT_ACCEPTED)
+        );
+    }
 }

@@ -141,6 +141,23 @@ async fn respond(state: &AppState, b: &BatchRecord) -> ApiResult<Response> {
     Ok(Json(batch_view(b, counts)).into_response())
 }
 
+/// The fields `POST /v1/batches` takes (OpenAI's `BatchCreateParams`); anything else is refused.
+pub(crate) const ACCEPTED: [&str; 5] = [
+    "input_file_id",
+    "endpoint",
+    "completion_window",
+    "metadata",
+    "output_expires_after",
+];
+
+fn wrong_type(key: &str, shape: &str) -> ApiError {
+    ApiError::invalid(
+        key,
+        "invalid_type",
+        format!("'{key}' has the wrong type; it takes {shape}."),
+    )
+}
+
 fn metadata(body: &Value) -> ApiResult<Option<Value>> {
     let bad = |m: String| ApiError::invalid("metadata", "invalid_metadata", m);
     match body.get("metadata") {
@@ -163,7 +180,7 @@ fn metadata(body: &Value) -> ApiResult<Option<Value>> {
             }
             Ok(Some(Value::Object(map.clone())))
         }
-        Some(_) => Err(bad("metadata must be an object of string values.".into())),
+        Some(_) => Err(wrong_type("metadata", "an object of string values")),
     }
 }
 
@@ -171,6 +188,12 @@ fn output_expiry(body: &Value) -> ApiResult<Option<i64>> {
     let Some(v) = body.get("output_expires_after").filter(|v| !v.is_null()) else {
         return Ok(None);
     };
+    if !v.is_object() {
+        return Err(wrong_type(
+            "output_expires_after",
+            "an object {\"anchor\", \"seconds\"}",
+        ));
+    }
     let bad = || {
         ApiError::invalid(
             "output_expires_after",
@@ -180,7 +203,10 @@ fn output_expiry(body: &Value) -> ApiResult<Option<i64>> {
             ),
         )
     };
-    if v.get("anchor").and_then(Value::as_str) != Some("created_at") {
+    let known = |k: &String| k == "anchor" || k == "seconds";
+    if v.as_object().is_some_and(|o| !o.keys().all(known))
+        || v.get("anchor").and_then(Value::as_str) != Some("created_at")
+    {
         return Err(bad());
     }
     v.get("seconds")
@@ -193,16 +219,17 @@ fn output_expiry(body: &Value) -> ApiResult<Option<i64>> {
 fn text<'a>(body: &'a Map<String, Value>, key: &str) -> ApiResult<&'a str> {
     match body.get(key) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(_) => Err(ApiError::invalid(
+        Some(Value::String(_)) => Err(ApiError::invalid(
             key,
             "invalid_value",
             format!("{key} must be a non-empty string."),
         )),
-        None => Err(ApiError::invalid(
+        Some(Value::Null) | None => Err(ApiError::invalid(
             key,
             "missing_required_parameter",
             format!("{key} is required."),
         )),
+        Some(_) => Err(wrong_type(key, "a string")),
     }
 }
 
@@ -250,6 +277,7 @@ pub async fn create(
             "The body must be a JSON object.",
         ));
     };
+    crate::form::expect_keys(map, &ACCEPTED)?;
     let input_file_id = text(map, "input_file_id")?;
     let endpoint = text(map, "endpoint")?;
     if endpoint != VIDEO_ENDPOINT {

@@ -21,6 +21,8 @@ use crate::state::AppState;
 use crate::view::{CharacterDeleted, CharacterView, ListPage, character_view, list_view};
 
 pub const MAX_NAME_CHARS: usize = 80;
+/// The fields `POST /v1/videos/characters` takes; anything else is refused.
+pub(crate) const ACCEPTED: [&str; 2] = ["name", "video"];
 
 /// Create a character
 ///
@@ -57,6 +59,8 @@ pub async fn create(
         ));
     }
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
+    form.expect(&ACCEPTED)?;
+    form.expect_file("video", "an uploaded clip (a file part)")?;
     let name = form.text("name").unwrap_or("").trim().to_string();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::invalid(

@@ -116,7 +116,7 @@ pub async fn create(
 }
 
 /// The fields `POST /v1/videos` takes, as `Form` flattens them; anything else is refused.
-const ACCEPTED: [&str; 9] = [
+pub(crate) const ACCEPTED: [&str; 9] = [
     "prompt",
     "model",
     "seconds",

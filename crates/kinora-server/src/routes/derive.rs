@@ -143,6 +143,30 @@ async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Sourc
     })
 }
 
+/// The fields extensions take, as `Form` flattens them (`model` and `seed`: for an uploaded
+/// source, and Kinora's seed extension; the SDK sends them through `extra_body`).
+pub(crate) const EXTEND_ACCEPTED: [&str; 6] =
+    ["prompt", "seconds", "video", "video[id]", "model", "seed"];
+/// The fields edits take; `model` names the model of an uploaded source, `edit_strength` is
+/// Kinora's strength for diffusion models.
+pub(crate) const EDIT_ACCEPTED: [&str; 6] = [
+    "prompt",
+    "video",
+    "video[id]",
+    "model",
+    "seed",
+    "edit_strength",
+];
+/// Remix takes only its prompt: the source is in the path and keeps its model, size and seed.
+pub(crate) const REMIX_ACCEPTED: [&str; 1] = ["prompt"];
+
+/// Unknown fields and a `video` that is neither `{"id": …}` nor a file, refused by name before
+/// anything is looked up.
+fn expect_fields(form: &Form, accepted: &[&str]) -> ApiResult<()> {
+    form.expect(accepted)?;
+    form.expect_file("video", "{\"id\": \"video_...\"} or an uploaded MP4")
+}
+
 fn forbid(form: &Form, param: &str, what: &str) -> ApiResult<()> {
     if form.has_prefix(param) {
         return Err(ApiError::invalid(
@@ -187,6 +211,7 @@ pub async fn extend(
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
     forbid(&form, "characters", "extensions")?;
     forbid(&form, "input_reference", "extensions")?;
+    expect_fields(&form, &EXTEND_ACCEPTED)?;
     let prompt = prompt(&form)?;
     let new_seconds = seconds(&form, None)?.get();
     let seed = seed_or_random(form.text("seed"))?;
@@ -286,6 +311,7 @@ pub async fn edit(
 ) -> ApiResult<Response> {
     let headers = req.headers().clone();
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
+    expect_fields(&form, &EDIT_ACCEPTED)?;
     let prompt = prompt(&form)?;
     let seed = seed_or_random(form.text("seed"))?;
     let id = ids::video_id();
@@ -406,6 +432,7 @@ pub async fn remix(
 ) -> ApiResult<Response> {
     let headers = req.headers().clone();
     let form = Form::from_request(req, &state.tmp_dir).await?;
+    form.expect(&REMIX_ACCEPTED)?;
     let prompt = prompt(&form)?;
     let r = load(&state, &project, &source_id).await?;
     if r.status != VideoStatus::Completed {

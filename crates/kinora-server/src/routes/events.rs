@@ -31,7 +31,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "`text/event-stream` of `video.progress`, then \
             `video.completed` or `video.failed`; each event's data is a video object.",
-            content_type = "text/event-stream", body = String),
+            content_type = "text/event-stream", body = crate::openapi::bodies::VideoEvent),
         (status = 401, description = "Missing or unknown API key.", body = ErrorResponse),
         (status = 404, description = "No such video in this project.", body = ErrorResponse),
     ),

@@ -67,24 +67,31 @@ pub fn file_view(f: &FileRecord) -> FileView {
     }
 }
 
-/// `expires_after[anchor]` must be `created_at`; `expires_after[seconds]` 3600–2592000.
+/// The fields `POST /v1/files` takes, as `Form` flattens them; anything else is refused.
+pub(crate) const ACCEPTED: [&str; 4] = [
+    "file",
+    "purpose",
+    "expires_after[anchor]",
+    "expires_after[seconds]",
+];
+
+/// `expires_after[seconds]`, 3600–2592000, sets the lifetime. `expires_after[anchor]` may be
+/// left out: `created_at` is the only anchor there is, so either part alone is unambiguous
+/// (the anchor alone keeps the default lifetime), and the document can say so.
 fn requested_expiry(form: &Form) -> ApiResult<Option<i64>> {
     let anchor = form.text("expires_after[anchor]");
     let seconds = form.text("expires_after[seconds]");
-    if anchor.is_none() && seconds.is_none() {
-        if form.has_prefix("expires_after") {
-            return Err(expiry_error());
-        }
-        return Ok(None);
-    }
-    if anchor != Some("created_at") {
+    if anchor.is_some_and(|a| a != "created_at") {
         return Err(ApiError::invalid(
             "expires_after.anchor",
             "invalid_expires_after",
             "expires_after.anchor must be 'created_at'.",
         ));
     }
-    seconds
+    let Some(seconds) = seconds else {
+        return Ok(None);
+    };
+    Some(seconds)
         .and_then(|s| s.trim().parse::<i64>().ok())
         .filter(|s| (MIN_EXPIRY..=MAX_EXPIRY).contains(s))
         .map(Some)
@@ -131,6 +138,8 @@ pub async fn create(
         ));
     }
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
+    form.expect(&ACCEPTED)?;
+    form.expect_file("file", "an uploaded file (a file part)")?;
     let purpose = form.text("purpose").unwrap_or("").to_string();
     if !UPLOAD_PURPOSES.contains(&purpose.as_str()) {
         return Err(ApiError::invalid(
@@ -191,7 +200,8 @@ pub async fn create(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FilesQuery {
-    /// The id of the last item of the previous page (its `last_id`).
+    /// The id of the last item of the previous page (its `last_id`); not empty.
+    #[param(min_length = 1)]
     pub after: Option<String>,
     /// Page size, 1-10,000 (default 10,000), as in OpenAI's document.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]

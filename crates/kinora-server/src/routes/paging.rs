@@ -10,7 +10,8 @@ use crate::error::{ApiError, ApiResult};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// The id of the last item of the previous page (its `last_id`).
+    /// The id of the last item of the previous page (its `last_id`); not empty.
+    #[param(min_length = 1)]
     pub after: Option<String>,
     /// Page size, 0-100 (default 20); 0 only reports `has_more`.
     #[param(value_type = Option<u32>, minimum = 0, maximum = 100)]

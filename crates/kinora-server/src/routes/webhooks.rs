@@ -14,7 +14,7 @@ use kinora_core::{clock, ids};
 use kinora_store::{NewWebhookEndpoint, WebhookEndpointPatch, WebhookEndpointRecord};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
@@ -55,19 +55,55 @@ fn read_only(id: &str) -> ApiError {
     }
 }
 
-/// A JSON body, or the contract's 400 naming what is wrong. An empty body reads as `{}`.
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
+/// A JSON body of the `accepted` top-level fields, or the contract's 400 naming what is wrong: an
+/// unknown field is `unknown_parameter`, a field of the wrong type `invalid_type`, a missing one
+/// `missing_required_parameter`, each with `param` set. An empty body reads as `{}`.
+fn body<T: DeserializeOwned>(bytes: &Bytes, accepted: &[&str]) -> ApiResult<T> {
     let raw: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         bytes
     };
-    serde_json::from_slice(raw).map_err(|e| {
+    let value: Value = serde_json::from_slice(raw).map_err(|e| {
         ApiError::invalid(
             "body",
-            "invalid_request_body",
-            format!("The request body is not the expected JSON object: {e}."),
+            "invalid_json",
+            format!("The body is not valid JSON: {e}"),
         )
+    })?;
+    let Value::Object(map) = &value else {
+        return Err(ApiError::invalid(
+            "body",
+            "invalid_json",
+            "The body must be a JSON object.",
+        ));
+    };
+    crate::form::expect_keys(map, accepted)?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        // The path's first key is the top-level field at fault; a missing field has no path,
+        // serde names it in the message ("missing field `url`").
+        let field = e.path().iter().find_map(|s| match s {
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            _ => None,
+        });
+        let inner = e.into_inner().to_string();
+        match field.or_else(|| crate::envelope::field_named(&inner)) {
+            Some(f) if inner.starts_with("missing field") => ApiError::invalid(
+                &f,
+                "missing_required_parameter",
+                format!("{f} is required."),
+            ),
+            Some(f) => ApiError::invalid(
+                &f,
+                "invalid_type",
+                format!("'{f}' has the wrong type: {inner}."),
+            ),
+            None => ApiError::invalid(
+                "body",
+                "invalid_request_body",
+                format!("The request body is not the expected JSON object: {inner}."),
+            ),
+        }
     })
 }
 
@@ -83,7 +119,17 @@ fn checked_name(name: &str) -> ApiResult<String> {
     Ok(name.to_string())
 }
 
+/// Longer URLs are refused (and documented as `maxLength`): a receiver address, not a payload.
+const MAX_URL_CHARS: usize = 2048;
+
 fn checked_url(url: &str) -> ApiResult<String> {
+    if url.chars().count() > MAX_URL_CHARS {
+        return Err(ApiError::invalid(
+            "url",
+            "invalid_url",
+            format!("url must be at most {MAX_URL_CHARS} characters."),
+        ));
+    }
     check_url(url)
         .map(|_| url.to_string())
         .map_err(|m| ApiError::invalid("url", "invalid_url", m))
@@ -136,7 +182,7 @@ pub async fn create(
     project: Project,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let req: CreateWebhookEndpoint = body(&bytes)?;
+    let req: CreateWebhookEndpoint = body(&bytes, CreateWebhookEndpoint::FIELDS)?;
     let record = state
         .store
         .create_webhook_endpoint(NewWebhookEndpoint {
@@ -215,7 +261,7 @@ async fn apply_update(
     id: &str,
     bytes: &Bytes,
 ) -> ApiResult<Response> {
-    let req: UpdateWebhookEndpoint = body(bytes)?;
+    let req: UpdateWebhookEndpoint = body(bytes, UpdateWebhookEndpoint::FIELDS)?;
     load_writable(state, project, id).await?;
     let patch = WebhookEndpointPatch {
         name: req.name.as_deref().map(checked_name).transpose()?,
@@ -333,7 +379,7 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let req: RotateWebhookSecret = body(&bytes)?;
+    let req: RotateWebhookSecret = body(&bytes, RotateWebhookSecret::FIELDS)?;
     load_writable(&state, &project, &id).await?;
     let now = clock::now_unix();
     let keep_until = req
@@ -370,7 +416,7 @@ pub async fn test(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let req: TestWebhookEndpoint = body(&bytes)?;
+    let req: TestWebhookEndpoint = body(&bytes, TestWebhookEndpoint::FIELDS)?;
     let e = load(&state, &project, &id).await?;
     let event_type = checked_types(std::slice::from_ref(&req.event_type))?.remove(0);
     let subject = if event_type.starts_with("batch.") {

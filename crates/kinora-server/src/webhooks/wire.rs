@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::Object;
 
 use crate::view::constant;
+use crate::webhooks::EVENT_TYPES;
 use crate::webhooks::signing::secret_hint;
 
 fn object_endpoint() -> Object {
@@ -23,26 +24,36 @@ fn object_delivery() -> Object {
     constant("webhook_delivery")
 }
 
+// `deny_unknown_fields` documents `additionalProperties: false`; the handlers refuse unknown
+// fields by name themselves (`FIELDS`), before serde sees the body.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateWebhookEndpoint {
-    /// A human-readable name.
+    /// A human-readable name: 1-256 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 256, pattern = r"\S")]
     pub name: String,
-    /// The `http(s)` URL that receives deliveries.
+    /// The `http(s)` URL that receives deliveries, without credentials.
+    #[schema(schema_with = url_schema)]
     pub url: String,
-    /// Any of `video.completed`, `video.failed`, `batch.completed`, `batch.failed`,
-    /// `batch.expired`, `batch.cancelled`.
+    /// At least one of the event types the server emits.
+    #[schema(schema_with = event_types_schema)]
     pub event_types: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateWebhookEndpoint {
+    #[schema(min_length = 1, max_length = 256, pattern = r"\S")]
     pub name: Option<String>,
+    #[schema(schema_with = optional_url_schema)]
     pub url: Option<String>,
     /// The complete set of event types that should trigger deliveries.
+    #[schema(schema_with = optional_event_types_schema)]
     pub event_types: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RotateWebhookSecret {
     /// Keep signing with the previous secret too for 24 hours (default false: it stops at once).
     #[serde(default)]
@@ -50,9 +61,68 @@ pub struct RotateWebhookSecret {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TestWebhookEndpoint {
     /// The event type of the sample delivery.
+    #[schema(schema_with = event_type_schema)]
     pub event_type: String,
+}
+
+/// What `check_url` takes, as far as a pattern can say it: `http(s)://`, a host name of
+/// letters, digits, dots and dashes, an optional port and path; no credentials.
+fn url_schema() -> Object {
+    url_of_type(serde_json::json!("string"))
+}
+
+/// An update's `url`: `null` leaves it as it is.
+fn optional_url_schema() -> Object {
+    url_of_type(serde_json::json!(["string", "null"]))
+}
+
+fn url_of_type(of: serde_json::Value) -> Object {
+    serde_json::from_value(serde_json::json!({
+        "type": of,
+        "format": "uri",
+        "pattern": "^https?://[A-Za-z0-9]([A-Za-z0-9.-]{0,60}[A-Za-z0-9])?(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]*)?$",
+        "maxLength": 2048,
+    }))
+    .expect("a valid schema object")
+}
+
+fn event_type_schema() -> Object {
+    serde_json::from_value(serde_json::json!({"type": "string", "enum": EVENT_TYPES}))
+        .expect("a valid schema object")
+}
+
+fn event_types_schema() -> utoipa::openapi::schema::Array {
+    event_types_of_type(serde_json::json!("array"))
+}
+
+/// An update's `event_types`: `null` leaves them as they are.
+fn optional_event_types_schema() -> utoipa::openapi::schema::Array {
+    event_types_of_type(serde_json::json!(["array", "null"]))
+}
+
+fn event_types_of_type(of: serde_json::Value) -> utoipa::openapi::schema::Array {
+    serde_json::from_value(serde_json::json!({
+        "type": of,
+        "minItems": 1,
+        "items": {"type": "string", "enum": EVENT_TYPES},
+    }))
+    .expect("a valid schema object")
+}
+
+impl CreateWebhookEndpoint {
+    pub const FIELDS: &[&str] = &["name", "url", "event_types"];
+}
+impl UpdateWebhookEndpoint {
+    pub const FIELDS: &[&str] = &["name", "url", "event_types"];
+}
+impl RotateWebhookSecret {
+    pub const FIELDS: &[&str] = &["keep_old_secret_active_for_24_hours"];
+}
+impl TestWebhookEndpoint {
+    pub const FIELDS: &[&str] = &["event_type"];
 }
 
 /// A webhook endpoint. `signing_secret` is present only when the endpoint is created or its
