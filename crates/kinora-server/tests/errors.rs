@@ -308,15 +308,7 @@ async fn operations_endpoints() {
         .await
         .unwrap();
     assert_eq!(r.headers()["x-request-id"], "trace-123");
-    let metrics = app
-        .client
-        .get(app.root_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("kinora_videos{status=\"queued\"} 1"),
         "{metrics}"

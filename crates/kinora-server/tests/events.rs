@@ -107,15 +107,7 @@ async fn all_see(watchers: &mut [Watcher], check: impl Fn(&Sse)) -> Sse {
 }
 
 async fn progress_reads(app: &TestApp) -> u64 {
-    let text = app
-        .client
-        .get(app.root_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix("kinora_progress_store_reads_total "))
         .and_then(|v| v.trim().parse().ok())

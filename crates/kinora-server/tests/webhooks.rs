@@ -65,15 +65,7 @@ async fn video_completed_is_delivered_once_and_signed() {
     assert_eq!(log[0]["last_status_code"], 200);
     assert_eq!(log[0]["event_type"], "video.completed");
     assert!(rx.drain().is_empty(), "delivered exactly once");
-    let metrics = app
-        .client
-        .get(app.root_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("kinora_webhook_attempts_total{outcome=\"delivered\"} 1"),
         "{metrics}"

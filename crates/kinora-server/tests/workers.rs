@@ -334,7 +334,10 @@ async fn the_builtin_remote_worker_renders_creates_extensions_and_edits() {
     assert!((duration - 4.0).abs() < 0.05, "{duration}");
 
     let ext = app
-        .create_at("/videos/extensions", json!({"video": {"id": id}, "prompt": "the car turns left", "seconds": "4"}))
+        .create_at(
+            "/videos/extensions",
+            json!({"video": {"id": id}, "prompt": "the car turns left", "seconds": "4"}),
+        )
         .await;
     let ext_id = ext["id"].as_str().unwrap().to_string();
     let done = app.wait(&ext_id).await;

@@ -91,6 +91,12 @@ impl TestApp {
         format!("{}{path}", self.base.trim_end_matches("/v1"))
     }
 
+    /// The Prometheus text of `/metrics` (no key needed).
+    pub async fn metrics(&self) -> String {
+        let r = self.client.get(self.root_url("/metrics")).send().await;
+        r.unwrap().text().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client
             .get(self.url(path))
