@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,11 +31,23 @@ SCREENS = REPO_ROOT / "target" / "studio-screens"
 DESKTOP = (1366, 900)
 PHONE = (390, 844)
 RENDER_S = 120
+WORKER_TOKEN = "wt-studio-test"
+
+
+def register_worker(base: str, name: str) -> str:
+    """Registers a remote worker over the worker protocol, as `kinora worker` would."""
+    req = urllib.request.Request(
+        base + "/internal/v1/workers/register", method="POST",
+        data=json.dumps({"name": name, "pool": "builtin", "models": ["sora-2"], "version": "studio-test"}).encode(),
+        headers={"Authorization": f"Bearer {WORKER_TOKEN}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)["worker_id"]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KinoraServer]:
-    srv = start_server(tmp_path_factory.mktemp("studio") / "data", workers=2)
+    srv = start_server(tmp_path_factory.mktemp("studio") / "data", workers=2,
+                       extra_args=("--worker-token", WORKER_TOKEN))
     yield srv
     stop_server(srv)
 
@@ -190,10 +203,18 @@ def test_a_user_walks_the_studio(server: KinoraServer, browser: WebDriver, tmp_p
     button(b, "Output file")
     shot(b, "batches")
 
-    for name, hash_ in (("webhooks", "#/webhooks"), ("operations", "#/operations")):
-        b.get(base + "/" + hash_)
-        wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, "main h1"))
-        shot(b, name)
+    b.get(base + "/#/webhooks")
+    wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, "main h1"))
+    shot(b, "webhooks")
+
+    # Operations lists the remote workers serving the queue, with their pool and models.
+    worker_id = register_worker(base, "gpu-box-0")
+    b.get(base + "/#/operations")
+    row = wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, f'#workers [data-worker-id="{worker_id}"]'))[0]
+    assert row.get_attribute("data-status") == "idle"
+    assert "gpu-box-0" in row.text and "builtin" in row.text and "sora-2" in row.text, row.text
+    assert "2 built-in engine workers" in b.find_element(By.CSS_SELECTOR, "main").text
+    shot(b, "operations")
 
     ready = {"gallery": "[data-video-id]", "video": "video", "characters": "[data-character-id]",
              "batches": "[data-batch-id]", "webhooks": "main h1", "operations": "main h1"}

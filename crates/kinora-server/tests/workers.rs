@@ -126,6 +126,65 @@ async fn in_process_workers_leave_remote_models_to_their_pool() {
 }
 
 #[tokio::test]
+async fn registered_workers_are_listed_busy_while_they_hold_a_job() {
+    let (app, _dir) = spawn(1).await;
+    let r = app.client.get(app.url("/workers")).send().await.unwrap();
+    expect_error(r, 401, None).await;
+    let listed = |v: &Value| v["data"].as_array().unwrap().clone();
+    let none: Value = app.get("/workers").await.json().await.unwrap();
+    assert_eq!(
+        (listed(&none).len(), none["in_process_workers"].clone()),
+        (0, json!(1))
+    );
+
+    let gpu = app.register(POOL).await;
+    let builtin = app.register("builtin").await;
+    let all: Value = app.get("/workers").await.json().await.unwrap();
+    let rows = listed(&all);
+    assert_eq!(rows.len(), 2, "{all}");
+    let row = &rows[0];
+    assert_eq!(row["id"], gpu["worker_id"]);
+    assert_eq!(row["object"], "worker");
+    assert_eq!(
+        (row["name"].clone(), row["pool"].clone()),
+        (json!("test"), json!(POOL))
+    );
+    assert_eq!(row["models"], json!([REMOTE_MODEL]));
+    assert_eq!(row["version"], "tests");
+    assert_eq!(
+        (row["status"].clone(), row["running_jobs"].clone()),
+        (json!("idle"), json!(0))
+    );
+    assert_eq!(rows[1]["id"], builtin["worker_id"]);
+
+    let v = app
+        .create(
+            json!({"prompt": "a fox", "model": REMOTE_MODEL, "seconds": "4", "size": "1280x720"}),
+        )
+        .await;
+    let job = app.lease(&gpu, 5).await.expect("the remote job");
+    assert_eq!(job["video_id"], v["id"]);
+    let busy: Value = app.get("/workers").await.json().await.unwrap();
+    let row = &listed(&busy)[0];
+    assert_eq!(
+        (row["status"].clone(), row["running_jobs"].clone()),
+        (json!("busy"), json!(1))
+    );
+    assert!(row["last_seen_at"].as_i64().unwrap() >= row["registered_at"].as_i64().unwrap());
+
+    let (s, _) = app
+        .job_call(
+            &job,
+            "fail",
+            json!({"code": "out_of_memory", "message": "CUDA OOM", "retryable": false}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let after: Value = app.get("/workers").await.json().await.unwrap();
+    assert_eq!(listed(&after)[0]["status"], "idle");
+}
+
+#[tokio::test]
 async fn a_long_poll_returns_the_job_enqueued_while_it_waits() {
     let (app, _dir) = spawn(0).await;
     let worker = app.register("builtin").await;

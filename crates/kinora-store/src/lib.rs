@@ -17,6 +17,8 @@
 //! - [`file`], [`batch`]: the Files and Batch API records and their store verbs
 //! - [`webhook`]: webhook endpoints and durable deliveries (`WebhookStore`); events are written
 //!   by each backend inside the transaction of the state change that causes them
+//! - [`worker`]: the registry of remote workers (`WorkerStore`), its statements written once for
+//!   both backends
 //! - [`blob`]: `BlobStore` over `object_store` (local directory, S3-compatible bucket, memory),
 //!   with a whole-store copy
 //! - `story` (tests only): backend-neutral scenarios over `Arc<dyn MetadataStore>`
@@ -31,6 +33,7 @@ pub mod record;
 pub mod sqlite;
 pub mod transfer;
 pub mod webhook;
+pub mod worker;
 
 #[cfg(test)]
 mod story;
@@ -50,3 +53,4 @@ pub use webhook::{
     AttemptOutcome, DeliveryRecord, DeliveryStatus, DueDelivery, NewWebhookEndpoint,
     WebhookEndpointPatch, WebhookEndpointRecord, WebhookStore,
 };
+pub use worker::{WorkerRecord, WorkerSeen, WorkerStore};

@@ -18,9 +18,12 @@ use crate::record::{
     JobError, Lease, NewVideo, Order, Page, VideoRecord,
 };
 use crate::webhook::WebhookStore;
+use crate::worker::WorkerStore;
 
 #[async_trait]
-pub trait MetadataStore: FileStore + BatchStore + WebhookStore + Send + Sync + 'static {
+pub trait MetadataStore:
+    FileStore + BatchStore + WebhookStore + WorkerStore + Send + Sync + 'static
+{
     /// Idempotency check (per project + key) and insert as `queued`, in one transaction. The job
     /// is claimable from `created_at`.
     async fn create_video(

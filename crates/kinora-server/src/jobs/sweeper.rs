@@ -1,5 +1,6 @@
 //! Background upkeep: return jobs whose worker stopped heartbeating to the queue, expire media
-//! and files past their retention, and retry blob deletions the blob store refused.
+//! and files past their retention, retry blob deletions the blob store refused, and forget
+//! remote workers long gone.
 
 use std::time::Duration;
 
@@ -9,6 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::jobs::media::{delete_blobs, remove_video_blobs, retry_deletions};
 use crate::state::AppState;
+
+/// Registered workers silent this long leave the registry.
+const FORGET_WORKERS_AFTER_MS: i64 = 24 * 3600 * 1000;
 
 /// One sweep; returns (leases reclaimed, videos expired).
 pub async fn sweep(state: &AppState) -> (u64, usize) {
@@ -46,6 +50,14 @@ pub async fn sweep(state: &AppState) -> (u64, usize) {
     }
     expire_files(state).await;
     retry_deletions(state, clock::now_unix()).await;
+    // Gone for a day: a worker that comes back registers again.
+    if let Err(e) = state
+        .store
+        .forget_workers(clock::now_millis() - FORGET_WORKERS_AFTER_MS)
+        .await
+    {
+        tracing::warn!(error = %e, "forgetting departed workers failed");
+    }
     (reclaimed, expired)
 }
 

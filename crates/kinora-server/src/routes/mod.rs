@@ -13,6 +13,7 @@ pub mod ops;
 pub mod paging;
 pub mod videos;
 pub mod webhooks;
+pub mod workers;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -39,6 +40,7 @@ pub fn v1() -> Router<AppState> {
         .route("/videos/{id}/remix", post(derive::remix))
         .route("/videos/{id}/cancel", post(videos::cancel))
         .route("/models", get(models::list))
+        .route("/workers", get(workers::list))
         .route("/files", post(files::create).get(files::list))
         .route("/files/{id}", get(files::retrieve).delete(files::delete))
         .route("/files/{id}/content", get(files::content))

@@ -14,7 +14,7 @@ use axum::routing::{get, post, put};
 use bytes::Bytes;
 use futures::StreamExt;
 use kinora_core::clock;
-use kinora_store::{JobError, Lease, StoreError, VideoRecord};
+use kinora_store::{JobError, Lease, StoreError, VideoRecord, WorkerRecord};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncWriteExt;
@@ -168,6 +168,17 @@ async fn register(
     let suffix = &kinora_core::ids::lease_id()[6..18];
     let worker_id = format!("wkr_{}_{suffix}", req.name);
     tracing::info!(%worker_id, pool = %req.pool, ?models, version = ?req.version, "worker registered");
+    state
+        .store
+        .record_worker(&WorkerRecord {
+            id: worker_id.clone(),
+            name: req.name,
+            pool: req.pool,
+            models: models.clone(),
+            version: req.version,
+            registered_at_ms: clock::now_millis(),
+        })
+        .await?;
     let lease_seconds = state.settings.lease_seconds as u64;
     Ok(Json(RegisterResponse {
         worker_id,
@@ -200,6 +211,14 @@ async fn lease(State(state): State<AppState>, _: WorkerToken, bytes: Bytes) -> A
             "invalid_model",
             format!("Model '{m}' is not in this node's catalogue."),
         ));
+    }
+    // Presence only: a registry that cannot be written must not stop the worker being served.
+    if let Err(e) = state
+        .store
+        .touch_worker(&req.worker_id, clock::now_millis())
+        .await
+    {
+        tracing::warn!(worker_id = %req.worker_id, error = %e, "could not note the worker's poll");
     }
     let wait = Duration::from_secs(req.wait_seconds.min(MAX_WAIT_SECONDS));
     let deadline = tokio::time::Instant::now() + wait;

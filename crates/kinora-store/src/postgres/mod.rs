@@ -133,6 +133,8 @@ pub(crate) async fn notify(conn: &mut sqlx::PgConnection, channel: &str) -> Resu
     Ok(())
 }
 
+crate::worker::worker_store!(PostgresStore, pool, pool);
+
 #[async_trait]
 impl MetadataStore for PostgresStore {
     async fn create_video(

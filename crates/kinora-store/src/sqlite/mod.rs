@@ -136,6 +136,8 @@ async fn writer_is_clean(
     Ok(true)
 }
 
+crate::worker::worker_store!(SqliteStore, writer, reader);
+
 #[async_trait]
 impl MetadataStore for SqliteStore {
     async fn create_video(

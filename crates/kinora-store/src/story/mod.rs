@@ -9,6 +9,7 @@ pub(crate) mod jobs;
 pub(crate) mod listing;
 pub(crate) mod queue;
 pub(crate) mod webhooks;
+pub(crate) mod workers;
 
 use std::sync::Arc;
 
@@ -75,7 +76,8 @@ macro_rules! storage_story {
             batches::batch_expiry, batches::batch_validation_failure, batches::batch_driver_lease,
             listing::pages_asc_desc, listing::project_isolation, listing::characters_pages,
             webhooks::webhook_endpoints, webhooks::webhook_declared, webhooks::webhook_rotation,
-            webhooks::webhook_video_events, webhooks::webhook_delivery_lease);
+            webhooks::webhook_video_events, webhooks::webhook_delivery_lease,
+            workers::worker_registry);
     };
     (@ $open:expr; $($module:ident :: $name:ident),+) => {
         $(
