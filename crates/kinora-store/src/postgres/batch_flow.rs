@@ -5,14 +5,15 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::batches::{BATCH_COLUMNS, batch_from_row, emit_batch_event};
-use super::files::insert_file;
-use super::rows::{to_json, video_columns, video_from_row};
+use super::batches::emit_batch_event;
 use super::{PostgresStore, QUEUE_CHANNEL, notify};
 use crate::batch::{
     BATCH_PRIORITY_BASE, BatchOutputs, BatchRecord, LineError, RequestResult, StagedRequest,
 };
 use crate::error::{Result, StoreError};
+use crate::sql::rows::{BATCH_COLUMNS, batch_from_row};
+use crate::sql::rows::{video_columns, video_from_row};
+use crate::sql::to_json;
 
 /// Advisory lock key serializing batch enqueues across nodes: "kinora" in ASCII, then 1.
 const ENQUEUE_LOCK: i64 = 0x6b69_6e6f_7261_0001;
@@ -222,7 +223,7 @@ impl PostgresStore {
     ) -> Result<BatchRecord> {
         let mut tx = self.pool.begin().await?;
         for f in [&outputs.output, &outputs.errors].into_iter().flatten() {
-            insert_file(&mut tx, f).await?;
+            crate::sql::files::insert_file!(&mut *tx, f)?;
         }
         let row = sqlx::query(&format!(
             "UPDATE batches SET status = outcome, output_file_id = $1, error_file_id = $2, \

@@ -4,44 +4,13 @@
 //! at once and never lease the same delivery while its lease runs.
 
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 
 use super::PostgresStore;
-use super::rows::{page_of, paging};
 use crate::error::{Result, StoreError};
 use crate::record::{Order, Page};
-use crate::webhook::{
-    AttemptOutcome, DeliveryRecord, DeliveryStatus, DueDelivery, WebhookEndpointRecord,
-};
-
-const DELIVERY_COLUMNS: &str = "d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.status, \
-     d.attempts, d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_status_code, \
-     d.last_error, d.completed_at";
-
-fn delivery_from_row(row: &PgRow) -> Result<DeliveryRecord> {
-    let status: String = row.try_get("status")?;
-    let status = DeliveryStatus::parse(&status).ok_or_else(|| {
-        StoreError::Backend(format!("stored delivery status {status:?} is unknown"))
-    })?;
-    Ok(DeliveryRecord {
-        id: row.try_get("id")?,
-        endpoint_id: row.try_get("endpoint_id")?,
-        event_id: row.try_get("event_id")?,
-        event_type: row.try_get("event_type")?,
-        status,
-        attempts: row
-            .try_get::<i64, _>("attempts")?
-            .clamp(0, i64::from(u32::MAX)) as u32,
-        created_at: row.try_get("created_at")?,
-        next_attempt_at_ms: row.try_get("next_attempt_at")?,
-        last_attempt_at: row.try_get("last_attempt_at")?,
-        last_status_code: row
-            .try_get::<Option<i64>, _>("last_status_code")?
-            .and_then(|c| u16::try_from(c).ok()),
-        last_error: row.try_get("last_error")?,
-        completed_at: row.try_get("completed_at")?,
-    })
-}
+use crate::sql::rows::{DELIVERY_COLUMNS, delivery_from_row};
+use crate::sql::{page_of, paging};
+use crate::webhook::{AttemptOutcome, DeliveryRecord, DueDelivery, WebhookEndpointRecord};
 
 impl PostgresStore {
     pub(super) async fn claim_deliveries(

@@ -2,39 +2,18 @@
 //! declared endpoints. Every write locks the endpoint it read (`FOR UPDATE`), so two nodes
 //! editing one endpoint apply their changes one after the other.
 
-use sqlx::Row;
-use sqlx::postgres::PgRow;
-
 use super::PostgresStore;
 use crate::error::{Result, StoreError};
+use crate::sql::rows::{ENDPOINT_COLUMNS, endpoint_from_row};
 use crate::webhook::{NewWebhookEndpoint, WebhookEndpointPatch, WebhookEndpointRecord};
 
 /// Advisory lock key serializing `sync_declared_webhooks` across nodes starting at once:
 /// "kinora" in ASCII, then 2.
 const SYNC_DECLARED_LOCK: i64 = 0x6b69_6e6f_7261_0002;
 
-pub(super) const ENDPOINT_COLUMNS: &str = "id, project, name, url, event_types, secret, \
-     previous_secret, previous_secret_until, declared, created_at, updated_at";
-
 /// Written before a read-only endpoint is refused, so the server can say why.
 const DECLARED: &str = "this webhook endpoint is declared in the server's settings file and is \
      read-only through the API";
-
-pub(super) fn endpoint_from_row(row: &PgRow) -> Result<WebhookEndpointRecord> {
-    Ok(WebhookEndpointRecord {
-        id: row.try_get("id")?,
-        project: row.try_get("project")?,
-        name: row.try_get("name")?,
-        url: row.try_get("url")?,
-        event_types: row.try_get("event_types")?,
-        secret: row.try_get("secret")?,
-        previous_secret: row.try_get("previous_secret")?,
-        previous_secret_until: row.try_get("previous_secret_until")?,
-        declared: row.try_get("declared")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
 
 impl PostgresStore {
     /// The endpoint of `project` for a write, locked until the transaction ends, or why it

@@ -20,13 +20,10 @@
 
 mod batch_flow;
 mod batches;
-mod characters;
 mod deliveries;
 mod endpoints;
-mod files;
 mod listener;
 mod queue;
-mod rows;
 mod videos;
 mod webhooks;
 
@@ -34,18 +31,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use kinora_core::VideoStatus;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::sync::Notify;
 
 use crate::error::{Result, StoreError};
 use crate::metadata::MetadataStore;
-use crate::record::{
-    CancelOutcome, CharacterRecord, Completion, CreateOutcome, FailOutcome, IdempotencyKey,
-    JobError, Lease, NewVideo, Order, Page, VideoRecord,
-};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -72,6 +63,16 @@ pub async fn open_postgres(url: &str) -> Result<Arc<dyn MetadataStore>> {
 }
 
 impl PostgresStore {
+    async fn close_pools(&self) {
+        self.listener.abort();
+        self.pool.close().await;
+    }
+
+    /// Woken by NOTIFY when any node makes a job claimable.
+    fn queue_wake(&self) -> Option<Arc<Notify>> {
+        Some(Arc::clone(&self.queue_signal))
+    }
+
     pub async fn open(url: &str) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
@@ -133,158 +134,13 @@ pub(crate) async fn notify(conn: &mut sqlx::PgConnection, channel: &str) -> Resu
     Ok(())
 }
 
-crate::worker::worker_store!(PostgresStore, pool, pool);
-
-#[async_trait]
-impl MetadataStore for PostgresStore {
-    async fn create_video(
-        &self,
-        v: NewVideo,
-        idem: Option<IdempotencyKey>,
-    ) -> Result<CreateOutcome> {
-        self.create_video_tx(v, idem).await
-    }
-    async fn get_video(&self, project: &str, id: &str) -> Result<Option<VideoRecord>> {
-        self.read_video(Some(project), id).await
-    }
-    async fn get_video_unscoped(&self, id: &str) -> Result<Option<VideoRecord>> {
-        self.read_video(None, id).await
-    }
-    async fn list_videos(
-        &self,
-        project: &str,
-        after: Option<&str>,
-        limit: u32,
-        order: Order,
-    ) -> Result<Page<VideoRecord>> {
-        self.list_video_page(project, after, limit, order).await
-    }
-    async fn queue_position(&self, id: &str) -> Result<Option<u64>> {
-        self.position_of(id).await
-    }
-    async fn queued_ids(&self) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT id, model FROM videos WHERE status = 'queued' ORDER BY priority, run_at, seq",
-        )
-        .fetch_all(&self.pool)
-        .await?)
-    }
-    async fn claim_for(
-        &self,
-        worker: &str,
-        models: Option<&[String]>,
-        now_ms: i64,
-        lease_ms: i64,
-    ) -> Result<Option<Lease>> {
-        self.claim_next(worker, models, now_ms, lease_ms).await
-    }
-    async fn heartbeat(
-        &self,
-        id: &str,
-        lease_id: &str,
-        progress: u8,
-        now_ms: i64,
-        lease_ms: i64,
-    ) -> Result<bool> {
-        self.beat(id, lease_id, progress, now_ms, lease_ms).await
-    }
-    async fn complete(
-        &self,
-        id: &str,
-        lease_id: &str,
-        c: Completion,
-        now: i64,
-    ) -> Result<VideoRecord> {
-        self.finish_ok(id, lease_id, c, now).await
-    }
-    async fn fail(
-        &self,
-        id: &str,
-        lease_id: &str,
-        err: JobError,
-        retry_at_ms: Option<i64>,
-        now: i64,
-    ) -> Result<FailOutcome> {
-        self.finish_err(id, lease_id, err, retry_at_ms, now).await
-    }
-    async fn request_cancel(&self, project: &str, id: &str, now: i64) -> Result<CancelOutcome> {
-        self.cancel(project, id, now).await
-    }
-    async fn reclaim_expired(&self, now_ms: i64) -> Result<u64> {
-        self.reclaim(now_ms).await
-    }
-    async fn release_owner(&self, worker_prefix: &str, now_ms: i64) -> Result<u64> {
-        self.release(worker_prefix, now_ms).await
-    }
-    async fn delete_video(&self, project: &str, id: &str, now: i64) -> Result<Option<VideoRecord>> {
-        self.mark_deleted(project, id, now).await
-    }
-    async fn expire_due(&self, now: i64, limit: u32) -> Result<Vec<VideoRecord>> {
-        self.expire(now, limit).await
-    }
-    async fn count_by_status(&self) -> Result<Vec<(VideoStatus, u64)>> {
-        self.status_counts().await
-    }
-    async fn purge_idempotency_keys(&self, before: i64) -> Result<u64> {
-        self.purge_keys(before).await
-    }
-    async fn create_character(&self, c: CharacterRecord) -> Result<()> {
-        self.insert_character(c).await
-    }
-    async fn get_character(&self, project: &str, id: &str) -> Result<Option<CharacterRecord>> {
-        self.read_character(project, id).await
-    }
-    async fn list_characters(
-        &self,
-        project: &str,
-        after: Option<&str>,
-        limit: u32,
-        order: Order,
-    ) -> Result<Page<CharacterRecord>> {
-        self.list_character_page(project, after, limit, order).await
-    }
-    async fn delete_character(&self, project: &str, id: &str) -> Result<bool> {
-        self.remove_character(project, id).await
-    }
-    async fn defer_blob_deletion(&self, prefix: &str, retry_at: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO blob_deletions (prefix, retry_at) VALUES ($1, $2) \
-             ON CONFLICT (prefix) DO UPDATE SET retry_at = excluded.retry_at",
-        )
-        .bind(prefix)
-        .bind(retry_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-    async fn due_blob_deletions(&self, now: i64, limit: u32) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT prefix FROM blob_deletions WHERE retry_at <= $1 ORDER BY retry_at LIMIT $2",
-        )
-        .bind(now)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?)
-    }
-    async fn forget_blob_deletion(&self, prefix: &str) -> Result<()> {
-        sqlx::query("DELETE FROM blob_deletions WHERE prefix = $1")
-            .bind(prefix)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-    async fn close(&self) {
-        self.listener.abort();
-        self.pool.close().await;
-    }
-    fn queue_signal(&self) -> Option<Arc<Notify>> {
-        Some(Arc::clone(&self.queue_signal))
-    }
-}
+crate::sql::store_verbs!(
+    PostgresStore,
+    sqlx::postgres::PgRow,
+    write = pool,
+    read = pool,
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+);
 
 #[cfg(test)]
 pub(crate) mod test_db;

@@ -6,11 +6,11 @@
 //! across nodes. A change that ends a job records its webhook event in the same transaction; one
 //! that makes a job claimable notifies `kinora_queue` in it.
 
-use super::rows::{video_columns, video_from_row};
 use super::webhooks::emit_video_event;
 use super::{PostgresStore, QUEUE_CHANNEL, notify};
 use crate::error::{Result, StoreError};
 use crate::record::{CancelOutcome, Completion, FailOutcome, JobError, Lease, VideoRecord, codes};
+use crate::sql::rows::{video_columns, video_from_row};
 use kinora_core::ids;
 
 const WORKER_LOST_MESSAGE: &str =
@@ -113,7 +113,7 @@ impl PostgresStore {
         .bind(now)
         .bind(i64::from(c.usage.seconds))
         .bind(c.usage.cost_usd)
-        .bind(super::rows::to_json("media", &c.media)?)
+        .bind(crate::sql::to_json("media", &c.media)?)
         .bind(c.expires_at)
         .bind(i64::from(c.seconds))
         .bind(id)

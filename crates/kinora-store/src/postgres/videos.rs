@@ -3,11 +3,12 @@
 use kinora_core::VideoStatus;
 use sqlx::Row;
 
-use super::rows::{PageOf, keyset_page, to_json, video_columns, video_from_row};
 use super::webhooks::emit_video_event;
 use super::{PostgresStore, QUEUE_CHANNEL, notify};
 use crate::error::{Result, StoreError};
 use crate::record::{CreateOutcome, IdempotencyKey, NewVideo, Order, Page, VideoRecord, codes};
+use crate::sql::rows::{video_columns, video_from_row};
+use crate::sql::{PageOf, keyset_page, to_json};
 
 impl PostgresStore {
     pub(super) async fn create_video_tx(
@@ -126,7 +127,7 @@ impl PostgresStore {
             columns: video_columns!(),
             live_only: true,
         };
-        keyset_page(&self.pool, of, project, after, limit, order, video_from_row).await
+        keyset_page!(&self.pool, of, project, after, limit, order, video_from_row)
     }
 
     pub(super) async fn mark_deleted(

@@ -9,11 +9,11 @@
 
 use std::sync::Arc;
 
-use super::endpoints::{ENDPOINT_COLUMNS, endpoint_from_row};
-use super::rows::{page_of, paging};
 use super::{PostgresStore, WEBHOOK_CHANNEL, notify};
 use crate::error::{Result, StoreError};
 use crate::record::{Order, Page};
+use crate::sql::rows::{ENDPOINT_COLUMNS, endpoint_from_row};
+use crate::sql::{page_of, paging};
 use crate::webhook::{
     AttemptOutcome, DeliveryRecord, DueDelivery, NewWebhookEndpoint, WebhookEndpointPatch,
     WebhookEndpointRecord, WebhookStore,

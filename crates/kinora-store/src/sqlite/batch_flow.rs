@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use super::SqliteStore;
-use super::batches::{BATCH_COLUMNS, batch_from_row, emit_batch_event};
-use super::files::insert_file;
-use super::rows::{to_json, video_columns, video_from_row};
+use super::batches::emit_batch_event;
 use crate::batch::{
     BATCH_PRIORITY_BASE, BatchOutputs, BatchRecord, LineError, RequestResult, StagedRequest,
 };
 use crate::error::{Result, StoreError};
+use crate::sql::rows::{BATCH_COLUMNS, batch_from_row};
+use crate::sql::rows::{video_columns, video_from_row};
+use crate::sql::to_json;
 
 impl SqliteStore {
     pub(super) async fn clear_staged_rows(&self, batch_id: &str) -> Result<()> {
@@ -210,7 +211,7 @@ impl SqliteStore {
     ) -> Result<BatchRecord> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         for f in [&outputs.output, &outputs.errors].into_iter().flatten() {
-            insert_file(&mut tx, f).await?;
+            crate::sql::files::insert_file!(&mut *tx, f)?;
         }
         let row = sqlx::query(&format!(
             "UPDATE batches SET status = outcome, output_file_id = ?1, error_file_id = ?2, \

@@ -2,63 +2,18 @@
 //! finalization steps are in `batch_flow`.
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use super::SqliteStore;
-use super::rows::{PageOf, keyset_page, to_json};
 use super::webhooks::emit_event;
 use crate::batch::{
-    BatchCancel, BatchCounts, BatchOutputs, BatchRecord, BatchStatus, BatchStore, LineError,
-    RequestResult, StagedRequest,
+    BatchCancel, BatchCounts, BatchOutputs, BatchRecord, BatchStore, LineError, RequestResult,
+    StagedRequest,
 };
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::record::{Order, Page};
-
-pub(crate) const BATCH_COLUMNS: &str = "id, project, endpoint, input_file_id, completion_window, \
-     status, model, metadata, output_expires_after, errors, output_file_id, error_file_id, \
-     created_at, in_progress_at, expires_at, finalizing_at, completed_at, failed_at, expired_at, \
-     cancelling_at, cancelled_at";
-
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("stored batch {what} cannot be read: {detail}"))
-}
-
-pub(super) fn batch_from_row(row: &SqliteRow) -> Result<BatchRecord> {
-    let status: String = row.try_get("status")?;
-    let metadata = row
-        .try_get::<Option<String>, _>("metadata")?
-        .map(|m| serde_json::from_str(&m).map_err(|e| corrupt("metadata", e)))
-        .transpose()?;
-    let errors = row
-        .try_get::<Option<String>, _>("errors")?
-        .map(|m| serde_json::from_str(&m).map_err(|e| corrupt("errors", e)))
-        .transpose()?
-        .unwrap_or_default();
-    Ok(BatchRecord {
-        id: row.try_get("id")?,
-        project: row.try_get("project")?,
-        endpoint: row.try_get("endpoint")?,
-        input_file_id: row.try_get("input_file_id")?,
-        completion_window: row.try_get("completion_window")?,
-        status: BatchStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        model: row.try_get("model")?,
-        metadata,
-        output_expires_after: row.try_get("output_expires_after")?,
-        errors,
-        output_file_id: row.try_get("output_file_id")?,
-        error_file_id: row.try_get("error_file_id")?,
-        created_at: row.try_get("created_at")?,
-        in_progress_at: row.try_get("in_progress_at")?,
-        expires_at: row.try_get("expires_at")?,
-        finalizing_at: row.try_get("finalizing_at")?,
-        completed_at: row.try_get("completed_at")?,
-        failed_at: row.try_get("failed_at")?,
-        expired_at: row.try_get("expired_at")?,
-        cancelling_at: row.try_get("cancelling_at")?,
-        cancelled_at: row.try_get("cancelled_at")?,
-    })
-}
+use crate::sql::rows::{BATCH_COLUMNS, batch_from_row};
+use crate::sql::{PageOf, keyset_page, to_json};
 
 /// Ends the batch's queued jobs with `code` and asks its running ones to stop. No per-video
 /// webhook: the batch's own event reports them.
@@ -157,7 +112,7 @@ impl BatchStore for SqliteStore {
             columns: BATCH_COLUMNS,
             live_only: false,
         };
-        keyset_page(
+        keyset_page!(
             &self.reader,
             of,
             project,
@@ -166,7 +121,6 @@ impl BatchStore for SqliteStore {
             order,
             batch_from_row,
         )
-        .await
     }
 
     async fn batch_counts(&self, id: &str) -> Result<BatchCounts> {

@@ -18,10 +18,7 @@
 
 mod batch_flow;
 pub(crate) mod batches;
-mod characters;
-mod files;
 mod queue;
-pub(crate) mod rows;
 mod videos;
 pub(crate) mod webhooks;
 
@@ -30,17 +27,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use kinora_core::VideoStatus;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::Result;
 use crate::metadata::MetadataStore;
-use crate::record::{
-    CancelOutcome, CharacterRecord, Completion, CreateOutcome, FailOutcome, IdempotencyKey,
-    JobError, Lease, NewVideo, Order, Page, VideoRecord,
-};
 
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -67,6 +58,16 @@ pub async fn open_sqlite_memory() -> Result<Arc<dyn MetadataStore>> {
 }
 
 impl SqliteStore {
+    async fn close_pools(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    /// One process owns the file, and its enqueues wake its workers directly.
+    fn queue_wake(&self) -> Option<Arc<tokio::sync::Notify>> {
+        None
+    }
+
     pub async fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
@@ -136,155 +137,13 @@ async fn writer_is_clean(
     Ok(true)
 }
 
-crate::worker::worker_store!(SqliteStore, writer, reader);
-
-#[async_trait]
-impl MetadataStore for SqliteStore {
-    async fn create_video(
-        &self,
-        v: NewVideo,
-        idem: Option<IdempotencyKey>,
-    ) -> Result<CreateOutcome> {
-        self.create_video_tx(v, idem).await
-    }
-    async fn get_video(&self, project: &str, id: &str) -> Result<Option<VideoRecord>> {
-        self.read_video(Some(project), id).await
-    }
-    async fn get_video_unscoped(&self, id: &str) -> Result<Option<VideoRecord>> {
-        self.read_video(None, id).await
-    }
-    async fn list_videos(
-        &self,
-        project: &str,
-        after: Option<&str>,
-        limit: u32,
-        order: Order,
-    ) -> Result<Page<VideoRecord>> {
-        self.list_video_page(project, after, limit, order).await
-    }
-    async fn queue_position(&self, id: &str) -> Result<Option<u64>> {
-        self.position_of(id).await
-    }
-    async fn queued_ids(&self) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT id, model FROM videos WHERE status = 'queued' ORDER BY priority, run_at, seq",
-        )
-        .fetch_all(&self.reader)
-        .await?)
-    }
-    async fn claim_for(
-        &self,
-        worker: &str,
-        models: Option<&[String]>,
-        now_ms: i64,
-        lease_ms: i64,
-    ) -> Result<Option<Lease>> {
-        self.claim_next(worker, models, now_ms, lease_ms).await
-    }
-    async fn heartbeat(
-        &self,
-        id: &str,
-        lease_id: &str,
-        progress: u8,
-        now_ms: i64,
-        lease_ms: i64,
-    ) -> Result<bool> {
-        self.beat(id, lease_id, progress, now_ms, lease_ms).await
-    }
-    async fn complete(
-        &self,
-        id: &str,
-        lease_id: &str,
-        c: Completion,
-        now: i64,
-    ) -> Result<VideoRecord> {
-        self.finish_ok(id, lease_id, c, now).await
-    }
-    async fn fail(
-        &self,
-        id: &str,
-        lease_id: &str,
-        err: JobError,
-        retry_at_ms: Option<i64>,
-        now: i64,
-    ) -> Result<FailOutcome> {
-        self.finish_err(id, lease_id, err, retry_at_ms, now).await
-    }
-    async fn request_cancel(&self, project: &str, id: &str, now: i64) -> Result<CancelOutcome> {
-        self.cancel(project, id, now).await
-    }
-    async fn reclaim_expired(&self, now_ms: i64) -> Result<u64> {
-        self.reclaim(now_ms).await
-    }
-    async fn release_owner(&self, worker_prefix: &str, now_ms: i64) -> Result<u64> {
-        self.release(worker_prefix, now_ms).await
-    }
-    async fn delete_video(&self, project: &str, id: &str, now: i64) -> Result<Option<VideoRecord>> {
-        self.mark_deleted(project, id, now).await
-    }
-    async fn expire_due(&self, now: i64, limit: u32) -> Result<Vec<VideoRecord>> {
-        self.expire(now, limit).await
-    }
-    async fn count_by_status(&self) -> Result<Vec<(VideoStatus, u64)>> {
-        self.status_counts().await
-    }
-    async fn purge_idempotency_keys(&self, before: i64) -> Result<u64> {
-        self.purge_keys(before).await
-    }
-    async fn create_character(&self, c: CharacterRecord) -> Result<()> {
-        self.insert_character(c).await
-    }
-    async fn get_character(&self, project: &str, id: &str) -> Result<Option<CharacterRecord>> {
-        self.read_character(project, id).await
-    }
-    async fn list_characters(
-        &self,
-        project: &str,
-        after: Option<&str>,
-        limit: u32,
-        order: Order,
-    ) -> Result<Page<CharacterRecord>> {
-        self.list_character_page(project, after, limit, order).await
-    }
-    async fn delete_character(&self, project: &str, id: &str) -> Result<bool> {
-        self.remove_character(project, id).await
-    }
-    async fn defer_blob_deletion(&self, prefix: &str, retry_at: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO blob_deletions (prefix, retry_at) VALUES (?1, ?2) \
-             ON CONFLICT (prefix) DO UPDATE SET retry_at = excluded.retry_at",
-        )
-        .bind(prefix)
-        .bind(retry_at)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
-    async fn due_blob_deletions(&self, now: i64, limit: u32) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT prefix FROM blob_deletions WHERE retry_at <= ?1 ORDER BY retry_at LIMIT ?2",
-        )
-        .bind(now)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await?)
-    }
-    async fn forget_blob_deletion(&self, prefix: &str) -> Result<()> {
-        sqlx::query("DELETE FROM blob_deletions WHERE prefix = ?1")
-            .bind(prefix)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.reader).await?;
-        Ok(())
-    }
-    async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
-    }
-}
+crate::sql::store_verbs!(
+    SqliteStore,
+    sqlx::sqlite::SqliteRow,
+    write = writer,
+    read = reader,
+    skip_locked = ""
+);
 
 #[cfg(test)]
 mod tests;

@@ -5,10 +5,11 @@
 //! records its `video.completed` / `video.failed` webhook event in the same transaction.
 
 use super::SqliteStore;
-use super::rows::{to_json, video_columns, video_from_row};
 use super::webhooks::emit_video_event;
 use crate::error::{Result, StoreError};
 use crate::record::{CancelOutcome, Completion, FailOutcome, JobError, Lease, VideoRecord, codes};
+use crate::sql::rows::{video_columns, video_from_row};
+use crate::sql::to_json;
 use kinora_core::ids;
 
 const WORKER_LOST_MESSAGE: &str =

@@ -4,10 +4,11 @@ use kinora_core::VideoStatus;
 use sqlx::Row;
 
 use super::SqliteStore;
-use super::rows::{PageOf, keyset_page, to_json, video_columns, video_from_row};
 use super::webhooks::emit_video_event;
 use crate::error::{Result, StoreError};
 use crate::record::{CreateOutcome, IdempotencyKey, NewVideo, Order, Page, VideoRecord, codes};
+use crate::sql::rows::{video_columns, video_from_row};
+use crate::sql::{PageOf, keyset_page, to_json};
 
 impl SqliteStore {
     pub(super) async fn create_video_tx(
@@ -116,7 +117,7 @@ impl SqliteStore {
             columns: video_columns!(),
             live_only: true,
         };
-        keyset_page(
+        keyset_page!(
             &self.reader,
             of,
             project,
@@ -125,7 +126,6 @@ impl SqliteStore {
             order,
             video_from_row,
         )
-        .await
     }
 
     pub(super) async fn mark_deleted(

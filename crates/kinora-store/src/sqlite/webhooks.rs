@@ -15,16 +15,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kinora_core::ids;
 use serde_json::json;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 
 use super::SqliteStore;
-use super::rows::to_json;
 use crate::error::{Result, StoreError};
 use crate::record::{Order, Page};
+use crate::sql::rows::{DELIVERY_COLUMNS, ENDPOINT_COLUMNS, delivery_from_row, endpoint_from_row};
+use crate::sql::to_json;
 use crate::webhook::{
-    AttemptOutcome, DeliveryRecord, DeliveryStatus, DueDelivery, NewWebhookEndpoint,
-    WebhookEndpointPatch, WebhookEndpointRecord, WebhookStore,
+    AttemptOutcome, DeliveryRecord, DueDelivery, NewWebhookEndpoint, WebhookEndpointPatch,
+    WebhookEndpointRecord, WebhookStore,
 };
 
 /// Records one event of `project` and a pending delivery for every enabled endpoint of that
@@ -105,61 +105,9 @@ pub(crate) async fn emit_video_event(
     emit_event(conn, project, event_type, json!({ "id": video_id }), now).await
 }
 
-const ENDPOINT_COLUMNS: &str = "id, project, name, url, event_types, secret, previous_secret, \
-     previous_secret_until, declared, created_at, updated_at";
-
-const DELIVERY_COLUMNS: &str = "d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.status, \
-     d.attempts, d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_status_code, \
-     d.last_error, d.completed_at";
-
 /// Written before a read-only endpoint is refused, so the server can say why.
 const DECLARED: &str = "this webhook endpoint is declared in the server's settings file and is \
      read-only through the API";
-
-fn endpoint_from_row(row: &SqliteRow) -> Result<WebhookEndpointRecord> {
-    let types: String = row.try_get("event_types")?;
-    let event_types = serde_json::from_str(&types).map_err(|e| {
-        StoreError::Backend(format!("stored webhook event_types cannot be read: {e}"))
-    })?;
-    Ok(WebhookEndpointRecord {
-        id: row.try_get("id")?,
-        project: row.try_get("project")?,
-        name: row.try_get("name")?,
-        url: row.try_get("url")?,
-        event_types,
-        secret: row.try_get("secret")?,
-        previous_secret: row.try_get("previous_secret")?,
-        previous_secret_until: row.try_get("previous_secret_until")?,
-        declared: row.try_get::<i64, _>("declared")? != 0,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-fn delivery_from_row(row: &SqliteRow) -> Result<DeliveryRecord> {
-    let status: String = row.try_get("status")?;
-    let status = DeliveryStatus::parse(&status).ok_or_else(|| {
-        StoreError::Backend(format!("stored delivery status {status:?} is unknown"))
-    })?;
-    Ok(DeliveryRecord {
-        id: row.try_get("id")?,
-        endpoint_id: row.try_get("endpoint_id")?,
-        event_id: row.try_get("event_id")?,
-        event_type: row.try_get("event_type")?,
-        status,
-        attempts: row
-            .try_get::<i64, _>("attempts")?
-            .clamp(0, i64::from(u32::MAX)) as u32,
-        created_at: row.try_get("created_at")?,
-        next_attempt_at_ms: row.try_get("next_attempt_at")?,
-        last_attempt_at: row.try_get("last_attempt_at")?,
-        last_status_code: row
-            .try_get::<Option<i64>, _>("last_status_code")?
-            .and_then(|c| u16::try_from(c).ok()),
-        last_error: row.try_get("last_error")?,
-        completed_at: row.try_get("completed_at")?,
-    })
-}
 
 /// The seq `sql` finds for `id` within `scope` (bound in that order); `NotFound` if none.
 async fn cursor_seq(pool: &SqlitePool, sql: &str, scope: &str, id: &str) -> Result<i64> {
