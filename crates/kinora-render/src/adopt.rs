@@ -14,9 +14,10 @@ use kinora_media::{
 
 use crate::FPS;
 use crate::error::RenderError;
-use crate::extend::{at_platform_rate, reencode_join};
+use crate::extend::reencode_join;
 use crate::footage::{ClipSource, Unchanged, preview_frames};
 use crate::pipeline::{self, Previews};
+use crate::platform::at_platform_rate;
 use crate::request::{CancelToken, Progress};
 use crate::scene::FrameSpec;
 

@@ -8,11 +8,12 @@ use std::path::Path;
 use crate::FPS;
 use crate::audio::AudioSynth;
 use crate::error::RenderError;
-use crate::extend::{at_platform_rate, own_scene};
-use crate::footage::{ClipSource, Filter};
+use crate::extend::{own_scene, probe_source};
+use crate::footage::Filter;
 use crate::look::{apply_style, mood_grade};
 use crate::pipeline::render_scene;
 use crate::pipeline::{self, Previews};
+use crate::platform::{is_platform, platform_clip};
 use crate::prompt::{EditVerb, Term, read};
 use crate::request::{CancelToken, OutFiles, Progress, RenderOutputs, RenderRequest};
 use crate::scene::{BackdropSource, FrameSpec, Scene, SubjectWish, subject_groups};
@@ -284,9 +285,10 @@ pub fn run(
     progress: &Progress<'_>,
     cancel: &CancelToken,
 ) -> Result<RenderOutputs, RenderError> {
-    let platform = at_platform_rate(source, &files.dir, cancel)?;
-    let (source, info) = (platform.path.as_path(), platform.info.clone());
-    if let Some(mut scene) = own_scene(source_scene, &info) {
+    let info = probe_source(source)?;
+    if is_platform(source, &info)
+        && let Some(mut scene) = own_scene(source_scene, &info)
+    {
         if apply_edit(&mut scene, &req.prompt).is_empty() {
             return Err(not_understood(&req.prompt));
         }
@@ -299,6 +301,8 @@ pub fn run(
     if !grade.changes {
         return Err(not_understood(&req.prompt));
     }
+    // A clip in another format is re-timed as it is decoded, straight into the graded result.
+    let (clip, frames) = platform_clip(source, &info, Some(grade))?;
     let mut scene = Scene::from_prompt(&req.prompt, req.seed, &[]);
     scene.backdrop = BackdropSource::Still;
     scene.frame = Some(FrameSpec {
@@ -307,15 +311,15 @@ pub fn run(
         fps: FPS,
     });
     let (camera, weather) = (scene.camera, scene.weather);
-    scene.push_segment(info.frames, &req.prompt, camera, weather, &[]);
-    let clip = ClipSource::open(source, Some(grade))?.or_audio(AudioSynth::new(&scene));
+    scene.push_segment(frames, &req.prompt, camera, weather, &[]);
+    let clip = clip.or_audio(AudioSynth::new(&scene));
     let mut encoder =
         pipeline::new_encoder(&files.video(), info.width, info.height, req.audio_codec)?;
-    let mut previews = Previews::for_clip(info.frames);
+    let mut previews = Previews::for_clip(frames);
     pipeline::encode(
         &mut encoder,
         clip,
-        0..info.frames,
+        0..frames,
         0,
         &mut previews,
         progress,

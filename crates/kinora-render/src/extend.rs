@@ -9,16 +9,14 @@
 
 use std::path::{Path, PathBuf};
 
-use kinora_media::{
-    AudioCodec, ClipInfo, ClipReader, MediaError, Origin, decode_audio, last_frame, origin, probe,
-    stitch_with,
-};
+use kinora_media::{AudioCodec, ClipInfo, MediaError, last_frame, probe, stitch_with};
 
 use crate::audio::AudioSynth;
 use crate::error::RenderError;
 use crate::footage::{ClipSource, Unchanged, bad_clip, preview_frames};
 use crate::pipeline::scene_painter;
 use crate::pipeline::{self, Previews, SceneSource};
+use crate::platform::{is_platform, platform_clip};
 use crate::prompt::{Term, read};
 use crate::request::check_seconds;
 use crate::request::{CancelToken, OutFiles, Progress, RenderOutputs, RenderRequest};
@@ -42,77 +40,6 @@ pub fn probe_source(source: &Path) -> Result<ClipInfo, RenderError> {
         ));
     }
     Ok(info)
-}
-
-/// A source clip as the platform's frame rate sees it (see [`at_platform_rate`]); a re-timed copy
-/// is removed when this is dropped.
-pub struct PlatformSource {
-    pub path: PathBuf,
-    pub info: ClipInfo,
-    copy: bool,
-}
-
-impl Drop for PlatformSource {
-    fn drop(&mut self) {
-        if self.copy {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Probes `source` and, when it runs at another frame rate than [`FPS`] (a 30 or 60 fps phone
-/// clip) or is not Kinora's own kind of MP4 (any other codec or container, decoded by the
-/// sandboxed ffmpeg), re-encodes it into `dir` first: each platform frame shows the source
-/// frame on screen at that instant (rotation applied), and the audio stays as it was. Frame
-/// counts, previews, the seam and the join then all work in platform frames, so an edit keeps
-/// the clip's length and an extension's source part keeps its speed and its sync with the
-/// sound, and the join can copy the source's samples.
-pub fn at_platform_rate(
-    source: &Path,
-    dir: &Path,
-    cancel: &CancelToken,
-) -> Result<PlatformSource, RenderError> {
-    let info = probe_source(source)?;
-    let native = origin(source) == Origin::Native;
-    if native && (info.fps - f64::from(FPS)).abs() < 0.01 {
-        return Ok(PlatformSource {
-            path: source.to_path_buf(),
-            info,
-            copy: false,
-        });
-    }
-    let frames = ((info.duration_s * f64::from(FPS)).round() as u32).max(1);
-    let path = dir.join("source.retimed.mp4");
-    let mut encoder = pipeline::new_encoder(&path, info.width, info.height, AudioCodec::Opus)?;
-    let clip = if native {
-        ClipSource::<Unchanged>::open(source, None)?.at_rate(info.fps)
-    } else {
-        // ffmpeg re-times by time itself (variable frame rates included); holding the last
-        // frame covers a clip that ends a frame early by rounding.
-        let reader = ClipReader::foreign_at(source, f64::from(FPS)).map_err(bad_clip)?;
-        // As for any clip: sound that does not decode is not fatal, the pictures are the point.
-        let audio = decode_audio(source).ok().flatten();
-        ClipSource::<Unchanged>::reading(reader, None)
-            .with_audio(audio)
-            .at_rate(f64::from(FPS))
-    };
-    let quiet = |_| {};
-    pipeline::encode(
-        &mut encoder,
-        clip,
-        0..frames,
-        0,
-        &mut Previews::default(),
-        &Progress::new(&quiet),
-        (0, 0),
-        cancel,
-    )?;
-    let info = pipeline::finish(encoder)?;
-    Ok(PlatformSource {
-        path,
-        info,
-        copy: true,
-    })
 }
 
 /// The source's scene when it describes exactly this clip and can be drawn again.
@@ -207,9 +134,10 @@ pub fn run(
     progress: &Progress<'_>,
     cancel: &CancelToken,
 ) -> Result<RenderOutputs, RenderError> {
-    let platform = at_platform_rate(source, &files.dir, cancel)?;
-    let source = platform.path.as_path();
-    let info = platform.info.clone();
+    let info = probe_source(source)?;
+    if !is_platform(source, &info) {
+        return extend_foreign(req, source, &info, files, progress, cancel);
+    }
     let drawn = draw_segment(
         req,
         (source, info),
@@ -315,15 +243,7 @@ fn draw_segment(
     check_seconds(req.seconds)?;
     let new_frames = req.seconds * FPS;
     let total = info.frames + new_frames;
-    if total > MAX_SECONDS * FPS {
-        return Err(RenderError::invalid(
-            "seconds",
-            format!(
-                "the extended clip would be {:.1} s; the longest clip is {MAX_SECONDS} s",
-                total as f32 / FPS as f32
-            ),
-        ));
-    }
+    check_total(total)?;
     let spec = FrameSpec {
         width: info.width,
         height: info.height,
@@ -336,20 +256,15 @@ fn draw_segment(
         }
         None => {
             let last = last_frame(source).map_err(bad_clip)?.into_image()?;
-            let mut scene = Scene::from_prompt(&req.prompt, req.seed, &[]);
-            scene.backdrop = BackdropSource::Still;
-            scene.frame = Some(spec);
-            let (camera, weather) = (scene.camera, scene.weather);
-            scene.push_segment(new_frames, &req.prompt, camera, weather, &[]);
-            (scene, Some(last), 0..new_frames)
+            (
+                still_scene(req, spec, new_frames),
+                Some(last),
+                0..new_frames,
+            )
         }
     };
     let mut scene = scene;
-    if req.captions {
-        let names: Vec<String> = scene.characters.keys().cloned().collect();
-        let ignored = read(&req.prompt, &names).ignored;
-        crate::caption::caption_last_segment(&mut scene, &ignored);
-    }
+    caption(req, &mut scene);
     let mut previews = if with_previews {
         let mut p = Previews::for_clip(total);
         preview_frames(source, info.frames, &mut p)?;
@@ -384,6 +299,102 @@ fn draw_segment(
         new_frames,
         part,
     })
+}
+
+/// A segment over the source's last frame, which the camera then moves over: how a clip that
+/// carries no scene of ours is continued.
+fn still_scene(req: &RenderRequest, spec: FrameSpec, new_frames: u32) -> Scene {
+    let mut scene = Scene::from_prompt(&req.prompt, req.seed, &[]);
+    scene.backdrop = BackdropSource::Still;
+    scene.frame = Some(spec);
+    let (camera, weather) = (scene.camera, scene.weather);
+    scene.push_segment(new_frames, &req.prompt, camera, weather, &[]);
+    scene
+}
+
+/// Shows the new segment's words the engine could not draw, when captions are on.
+fn caption(req: &RenderRequest, scene: &mut Scene) {
+    if req.captions {
+        let names: Vec<String> = scene.characters.keys().cloned().collect();
+        let ignored = read(&req.prompt, &names).ignored;
+        crate::caption::caption_last_segment(scene, &ignored);
+    }
+}
+
+/// Extends a clip that is not in the platform's format (a phone's 30 fps High-profile clip,
+/// HEVC in MOV) in one encoder pass: the source's frames, re-timed as they are decoded, then the
+/// new segment drawn over its last frame, with previews picked on the way. OpenH264 cannot
+/// continue another encoder's stream, so the source is re-encoded whatever happens; doing it
+/// straight into the result saves an intermediate copy, a second decode of it for the previews
+/// and the audio re-encode of a stitch.
+fn extend_foreign(
+    req: &RenderRequest,
+    source: &Path,
+    info: &ClipInfo,
+    files: &OutFiles,
+    progress: &Progress<'_>,
+    cancel: &CancelToken,
+) -> Result<RenderOutputs, RenderError> {
+    check_seconds(req.seconds)?;
+    let (mut clip, source_frames) = platform_clip::<Unchanged>(source, info, None)?;
+    let new_frames = req.seconds * FPS;
+    check_total(source_frames + new_frames)?;
+    let spec = FrameSpec {
+        width: info.width,
+        height: info.height,
+        fps: FPS,
+    };
+    let mut previews = Previews::for_clip(source_frames + new_frames);
+    let mut encoder =
+        pipeline::new_encoder(&files.video(), spec.width, spec.height, req.audio_codec)?;
+    pipeline::encode(
+        &mut encoder,
+        &mut clip,
+        0..source_frames,
+        0,
+        &mut previews,
+        progress,
+        (0, 70),
+        cancel,
+    )?;
+    let last = clip
+        .into_last_frame()
+        .ok_or_else(|| bad_clip("it has no frames"))?
+        .into_image()?;
+    let mut scene = still_scene(req, spec, new_frames);
+    caption(req, &mut scene);
+    let segment = SceneSource {
+        painter: scene_painter(&scene, Some(&last), spec)?,
+        synth: AudioSynth::new(&scene),
+    };
+    pipeline::encode(
+        &mut encoder,
+        segment,
+        0..new_frames,
+        source_frames,
+        &mut previews,
+        progress,
+        (70, 97),
+        cancel,
+    )?;
+    let joined = pipeline::finish(encoder)?;
+    let out = files.complete(previews, &scene, joined)?;
+    progress.report(100);
+    Ok(out)
+}
+
+/// Refuses an extension whose result would pass the longest clip.
+fn check_total(total: u32) -> Result<(), RenderError> {
+    if total > MAX_SECONDS * FPS {
+        return Err(RenderError::invalid(
+            "seconds",
+            format!(
+                "the extended clip would be {:.1} s; the longest clip is {MAX_SECONDS} s",
+                total as f32 / FPS as f32
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Joins two clips by decoding both and encoding them again, for sources that differ from our

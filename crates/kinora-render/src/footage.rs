@@ -82,6 +82,11 @@ impl<F: Filter> ClipSource<F> {
         self
     }
 
+    /// The last clip frame drawn, when any was: the still an extension continues from.
+    pub fn into_last_frame(self) -> Option<RgbFrame> {
+        self.current
+    }
+
     /// The clip frame output frame `n` shows, counted from 1.
     fn wanted(&self, n: u32) -> u32 {
         match self.rate_milli {

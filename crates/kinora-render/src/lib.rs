@@ -46,6 +46,7 @@ mod painter;
 mod pen;
 mod pipeline;
 mod placement;
+mod platform;
 mod prompt;
 mod raster;
 mod request;

@@ -30,6 +30,17 @@ pub trait FrameSource: Send {
     fn audio(&mut self, frame: u32, out: &mut Vec<f32>) -> Result<(), RenderError>;
 }
 
+/// A source lent for one pass, so the caller can read what it ended on (a clip's last frame).
+impl<S: FrameSource + ?Sized> FrameSource for &mut S {
+    fn draw(&mut self, frame: u32, out: &mut RgbFrame) -> Result<(), RenderError> {
+        (**self).draw(frame, out)
+    }
+
+    fn audio(&mut self, frame: u32, out: &mut Vec<f32>) -> Result<(), RenderError> {
+        (**self).audio(frame, out)
+    }
+}
+
 /// A scene drawn by the painter, with synthesised audio.
 pub struct SceneSource {
     pub painter: Painter,

@@ -4,7 +4,7 @@
 //!
 //! Unlike the older verbs, each statement and each verb's body is written once here, in the `$N`
 //! placeholder form both sqlx drivers accept; each backend only stamps the verbs onto its type
-//! with [`worker_store!`]. This is the shape issue 17 proposes for the rest of the store.
+//! with `worker_store!`. This is the shape issue 17 proposes for the rest of the store.
 
 use async_trait::async_trait;
 use sqlx::FromRow;

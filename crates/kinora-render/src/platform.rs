@@ -1,0 +1,107 @@
+//! The platform's format: H.264 at [`FPS`] in Kinora's own MP4. Sources in any other format
+//! (phone clips at 30 or 60 fps, HEVC in MOV, other encoders' MP4s, remote models' 16 fps clips)
+//! are read as [`ClipSource`]s at the platform rate by [`platform_clip`], so a job that
+//! re-encodes anyway (an edit, a foreign extension) decodes its source once and writes no
+//! intermediate file; [`at_platform_rate`] writes such a copy for callers that must stitch by
+//! copying samples.
+
+use std::path::{Path, PathBuf};
+
+use kinora_media::{AudioCodec, ClipInfo, ClipReader, Origin, decode_audio, origin};
+
+use crate::FPS;
+use crate::error::RenderError;
+use crate::extend::probe_source;
+use crate::footage::{ClipSource, Filter, Unchanged, bad_clip};
+use crate::pipeline::{self, Previews};
+use crate::request::{CancelToken, Progress};
+
+/// Whether `source` is already in the platform's format: Kinora's own MP4 at [`FPS`].
+pub fn is_platform(source: &Path, info: &ClipInfo) -> bool {
+    origin(source) == Origin::Native && (info.fps - f64::from(FPS)).abs() < 0.01
+}
+
+/// `source` as platform frames, with its audio: frame `n` is what is on screen at `n / FPS`
+/// seconds (rotation applied), and the sound stays as it was. Returns the source and how many
+/// platform frames it lasts.
+pub fn platform_clip<F: Filter>(
+    source: &Path,
+    info: &ClipInfo,
+    filter: Option<F>,
+) -> Result<(ClipSource<F>, u32), RenderError> {
+    if is_platform(source, info) {
+        return Ok((ClipSource::open(source, filter)?, info.frames));
+    }
+    let frames = ((info.duration_s * f64::from(FPS)).round() as u32).max(1);
+    let clip = if origin(source) == Origin::Native {
+        ClipSource::open(source, filter)?.at_rate(info.fps)
+    } else {
+        // ffmpeg re-times by time itself (variable frame rates included); holding the last
+        // frame covers a clip that ends a frame early by rounding.
+        let reader = ClipReader::foreign_at(source, f64::from(FPS)).map_err(bad_clip)?;
+        // As for any clip: sound that does not decode is not fatal, the pictures are the point.
+        let audio = decode_audio(source).ok().flatten();
+        ClipSource::reading(reader, filter)
+            .with_audio(audio)
+            .at_rate(f64::from(FPS))
+    };
+    Ok((clip, frames))
+}
+
+/// A source clip as the platform's frame rate sees it (see [`at_platform_rate`]); a re-timed copy
+/// is removed when this is dropped.
+pub struct PlatformSource {
+    pub path: PathBuf,
+    pub info: ClipInfo,
+    copy: bool,
+}
+
+impl Drop for PlatformSource {
+    fn drop(&mut self) {
+        if self.copy {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Probes `source` and, when it runs at another frame rate than [`FPS`] (a 30 or 60 fps phone
+/// clip) or is not Kinora's own kind of MP4 (any other codec or container, decoded by the
+/// sandboxed ffmpeg), re-encodes it into `dir` first: each platform frame shows the source
+/// frame on screen at that instant (rotation applied), and the audio stays as it was. Frame
+/// counts, previews, the seam and the join then all work in platform frames, so an edit keeps
+/// the clip's length and an extension's source part keeps its speed and its sync with the
+/// sound, and the join can copy the source's samples.
+pub fn at_platform_rate(
+    source: &Path,
+    dir: &Path,
+    cancel: &CancelToken,
+) -> Result<PlatformSource, RenderError> {
+    let info = probe_source(source)?;
+    if is_platform(source, &info) {
+        return Ok(PlatformSource {
+            path: source.to_path_buf(),
+            info,
+            copy: false,
+        });
+    }
+    let (clip, frames) = platform_clip::<Unchanged>(source, &info, None)?;
+    let path = dir.join("source.retimed.mp4");
+    let mut encoder = pipeline::new_encoder(&path, info.width, info.height, AudioCodec::Opus)?;
+    let quiet = |_| {};
+    pipeline::encode(
+        &mut encoder,
+        clip,
+        0..frames,
+        0,
+        &mut Previews::default(),
+        &Progress::new(&quiet),
+        (0, 0),
+        cancel,
+    )?;
+    let info = pipeline::finish(encoder)?;
+    Ok(PlatformSource {
+        path,
+        info,
+        copy: true,
+    })
+}
