@@ -9,13 +9,15 @@ use crate::figure;
 use crate::painter::figure_height;
 use crate::scene::{Scene, Subject};
 use crate::timeline::{SubjectState, travel_speed};
-use crate::vocabulary::{Framing, Placement, SubjectKind};
+use crate::vocabulary::{Framing, Motion, Placement, SubjectKind};
 
 /// The least height (a share of the frame's, at medium framing) of a subject shown on its own or
 /// on a piece of furniture: big enough to read, and to cut out as a character.
 const READABLE_SHARE: f32 = 0.3;
 /// A still life's base line, as a share of the frame's height: clear of the lower third.
 const STILL_LIFE_BASE: f32 = 0.64;
+/// Share of the frame's height a close-up's head (and shoulders) fills.
+const PORTRAIT_FILL: f32 = 0.84;
 
 /// A subject's base (centre of its feet, wheels or hull) and height, in world pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,6 +81,9 @@ impl Shot<'_> {
             let x = within(f.x0.max(left) + half, f.x1.min(right) - half, t);
             return Spot { x, y: f.y, size };
         }
+        if resting && let Some(region) = self.portrait(subject, state) {
+            return self.portrait_spot(region, state.heading);
+        }
         if resting && self.still_life(subject) {
             let size = size.max(readable(self.scene.framing, height));
             let half = reach * size;
@@ -116,6 +121,34 @@ impl Shot<'_> {
             y = y.max(from + (HULL * size).min(to - from)).min(to);
         }
         Spot { x, y, size }
+    }
+
+    /// What a close-up of `subject` frames, when it is the one subject of the shot and rests
+    /// awake: then the shot is of its head (and a person's shoulders), not its whole body.
+    fn portrait(&self, subject: &Subject, state: &SubjectState) -> Option<[f32; 4]> {
+        (self.scene.framing == Framing::CloseUp
+            && self.scene.subjects.len() == 1
+            && state.motion != Motion::Sleep)
+            .then(|| figure::portrait(subject.kind))
+            .flatten()
+    }
+
+    /// A subject sized and placed so that `region` (figure units, facing +x) fills most of the
+    /// frame's height, centred; the rest of the body runs out of the frame.
+    fn portrait_spot(&self, region: [f32; 4], heading: f32) -> Spot {
+        let view = self.view;
+        let (w, h) = (
+            self.frame.0 as f32 / view.scale,
+            self.frame.1 as f32 / view.scale,
+        );
+        let [x0, y0, x1, y1] = region;
+        let size = (PORTRAIT_FILL * h / (y1 - y0)).min(0.8 * w / (x1 - x0));
+        let top = view.y0 + (h - (y1 - y0) * size) / 2.0;
+        Spot {
+            x: view.x0 + w / 2.0 - heading.signum() * (x0 + x1) / 2.0 * size,
+            y: top - y0 * size,
+            size,
+        }
     }
 
     /// Whether `subject` is the only one resting on its furniture.

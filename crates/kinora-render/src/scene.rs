@@ -232,7 +232,15 @@ impl Scene {
             id,
             kind,
             colour: wish.colour.unwrap_or(kind.default_colour()),
-            motion: wish.motion.unwrap_or(kind.default_motion()),
+            motion: wish.motion.unwrap_or_else(|| {
+                // A close-up of a creature is a portrait: with no action named it holds still
+                // for it rather than walking out of the shot.
+                if self.framing == Framing::CloseUp && crate::figure::portrait(kind).is_some() {
+                    Motion::Idle
+                } else {
+                    kind.default_motion()
+                }
+            }),
             x: 0.3 + 0.4 * spread,
             depth,
             altitude,

@@ -175,7 +175,7 @@ vocabulary! {
     Framing {
         Medium => ["medium", "medium shot", "mid shot"],
         Wide => ["wide", "wide shot", "establishing", "long shot", "panoramic", "landscape"],
-        CloseUp => ["close up", "closeup", "close", "macro", "portrait", "detail"],
+        CloseUp => ["close up", "closeup", "close", "macro", "portrait", "detail", "face", "headshot", "head shot", "head and shoulders", "extreme close up"],
         Aerial => ["aerial", "drone", "overhead", "bird's eye", "birds eye", "top down", "from above"],
     }
 }

@@ -1,6 +1,9 @@
+use std::f32::consts::TAU;
+
 use super::Pose;
 use super::palette::{DARK, WHITE};
 use crate::pen::{Ink, Pen};
+use crate::vocabulary::{Motion, SubjectKind};
 
 /// Proportions of a four-legged animal, in figure heights.
 struct Build {
@@ -22,8 +25,123 @@ enum Ears {
     Big,
 }
 
-/// Draws a four-legged animal; returns the head centre for extra details.
-fn quadruped(pen: &mut Pen<'_>, pose: &Pose, b: &Build, coat: Ink) -> (f32, f32) {
+const DOG: Build = Build {
+    body_len: 0.95,
+    body_h: 0.3,
+    leg: 0.38,
+    neck: 0.22,
+    head: 0.16,
+    tail: 0.22,
+    ears: Ears::Floppy,
+};
+
+const CAT: Build = Build {
+    body_len: 1.0,
+    body_h: 0.3,
+    leg: 0.34,
+    neck: 0.18,
+    head: 0.17,
+    tail: 0.45,
+    ears: Ears::Pointed,
+};
+
+const FOX: Build = Build {
+    body_len: 1.0,
+    body_h: 0.28,
+    leg: 0.36,
+    neck: 0.2,
+    head: 0.16,
+    tail: 0.5,
+    ears: Ears::Pointed,
+};
+
+const HORSE: Build = Build {
+    body_len: 1.0,
+    body_h: 0.3,
+    leg: 0.5,
+    neck: 0.3,
+    head: 0.12,
+    tail: 0.3,
+    ears: Ears::Pointed,
+};
+
+const COW: Build = Build {
+    body_len: 1.05,
+    body_h: 0.4,
+    leg: 0.4,
+    neck: 0.12,
+    head: 0.15,
+    tail: 0.3,
+    ears: Ears::Horns,
+};
+
+const RABBIT: Build = Build {
+    body_len: 0.8,
+    body_h: 0.38,
+    leg: 0.18,
+    neck: 0.12,
+    head: 0.17,
+    tail: 0.05,
+    ears: Ears::Long,
+};
+
+const ELEPHANT: Build = Build {
+    body_len: 1.1,
+    body_h: 0.48,
+    leg: 0.4,
+    neck: 0.05,
+    head: 0.2,
+    tail: 0.15,
+    ears: Ears::Big,
+};
+
+/// The part of a four-legged `kind` a close-up frames (its head, ears and a little neck), in
+/// figure units facing +x: `[x0, y0, x1, y1]`.
+pub fn head_box(kind: SubjectKind) -> Option<[f32; 4]> {
+    use SubjectKind::*;
+    let b = match kind {
+        Dog => DOG,
+        Cat => CAT,
+        Fox => FOX,
+        Horse => HORSE,
+        Cow => COW,
+        Rabbit => RABBIT,
+        Elephant => ELEPHANT,
+        _ => return None,
+    };
+    let (x, y) = head_at(&b);
+    // How far above the head's centre its ears (or horns) reach, in head sizes.
+    let ears = match b.ears {
+        Ears::Floppy => 0.8,
+        Ears::Big => 0.9,
+        Ears::Horns => 1.3,
+        Ears::Pointed => 1.4,
+        Ears::Long => 2.3,
+    };
+    Some([
+        x - b.head * 1.3,
+        y - b.head * ears,
+        x + b.head * 1.7,
+        y + b.head * 1.6,
+    ])
+}
+
+/// Where a four-legged animal's parts ended up, so each kind's own details land on them.
+struct Drawn {
+    head: (f32, f32),
+    /// The base of the neck.
+    neck: (f32, f32),
+    tail_tip: (f32, f32),
+    /// How far the body's centre sank below where it is when standing (lying down).
+    drop: f32,
+    lying: bool,
+}
+
+/// Draws a four-legged animal, standing and stepping, or lying down asleep.
+fn quadruped(pen: &mut Pen<'_>, pose: &Pose, b: &Build, coat: Ink) -> Drawn {
+    if pose.motion == Motion::Sleep {
+        return lying(pen, pose, b, coat);
+    }
     let s = pose.stride();
     let hip_y = -b.leg;
     let body_top = hip_y - b.body_h;
@@ -54,9 +172,75 @@ fn quadruped(pen: &mut Pen<'_>, pose: &Pose, b: &Build, coat: Ink) -> (f32, f32)
         let hoof = pen.limb((x, hip_y - 0.02), a, b.leg, b.leg * 0.22 + 0.02, coat);
         pen.circle(hoof.0, hoof.1, b.leg * 0.11 + 0.01, pen.ink(DARK));
     }
-    let neck_base = (b.body_len * 0.42, body_top + b.body_h * 0.3);
-    let head = (neck_base.0 + b.neck * 0.45, neck_base.1 - b.neck);
-    pen.line(&[neck_base, head], b.body_h * 0.5, coat);
+    let neck = (b.body_len * 0.42, body_top + b.body_h * 0.3);
+    let head = head_at(b);
+    pen.line(&[neck, head], b.body_h * 0.5, coat);
+    face(pen, b, head, coat, false);
+    Drawn {
+        head,
+        neck,
+        tail_tip: (-0.98, -0.78 - 0.1 * pose.cycle().sin()),
+        drop: 0.0,
+        lying: false,
+    }
+}
+
+/// The head's centre of a standing animal.
+fn head_at(b: &Build) -> (f32, f32) {
+    let neck = (b.body_len * 0.42, -b.leg - b.body_h * 0.7);
+    (neck.0 + b.neck * 0.45, neck.1 - b.neck)
+}
+
+/// Asleep: belly on the ground, the hind leg folded into a haunch, the front legs stretched
+/// out with the head resting on them, the tail curled round along the ground, and the body
+/// rising and falling with slow breaths. Squashing the standing figure instead reads as a
+/// flattened animal, not a resting one.
+fn lying(pen: &mut Pen<'_>, pose: &Pose, b: &Build, coat: Ink) -> Drawn {
+    let breath = 1.0 + 0.06 * (TAU * 0.25 * pose.time).sin();
+    let (rx, ry) = (b.body_len * 0.55, b.body_h * 0.6);
+    let cy = -ry;
+    let shade = Pen::faded(pen.ink(DARK), 0.25);
+    let paw_w = b.leg * 0.22 + 0.02;
+    // The far front leg, a little behind the near one.
+    let front = (rx * 0.45, -paw_w * 0.5);
+    let reach = rx + b.leg * 0.45;
+    pen.line(&[front, (reach - 0.04, front.1)], paw_w, coat);
+    pen.line(&[front, (reach - 0.04, front.1)], paw_w, shade);
+    pen.scaled((0.0, 0.0), 1.0, breath, |pen| {
+        pen.ellipse(0.0, cy, rx, ry, coat);
+        pen.ellipse(-rx * 0.5, cy + ry * 0.2, rx * 0.38, ry * 0.72, coat);
+        pen.ellipse(-rx * 0.5, cy + ry * 0.2, rx * 0.38, ry * 0.72, shade);
+    });
+    // The tail wraps round the haunch, in front of it.
+    let tail_base = (-rx * 0.9, cy + ry * 0.3);
+    let tail_tip = (tail_base.0 + b.tail * 0.9, -b.body_h * 0.11);
+    pen.line(
+        &[
+            tail_base,
+            (tail_base.0 - b.tail * 0.25, -b.body_h * 0.15),
+            (tail_base.0 + b.tail * 0.2, -b.body_h * 0.11),
+            tail_tip,
+        ],
+        b.body_h * 0.22,
+        coat,
+    );
+    pen.line(&[front, (reach, front.1)], paw_w, coat);
+    let neck = (rx * 0.65, cy * breath - ry * 0.2);
+    let head = (rx * 0.95 + b.head * 0.2, -paw_w - b.head * 0.72);
+    pen.line(&[neck, head], b.body_h * 0.45, coat);
+    face(pen, b, head, coat, true);
+    let standing_centre = -b.leg - b.body_h * 0.5;
+    Drawn {
+        head,
+        neck,
+        tail_tip,
+        drop: cy - standing_centre,
+        lying: true,
+    }
+}
+
+/// The head, muzzle, nose, eye (a closed lid when asleep) and ears, around `head`.
+fn face(pen: &mut Pen<'_>, b: &Build, head: (f32, f32), coat: Ink, asleep: bool) {
     pen.ellipse(head.0 + b.head * 0.3, head.1, b.head, b.head * 0.72, coat);
     pen.ellipse(
         head.0 + b.head * 1.05,
@@ -72,12 +256,20 @@ fn quadruped(pen: &mut Pen<'_>, pose: &Pose, b: &Build, coat: Ink) -> (f32, f32)
         b.head * 0.12,
         dark,
     );
-    pen.circle(
-        head.0 + b.head * 0.55,
-        head.1 - b.head * 0.2,
-        b.head * 0.12,
-        dark,
-    );
+    let eye = (head.0 + b.head * 0.55, head.1 - b.head * 0.2);
+    if asleep {
+        pen.line(
+            &[
+                (eye.0 - b.head * 0.16, eye.1),
+                (eye.0, eye.1 + b.head * 0.06),
+                (eye.0 + b.head * 0.16, eye.1),
+            ],
+            b.head * 0.06,
+            dark,
+        );
+    } else {
+        pen.circle(eye.0, eye.1, b.head * 0.12, dark);
+    }
     match b.ears {
         Ears::Floppy => pen.ellipse(
             head.0,
@@ -119,129 +311,77 @@ fn quadruped(pen: &mut Pen<'_>, pose: &Pose, b: &Build, coat: Ink) -> (f32, f32)
             coat,
         ),
     }
-    head
 }
 
 pub fn dog(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 0.95,
-        body_h: 0.3,
-        leg: 0.38,
-        neck: 0.22,
-        head: 0.16,
-        tail: 0.22,
-        ears: Ears::Floppy,
-    };
-    quadruped(pen, pose, &build, coat);
+    quadruped(pen, pose, &DOG, coat);
 }
 
 pub fn cat(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 1.0,
-        body_h: 0.3,
-        leg: 0.34,
-        neck: 0.18,
-        head: 0.17,
-        tail: 0.45,
-        ears: Ears::Pointed,
-    };
-    let head = quadruped(pen, pose, &build, coat);
+    let head = quadruped(pen, pose, &CAT, coat).head;
     let whisker = pen.ink(WHITE);
-    pen.line(
-        &[
-            (head.0 + 0.3, head.1 + 0.02),
-            (head.0 + 0.45, head.1 - 0.01),
-        ],
-        0.012,
-        whisker,
-    );
+    let muzzle = (head.0 + CAT.head * 1.15, head.1 + CAT.head * 0.25);
+    for dy in [-0.1, 0.15] {
+        pen.line(
+            &[
+                muzzle,
+                (muzzle.0 + CAT.head * 0.9, muzzle.1 + CAT.head * dy),
+            ],
+            0.012,
+            whisker,
+        );
+    }
 }
 
 pub fn fox(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 1.0,
-        body_h: 0.28,
-        leg: 0.36,
-        neck: 0.2,
-        head: 0.16,
-        tail: 0.5,
-        ears: Ears::Pointed,
-    };
-    quadruped(pen, pose, &build, coat);
-    let tip = pen.ink(WHITE);
-    pen.circle(-0.98, -0.78 - 0.1 * pose.cycle().sin(), 0.06, tip);
+    let tip = quadruped(pen, pose, &FOX, coat).tail_tip;
+    pen.circle(tip.0, tip.1, 0.06, pen.ink(WHITE));
 }
 
 pub fn horse(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 1.0,
-        body_h: 0.3,
-        leg: 0.5,
-        neck: 0.3,
-        head: 0.12,
-        tail: 0.3,
-        ears: Ears::Pointed,
-    };
-    let head = quadruped(pen, pose, &build, coat);
+    let Drawn { head, neck, .. } = quadruped(pen, pose, &HORSE, coat);
     let mane = pen.ink(DARK);
-    pen.line(&[(0.42, -0.78), (head.0 - 0.04, head.1 - 0.06)], 0.05, mane);
+    pen.line(
+        &[(neck.0, neck.1 - 0.07), (head.0 - 0.04, head.1 - 0.06)],
+        0.05,
+        mane,
+    );
 }
 
 pub fn cow(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(WHITE);
-    let build = Build {
-        body_len: 1.05,
-        body_h: 0.4,
-        leg: 0.4,
-        neck: 0.12,
-        head: 0.15,
-        tail: 0.3,
-        ears: Ears::Horns,
-    };
-    quadruped(pen, pose, &build, coat);
+    let drop = quadruped(pen, pose, &COW, coat).drop;
     let patch = pen.ink(pose.colour);
-    pen.ellipse(-0.15, -0.6, 0.16, 0.1, patch);
-    pen.ellipse(0.2, -0.52, 0.1, 0.08, patch);
+    pen.ellipse(-0.15, -0.6 + drop, 0.16, 0.1, patch);
+    pen.ellipse(0.2, -0.52 + drop, 0.1, 0.08, patch);
 }
 
 pub fn rabbit(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 0.8,
-        body_h: 0.38,
-        leg: 0.18,
-        neck: 0.12,
-        head: 0.17,
-        tail: 0.05,
-        ears: Ears::Long,
-    };
-    quadruped(pen, pose, &build, coat);
-    pen.circle(-0.42, -0.45, 0.08, pen.ink(WHITE));
+    let drop = quadruped(pen, pose, &RABBIT, coat).drop;
+    pen.circle(-0.42, -0.45 + drop, 0.08, pen.ink(WHITE));
 }
 
 pub fn elephant(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 1.1,
-        body_h: 0.48,
-        leg: 0.4,
-        neck: 0.05,
-        head: 0.2,
-        tail: 0.15,
-        ears: Ears::Big,
-    };
-    let head = quadruped(pen, pose, &build, coat);
+    let drawn = quadruped(pen, pose, &ELEPHANT, coat);
+    let head = drawn.head;
     let sway = 0.08 * pose.cycle().sin();
-    pen.line(
-        &[
-            (head.0 + 0.25, head.1 + 0.05),
+    // Lying down, the trunk rests along the ground instead of hanging below it.
+    let trunk_end = if drawn.lying {
+        [(head.0 + 0.2, -0.05), (head.0 + 0.1, -0.04)]
+    } else {
+        [
             (head.0 + 0.35, head.1 + 0.3),
             (head.0 + 0.3 + sway, head.1 + 0.5),
-        ],
+        ]
+    };
+    pen.line(
+        &[(head.0 + 0.25, head.1 + 0.05), trunk_end[0], trunk_end[1]],
         0.09,
         coat,
     );

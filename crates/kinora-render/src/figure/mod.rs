@@ -106,6 +106,18 @@ pub fn extent(kind: SubjectKind) -> f32 {
     }
 }
 
+/// The part of `kind` a close-up frames, `[x0, y0, x1, y1]` in figure units facing +x: a
+/// person's head and shoulders, an animal's head. `None` for kinds a close-up shows whole.
+pub fn portrait(kind: SubjectKind) -> Option<[f32; 4]> {
+    use SubjectKind::*;
+    match kind {
+        Person => Some([-0.2, -1.0, 0.2, -0.56]),
+        Child => Some([-0.22, -1.02, 0.22, -0.5]),
+        Robot => Some([-0.25, -1.1, 0.25, -0.62]),
+        _ => animals::head_box(kind),
+    }
+}
+
 /// Draws `kind` with `pen`.
 pub fn draw(kind: SubjectKind, pen: &mut Pen<'_>, pose: &Pose) {
     use SubjectKind::*;
