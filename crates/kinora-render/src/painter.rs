@@ -40,6 +40,7 @@ pub fn figure_height(framing: Framing, subject: &Subject, height: u32) -> f32 {
         * framing
         * subject.kind.relative_height()
         * subject.scale
+        * subject.grow
         * perspective
 }
 

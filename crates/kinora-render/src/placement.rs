@@ -70,7 +70,7 @@ impl Shot<'_> {
         if let Some(f) = surface {
             // A subject wider than the furniture overhangs it a little rather than shrinking.
             let size = size
-                .max(readable(self.scene.framing, height))
+                .max(readable(self.scene.framing, height) * subject.grow)
                 .min(1.2 * (f.x1 - f.x0) / (2.0 * reach));
             let half = reach * size;
             let t = if self.alone_on(subject) {
@@ -85,7 +85,7 @@ impl Shot<'_> {
             return self.portrait_spot(region, state.heading);
         }
         if resting && self.still_life(subject) {
-            let size = size.max(readable(self.scene.framing, height));
+            let size = size.max(readable(self.scene.framing, height) * subject.grow);
             let half = reach * size;
             let x = within(left + half, right - half, 0.5);
             // Tall kinds (a lighthouse, a house) keep their tops in the frame first.
