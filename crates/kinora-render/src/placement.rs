@@ -9,7 +9,7 @@ use crate::figure;
 use crate::painter::figure_height;
 use crate::scene::{Scene, Subject};
 use crate::timeline::{SubjectState, travel_speed};
-use crate::vocabulary::{Framing, Motion, Placement, SubjectKind};
+use crate::vocabulary::{Framing, Placement, SubjectKind};
 
 /// The least height (a share of the frame's, at medium framing) of a subject shown on its own or
 /// on a piece of furniture: big enough to read, and to cut out as a character.
@@ -123,14 +123,15 @@ impl Shot<'_> {
         Spot { x, y, size }
     }
 
-    /// What a close-up of `subject` frames, when it is the one subject of the shot and rests
-    /// awake: then the shot is of its head (and a person's shoulders), not its whole body.
+    /// What a close-up of `subject` frames, when it is the one subject of the shot and rests:
+    /// then the shot is of its head (and a person's shoulders), not its whole body. Not for a
+    /// character, whose cutout may be anything.
     fn portrait(&self, subject: &Subject, state: &SubjectState) -> Option<[f32; 4]> {
         (self.scene.framing == Framing::CloseUp
             && self.scene.subjects.len() == 1
-            && state.motion != Motion::Sleep)
-            .then(|| figure::portrait(subject.kind))
-            .flatten()
+            && subject.character.is_none())
+        .then(|| figure::portrait(subject.kind, state.motion))
+        .flatten()
     }
 
     /// A subject sized and placed so that `region` (figure units, facing +x) fills most of the

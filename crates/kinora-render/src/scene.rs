@@ -250,7 +250,9 @@ impl Scene {
             motion: wish.motion.unwrap_or_else(|| {
                 // A close-up of a creature is a portrait: with no action named it holds still
                 // for it rather than walking out of the shot.
-                if self.framing == Framing::CloseUp && crate::figure::portrait(kind).is_some() {
+                if self.framing == Framing::CloseUp
+                    && crate::figure::portrait(kind, Motion::Idle).is_some()
+                {
                     Motion::Idle
                 } else {
                     kind.default_motion()

@@ -99,7 +99,11 @@ fn a_close_up_of_an_animal_frames_its_head() {
 
 #[test]
 fn a_sleeping_animal_lies_low_and_long_and_breathes() {
-    for prompt in ["a dog sleeping in a meadow", "a cat asleep on the sofa"] {
+    for prompt in [
+        "a dog sleeping in a meadow",
+        "a cat asleep on the sofa",
+        "close-up of a cat sleeping",
+    ] {
         let mut shot = Shot::new(prompt, W, H, 2, false);
         let animal = shot.scene.subjects[0].clone();
         let p = shot.painter.place(&animal, 0).unwrap();
@@ -122,6 +126,12 @@ fn a_sleeping_animal_lies_low_and_long_and_breathes() {
             p.y - y0 as f32,
             p.size
         );
+        if shot.scene.framing == crate::Framing::CloseUp {
+            assert!(
+                wide >= 0.6 * W as f32,
+                "{prompt:?}: {wide} px wide in a close-up"
+            );
+        }
         let (a, b) = (shot.frame(0), shot.frame(24));
         assert_ne!(a, b, "{prompt:?}: no breath between 0 s and 1 s");
     }
