@@ -89,6 +89,7 @@ fn pad_chord(mood: Mood) -> [f32; 3] {
         Mood::Mysterious => [146.8, 196.0, 220.0],
         Mood::Romantic => [174.6, 220.0, 261.6],
         Mood::Epic => [65.4, 98.0, 130.8],
+        Mood::Cold => [146.8, 174.6, 220.0],
     }
 }
 

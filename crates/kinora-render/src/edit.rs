@@ -14,9 +14,9 @@ use crate::look::{apply_style, mood_grade};
 use crate::pipeline::render_scene;
 use crate::pipeline::{self, Previews};
 use crate::platform::{is_platform, platform_clip};
-use crate::prompt::{EditVerb, Term, read};
+use crate::prompt::{EditVerb, Reading, Term, read};
 use crate::request::{CancelToken, OutFiles, Progress, RenderOutputs, RenderRequest};
-use crate::scene::{BackdropSource, FrameSpec, Scene, SubjectWish, subject_groups};
+use crate::scene::{BackdropSource, FrameSpec, Scene, SubjectGroup, SubjectWish, subject_groups};
 use crate::vocabulary::{NamedColour, Style, SubjectKind, TimeOfDay, Weather};
 use crate::weather::{self, Canvas};
 
@@ -25,7 +25,7 @@ pub fn apply_edit(scene: &mut Scene, prompt: &str) -> Vec<String> {
     let names: Vec<String> = scene.characters.keys().cloned().collect();
     let reading = read(prompt, &names);
     let groups = subject_groups(&reading, &names);
-    let mut changes = Vec::new();
+    let mut changes = degrees(scene, &reading, &groups);
     let mut verb: Option<EditVerb> = None;
     let mut replacing: Option<SubjectKind> = None;
     for (at, f) in reading.terms.iter().enumerate() {
@@ -104,6 +104,54 @@ pub fn apply_edit(scene: &mut Scene, prompt: &str) -> Vec<String> {
     changes
 }
 
+/// Speed and size words ("make it slower", "make the dog bigger"): each changes the subjects
+/// its clause names, or every subject when it names none, by the word's factor. Done before
+/// the other changes so that a subject this edit adds ("add a big dog") takes its size once,
+/// from its wish.
+fn degrees(scene: &mut Scene, reading: &Reading, groups: &[SubjectGroup]) -> Vec<String> {
+    let mut changes = Vec::new();
+    for f in &reading.terms {
+        let (factor, what) = match f.term {
+            Term::Tempo(t) => (t.factor(), format!("speed: {}", t.name())),
+            Term::Size(z) => (z.factor(), format!("size: {}", z.name())),
+            _ => continue,
+        };
+        // A clause that adds, removes or replaces is about the subjects it names, not these.
+        let steering = reading.terms.iter().any(|g| {
+            g.clause == f.clause
+                && matches!(
+                    g.term,
+                    Term::Edit(EditVerb::Add | EditVerb::Remove | EditVerb::Replace)
+                )
+        });
+        if steering {
+            continue;
+        }
+        let named: Vec<SubjectKind> = groups
+            .iter()
+            .filter(|g| reading.terms[g.term].clause == f.clause)
+            .map(|g| g.wish.kind)
+            .collect();
+        let ids: Vec<u32> = scene
+            .subjects
+            .iter()
+            .filter(|s| named.is_empty() || named.contains(&s.kind))
+            .map(|s| s.id)
+            .collect();
+        for &id in &ids {
+            if matches!(f.term, Term::Tempo(_)) {
+                scene.retime(id, factor);
+            } else if let Some(s) = scene.subjects.iter_mut().find(|s| s.id == id) {
+                s.grow = (s.grow * factor).clamp(0.2, 4.0);
+            }
+        }
+        if !ids.is_empty() {
+            changes.push(what);
+        }
+    }
+    changes
+}
+
 fn add(scene: &mut Scene, wish: SubjectWish) {
     scene.add_subject(wish, 0);
     if let Some(id) = scene.subjects.last().map(|s| s.id) {
@@ -136,9 +184,10 @@ fn replace(scene: &mut Scene, from: SubjectKind, to: &SubjectWish) {
 const EDITS_IT_CAN_DO: &str = "The built-in engine can change the time of day (\"make it \
     night\"), the weather (\"make it rain\"), the style (\"in watercolor style\"), the mood, the \
     setting, a subject's colour (\"make the car red\"), and add, remove or replace a subject \
-    (\"add a dog\", \"remove the bird\", \"replace the cat with a fox\") in clips it made; a clip \
-    it did not make can only be regraded (time of day, weather, mood, a colour tint, a style). \
-    Comparatives of those words work too (\"make it warmer\", \"darker\", \"less foggy\").";
+    (\"add a dog\", \"remove the bird\", \"replace the cat with a fox\"), and make subjects \
+    slower, faster, bigger or smaller in clips it made; a clip it did not make can only be \
+    regraded (time of day, weather, mood, a colour tint, a style). Comparatives of those words \
+    work too (\"make it warmer\", \"colder\", \"darker\", \"less foggy\").";
 
 /// The refusal of an edit that would leave the clip as it was.
 pub fn not_understood(prompt: &str) -> RenderError {

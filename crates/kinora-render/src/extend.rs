@@ -54,15 +54,19 @@ pub fn own_scene(path: Option<&Path>, info: &ClipInfo) -> Option<Scene> {
     matches.then_some(scene)
 }
 
-/// Appends a segment to `scene` for `prompt`: subjects it names take its motions, subjects
-/// new to the scene walk in, and camera and weather change only when it names them.
-pub fn continue_scene(scene: &mut Scene, prompt: &str, frames: u32) {
+/// Appends a segment to `scene` for `prompt`: subjects it names take its motions and speeds,
+/// subjects new to the scene walk in, and camera and weather change only when it names them.
+/// Returns the words it read but could not draw: a size word for a subject already on screen
+/// (its size is one number for the whole clip, and the part before is kept as it was).
+pub fn continue_scene(scene: &mut Scene, prompt: &str, frames: u32) -> Vec<String> {
     let names: Vec<String> = scene.characters.keys().cloned().collect();
     let reading = read(prompt, &names);
     let start = scene.total_frames();
     let mut motions = Vec::new();
     let mut matched = Vec::new();
-    for group in subject_groups(&reading, &names) {
+    let mut tempos = Vec::new();
+    let groups = subject_groups(&reading, &names);
+    for group in groups.iter().cloned() {
         let existing: Vec<u32> = scene
             .subjects
             .iter()
@@ -87,7 +91,17 @@ pub fn continue_scene(scene: &mut Scene, prompt: &str, frames: u32) {
             if let Some(m) = group.wish.motion {
                 motions.push((id, m));
             }
+            if let Some(t) = group.wish.tempo {
+                tempos.push((id, t.factor()));
+            }
         }
+    }
+    let bare_tempo = reading.terms.iter().find_map(|f| match f.term {
+        Term::Tempo(t) if groups.is_empty() => Some(t),
+        _ => None,
+    });
+    if let Some(t) = bare_tempo {
+        tempos.extend(scene.subjects.iter().map(|s| (s.id, t.factor())));
     }
     let bare_motion = reading.terms.iter().find_map(|f| match f.term {
         Term::Motion(m) => Some(m),
@@ -124,6 +138,31 @@ pub fn continue_scene(scene: &mut Scene, prompt: &str, frames: u32) {
         .or(last.map(|s| s.weather))
         .unwrap_or(scene.weather);
     scene.push_segment(frames, prompt, camera, weather, &motions);
+    if let Some(seg) = scene.timeline.last_mut() {
+        for (id, factor) in tempos {
+            for t in seg.tracks.iter_mut().filter(|t| t.id == id) {
+                t.tempo = (t.tempo * factor).clamp(0.1, 5.0);
+            }
+        }
+    }
+    let new: Vec<usize> = groups
+        .iter()
+        .filter(|g| g.wish.size.is_some())
+        .filter(|g| {
+            scene
+                .subjects
+                .iter()
+                .any(|s| s.enter_frame == start && s.kind == g.wish.kind)
+        })
+        .map(|g| reading.terms[g.term].clause)
+        .collect();
+    reading
+        .terms
+        .iter()
+        .zip(&reading.words)
+        .filter(|(f, _)| matches!(f.term, Term::Size(_)) && !new.contains(&f.clause))
+        .map(|(_, w)| w.clone())
+        .collect()
 }
 
 pub fn run(
@@ -249,10 +288,10 @@ fn draw_segment(
         height: info.height,
         fps: FPS,
     };
-    let (scene, still, frames) = match own_scene(source_scene, &info) {
+    let (scene, still, frames, undrawn) = match own_scene(source_scene, &info) {
         Some(mut scene) => {
-            continue_scene(&mut scene, &req.prompt, new_frames);
-            (scene, None, info.frames..total)
+            let undrawn = continue_scene(&mut scene, &req.prompt, new_frames);
+            (scene, None, info.frames..total, undrawn)
         }
         None => {
             let last = last_frame(source).map_err(bad_clip)?.into_image()?;
@@ -260,11 +299,12 @@ fn draw_segment(
                 still_scene(req, spec, new_frames),
                 Some(last),
                 0..new_frames,
+                Vec::new(),
             )
         }
     };
     let mut scene = scene;
-    caption(req, &mut scene);
+    caption(req, &mut scene, undrawn);
     let mut previews = if with_previews {
         let mut p = Previews::for_clip(total);
         preview_frames(source, info.frames, &mut p)?;
@@ -312,11 +352,14 @@ fn still_scene(req: &RenderRequest, spec: FrameSpec, new_frames: u32) -> Scene {
     scene
 }
 
-/// Shows the new segment's words the engine could not draw, when captions are on.
-fn caption(req: &RenderRequest, scene: &mut Scene) {
+/// Shows the new segment's words the engine could not draw (those it did not read, and
+/// `undrawn`: those it read but cannot show on subjects already on screen), when captions are
+/// on.
+fn caption(req: &RenderRequest, scene: &mut Scene, undrawn: Vec<String>) {
     if req.captions {
         let names: Vec<String> = scene.characters.keys().cloned().collect();
-        let ignored = read(&req.prompt, &names).ignored;
+        let mut ignored = read(&req.prompt, &names).ignored;
+        ignored.extend(undrawn);
         crate::caption::caption_last_segment(scene, &ignored);
     }
 }
@@ -362,7 +405,7 @@ fn extend_foreign(
         .ok_or_else(|| bad_clip("it has no frames"))?
         .into_image()?;
     let mut scene = still_scene(req, spec, new_frames);
-    caption(req, &mut scene);
+    caption(req, &mut scene, Vec::new());
     let segment = SceneSource {
         painter: scene_painter(&scene, Some(&last), spec)?,
         synth: AudioSynth::new(&scene),

@@ -57,6 +57,8 @@ fn label(term: Term, characters: &[String]) -> String {
         Term::Framing(v) => format!("framing:{}", v.name().replace(' ', "_")),
         Term::Mood(v) => format!("mood:{}", v.name()),
         Term::Style(v) => format!("style:{}", v.name()),
+        Term::Tempo(v) => format!("tempo:{}", v.name()),
+        Term::Size(v) => format!("size:{}", v.name()),
         Term::Subject { kind, .. } => format!("subject:{}", kind.name().replace(' ', "_")),
         Term::Character(i) => format!(
             "character:{}",

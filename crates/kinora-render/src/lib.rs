@@ -73,8 +73,8 @@ pub use request::{
 pub use scene::{BackdropSource, FrameSpec, Scene, Subject};
 pub use timeline::{Segment, Track};
 pub use vocabulary::{
-    CameraMove, Framing, Mood, Motion, NamedColour, Setting, Style, SubjectKind, Support,
-    TimeOfDay, Weather,
+    CameraMove, Framing, Mood, Motion, NamedColour, Setting, Size, Style, SubjectKind, Support,
+    Tempo, TimeOfDay, Weather,
 };
 
 /// The one frame rate of every clip the engine makes.

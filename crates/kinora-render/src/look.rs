@@ -59,6 +59,8 @@ pub fn mood_grade(mood: Mood) -> (f32, f32, [f32; 3]) {
         Mood::Mysterious => (0.85, 1.05, [0.96, 0.92, 1.08]),
         Mood::Romantic => (1.05, 0.95, [1.06, 0.97, 0.95]),
         Mood::Epic => (1.1, 1.15, [1.03, 1.0, 0.96]),
+        // The counterpart of romantic's warmth: bluer and a little washed out.
+        Mood::Cold => (0.82, 1.02, [0.88, 0.97, 1.12]),
     }
 }
 

@@ -40,6 +40,7 @@ pub fn figure_height(framing: Framing, subject: &Subject, height: u32) -> f32 {
         * framing
         * subject.kind.relative_height()
         * subject.scale
+        * subject.grow
         * perspective
 }
 
@@ -367,15 +368,14 @@ impl Painter {
         };
         let base = Transform::from_translate(p.x - x0, p.y - y0);
         let breath = 1.0 + 0.03 * (p.pose.time * 1.6).sin();
-        // Asleep, an upright figure lies on its side (head the way it faces) and a four-legged
-        // one settles low; both breathe.
-        let transform = match (asleep, upright) {
-            (true, true) => base
-                .pre_translate(-0.5 * p.size * p.facing, -0.1 * p.size)
+        // Asleep, an upright figure lies on its side (head the way it faces), breathing; a
+        // four-legged one draws its own lying pose.
+        let transform = if asleep && upright {
+            base.pre_translate(-0.5 * p.size * p.facing, -0.1 * p.size)
                 .pre_scale(p.size * p.facing, p.size * breath)
-                .pre_rotate(90.0),
-            (true, false) => base.pre_scale(p.size * p.facing, p.size * 0.6 * breath),
-            _ => base.pre_scale(p.size * p.facing, p.size),
+                .pre_rotate(90.0)
+        } else {
+            base.pre_scale(p.size * p.facing, p.size)
         };
         let mut pen = Pen::new(pixmap, transform, &self.look, subject.depth);
         figure::draw(subject.kind, &mut pen, &p.pose);

@@ -16,6 +16,8 @@ use crate::vocabulary::{Framing, Placement, SubjectKind};
 const READABLE_SHARE: f32 = 0.3;
 /// A still life's base line, as a share of the frame's height: clear of the lower third.
 const STILL_LIFE_BASE: f32 = 0.64;
+/// Share of the frame's height a close-up's head (and shoulders) fills.
+const PORTRAIT_FILL: f32 = 0.84;
 
 /// A subject's base (centre of its feet, wheels or hull) and height, in world pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,7 +70,7 @@ impl Shot<'_> {
         if let Some(f) = surface {
             // A subject wider than the furniture overhangs it a little rather than shrinking.
             let size = size
-                .max(readable(self.scene.framing, height))
+                .max(readable(self.scene.framing, height) * subject.grow)
                 .min(1.2 * (f.x1 - f.x0) / (2.0 * reach));
             let half = reach * size;
             let t = if self.alone_on(subject) {
@@ -79,8 +81,11 @@ impl Shot<'_> {
             let x = within(f.x0.max(left) + half, f.x1.min(right) - half, t);
             return Spot { x, y: f.y, size };
         }
+        if resting && let Some(region) = self.portrait(subject, state) {
+            return self.portrait_spot(region, state.heading);
+        }
         if resting && self.still_life(subject) {
-            let size = size.max(readable(self.scene.framing, height));
+            let size = size.max(readable(self.scene.framing, height) * subject.grow);
             let half = reach * size;
             let x = within(left + half, right - half, 0.5);
             // Tall kinds (a lighthouse, a house) keep their tops in the frame first.
@@ -116,6 +121,35 @@ impl Shot<'_> {
             y = y.max(from + (HULL * size).min(to - from)).min(to);
         }
         Spot { x, y, size }
+    }
+
+    /// What a close-up of `subject` frames, when it is the one subject of the shot and rests:
+    /// then the shot is of its head (and a person's shoulders), not its whole body. Not for a
+    /// character, whose cutout may be anything.
+    fn portrait(&self, subject: &Subject, state: &SubjectState) -> Option<[f32; 4]> {
+        (self.scene.framing == Framing::CloseUp
+            && self.scene.subjects.len() == 1
+            && subject.character.is_none())
+        .then(|| figure::portrait(subject.kind, state.motion))
+        .flatten()
+    }
+
+    /// A subject sized and placed so that `region` (figure units, facing +x) fills most of the
+    /// frame's height, centred; the rest of the body runs out of the frame.
+    fn portrait_spot(&self, region: [f32; 4], heading: f32) -> Spot {
+        let view = self.view;
+        let (w, h) = (
+            self.frame.0 as f32 / view.scale,
+            self.frame.1 as f32 / view.scale,
+        );
+        let [x0, y0, x1, y1] = region;
+        let size = (PORTRAIT_FILL * h / (y1 - y0)).min(0.8 * w / (x1 - x0));
+        let top = view.y0 + (h - (y1 - y0) * size) / 2.0;
+        Spot {
+            x: view.x0 + w / 2.0 - heading.signum() * (x0 + x1) / 2.0 * size,
+            y: top - y0 * size,
+            size,
+        }
     }
 
     /// Whether `subject` is the only one resting on its furniture.

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use crate::lexicon::{self, Label};
 use crate::vocabulary::{
-    CameraMove, Framing, Mood, Motion, NamedColour, Setting, Style, SubjectKind, TimeOfDay,
-    Weather, count_word, singulars,
+    CameraMove, Framing, Mood, Motion, NamedColour, Setting, Size, Style, SubjectKind, Tempo,
+    TimeOfDay, Weather, count_word, singulars,
 };
 
 /// Words that steer an edit.
@@ -31,6 +31,8 @@ pub enum Term {
     Framing(Framing),
     Mood(Mood),
     Style(Style),
+    Tempo(Tempo),
+    Size(Size),
     /// A subject noun; `plural` when it was written in the plural.
     Subject {
         kind: SubjectKind,
@@ -85,8 +87,6 @@ const FILLER: &[&str] = &[
     "her",
     "they",
     "very",
-    "slowly",
-    "quickly",
     "shot",
     "scene",
     "video",
@@ -244,6 +244,12 @@ fn phrase_term(phrase: &str, characters: &[String]) -> Option<Term> {
     if let Some(v) = NamedColour::from_phrase(phrase) {
         return Some(Term::Colour(v));
     }
+    if let Some(v) = Tempo::from_phrase(phrase) {
+        return Some(Term::Tempo(v));
+    }
+    if let Some(v) = Size::from_phrase(phrase) {
+        return Some(Term::Size(v));
+    }
     if let Some(kind) = SubjectKind::from_phrase(phrase) {
         let plural = matches!(phrase, "people" | "children" | "kids" | "cattle" | "cacti");
         return Some(Term::Subject { kind, plural });
@@ -282,6 +288,8 @@ fn vocabulary_words() -> Vec<&'static str> {
         words(Mood::ALL, Mood::words),
         words(Motion::ALL, Motion::words),
         words(NamedColour::ALL, NamedColour::words),
+        words(Tempo::ALL, Tempo::words),
+        words(Size::ALL, Size::words),
         words(SubjectKind::ALL, SubjectKind::words),
     ]
     .concat()
@@ -345,24 +353,32 @@ fn term_at(words: &[String], i: usize, characters: &[String]) -> Option<(usize, 
 }
 
 /// "more X" / "most X" read as X, and "less X" / "least X" as X's set's neutral value ("less
-/// foggy" is clear, "less dark" is day), for the words that grade a look: the words taken and
-/// the term. "less bright" has no neutral to go back to: its term is `None`, and both words go
-/// unread rather than being read as the opposite of what was asked.
+/// foggy" is clear, "less dark" is day), for the words that have a degree: the words taken and
+/// the term. Speed and size go both ways from the subject's own, so there "less" is the other
+/// way ("less fast" is slow). "less bright" has no neutral to go back to: its term is `None`,
+/// and both words go unread rather than being read as the opposite of what was asked.
 fn degree(words: &[String], i: usize, characters: &[String]) -> Option<(usize, Option<Term>)> {
     let lessen = match words[i].as_str() {
         "more" | "most" => false,
         "less" | "least" => true,
         _ => return None,
     };
-    let (n, term) = term_at(words, i + 1, characters).filter(|(_, t)| grades_a_look(*t))?;
+    let (n, term) = term_at(words, i + 1, characters).filter(|(_, t)| has_degree(*t))?;
     Some((n + 1, if lessen { neutral(term) } else { Some(term) }))
 }
 
-/// Terms that say how the picture looks, and so have a degree ("warmer", "less rainy").
-fn grades_a_look(term: Term) -> bool {
+/// Terms with a degree: how the picture looks ("warmer", "less rainy", "colder") and how fast
+/// or big its subjects are ("slower", "bigger").
+fn has_degree(term: Term) -> bool {
     matches!(
         term,
-        Term::Time(_) | Term::Weather(_) | Term::Mood(_) | Term::Style(_) | Term::Colour(_)
+        Term::Time(_)
+            | Term::Weather(_)
+            | Term::Mood(_)
+            | Term::Style(_)
+            | Term::Colour(_)
+            | Term::Tempo(_)
+            | Term::Size(_)
     )
 }
 
@@ -373,14 +389,18 @@ fn neutral(term: Term) -> Option<Term> {
         Term::Weather(w) if w != Weather::Clear => Term::Weather(Weather::Clear),
         Term::Mood(m) if m != Mood::Calm => Term::Mood(Mood::Calm),
         Term::Style(s) if s != Style::Natural => Term::Style(Style::Natural),
+        Term::Tempo(Tempo::Fast) => Term::Tempo(Tempo::Slow),
+        Term::Tempo(Tempo::Slow) => Term::Tempo(Tempo::Fast),
+        Term::Size(Size::Big) => Term::Size(Size::Small),
+        Term::Size(Size::Small) => Term::Size(Size::Big),
         _ => return None,
     };
     Some(back)
 }
 
-/// A comparative or superlative of a look word ("warmer", "darkest", "redder", "sunnier",
-/// "paler") read as its base word. Agent nouns of motions ("walker", "swimmer") are not
-/// comparatives, so only look words count.
+/// A comparative or superlative of a word with a degree ("warmer", "darkest", "redder",
+/// "sunnier", "colder", "slower", "bigger", "larger") read as its base word. Agent nouns of
+/// motions ("walker", "swimmer") are not comparatives, so only words with a degree count.
 fn comparative(word: &str) -> Option<Term> {
     let stem = word
         .strip_suffix("est")
@@ -396,7 +416,7 @@ fn comparative(word: &str) -> Option<Term> {
     bases
         .into_iter()
         .filter(|base| base.len() >= 3)
-        .find_map(|base| phrase_term(&base, &[]).filter(|t| grades_a_look(*t)))
+        .find_map(|base| phrase_term(&base, &[]).filter(|t| has_degree(*t)))
 }
 
 /// Reads `prompt`; `characters` are names that count as subjects of their own.
@@ -514,6 +534,20 @@ mod tests {
             ("less foggy", Term::Weather(Weather::Clear)),
             ("make it less dark", Term::Time(TimeOfDay::Day)),
             ("less vintage", Term::Style(Style::Natural)),
+            ("make it colder", Term::Mood(Mood::Cold)),
+            ("cooler", Term::Mood(Mood::Cold)),
+            ("the coldest", Term::Mood(Mood::Cold)),
+            ("slower", Term::Tempo(Tempo::Slow)),
+            ("faster", Term::Tempo(Tempo::Fast)),
+            ("quicker", Term::Tempo(Tempo::Fast)),
+            ("bigger", Term::Size(Size::Big)),
+            ("larger", Term::Size(Size::Big)),
+            ("the biggest", Term::Size(Size::Big)),
+            ("smaller", Term::Size(Size::Small)),
+            ("tinier", Term::Size(Size::Small)),
+            ("less fast", Term::Tempo(Tempo::Slow)),
+            ("more slowly", Term::Tempo(Tempo::Slow)),
+            ("less big", Term::Size(Size::Small)),
         ] {
             assert_eq!(terms(prompt), (vec![want], vec![]), "{prompt:?}");
         }
@@ -533,7 +567,8 @@ mod tests {
                 .iter()
                 .any(|t| matches!(t, Term::Motion(_)))
         );
-        assert_eq!(terms("colder"), (vec![], vec!["colder".to_owned()]));
+        // A comparative with no base in the vocabulary stays unread.
+        assert_eq!(terms("louder"), (vec![], vec!["louder".to_owned()]));
     }
 
     #[test]

@@ -11,8 +11,8 @@ use crate::interpretation::{Fallback, Interpretation};
 use crate::prompt::{Found, Reading, Term, prompt_hash, read};
 use crate::timeline::Segment;
 use crate::vocabulary::{
-    CameraMove, Framing, Mood, Motion, NamedColour, Placement, Setting, Style, SubjectKind,
-    Support, TimeOfDay, Weather,
+    CameraMove, Framing, Mood, Motion, NamedColour, Placement, Setting, Size, Style, SubjectKind,
+    Support, Tempo, TimeOfDay, Weather,
 };
 
 /// Most subjects a scene holds; more would crowd a storyboard frame.
@@ -59,6 +59,21 @@ pub struct Subject {
     /// The furniture the prompt put it on; it rests there whenever its motion keeps it in place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub support: Option<Support>,
+    /// Factor on its speed and animation rate from the prompt's words ("slowly", "faster"),
+    /// for its first track; later segments keep their own (`Track::tempo`).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub tempo: f32,
+    /// Factor on its height from the prompt's words ("a big dog", "make the cat smaller").
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub grow: f32,
+}
+
+pub fn one() -> f32 {
+    1.0
+}
+
+pub fn is_one(v: &f32) -> bool {
+    *v == 1.0
 }
 
 /// The frame geometry a scene was rendered at.
@@ -232,7 +247,17 @@ impl Scene {
             id,
             kind,
             colour: wish.colour.unwrap_or(kind.default_colour()),
-            motion: wish.motion.unwrap_or(kind.default_motion()),
+            motion: wish.motion.unwrap_or_else(|| {
+                // A close-up of a creature is a portrait: with no action named it holds still
+                // for it rather than walking out of the shot.
+                if self.framing == Framing::CloseUp
+                    && crate::figure::portrait(kind, Motion::Idle).is_some()
+                {
+                    Motion::Idle
+                } else {
+                    kind.default_motion()
+                }
+            }),
             x: 0.3 + 0.4 * spread,
             depth,
             altitude,
@@ -243,6 +268,8 @@ impl Scene {
             character: wish.character,
             enter_frame,
             support: wish.support,
+            tempo: wish.tempo.map_or(1.0, Tempo::factor),
+            grow: wish.size.map_or(1.0, Size::factor),
         });
     }
 }
@@ -255,6 +282,8 @@ pub struct SubjectWish {
     pub motion: Option<Motion>,
     pub character: Option<String>,
     pub support: Option<Support>,
+    pub tempo: Option<Tempo>,
+    pub size: Option<Size>,
 }
 
 impl SubjectWish {
@@ -265,6 +294,8 @@ impl SubjectWish {
             motion: None,
             character: None,
             support: None,
+            tempo: None,
+            size: None,
         }
     }
 }
@@ -278,10 +309,10 @@ pub struct SubjectGroup {
     pub wish: SubjectWish,
 }
 
-/// Groups subject nouns with their counts, and attaches colours, motions and supports: a colour,
-/// motion or support goes to the nearest noun in its clause (before it for motions and supports,
-/// after it for colours), else the other way, else — not for colours — the previous noun in the
-/// prompt.
+/// Groups subject nouns with their counts, and attaches colours, sizes, motions, tempos and
+/// supports: each goes to the nearest noun in its clause (before it for motions, tempos and
+/// supports, after it for colours and sizes, as adjectives come first), else the other way,
+/// else — not for colours — the previous noun in the prompt.
 pub fn subject_groups(reading: &Reading, characters: &[String]) -> Vec<SubjectGroup> {
     let terms = &reading.terms;
     let mut groups: Vec<(usize, SubjectGroup)> = Vec::new();
@@ -330,6 +361,18 @@ pub fn subject_groups(reading: &Reading, characters: &[String]) -> Vec<SubjectGr
                 let prev = groups.iter().rposition(|(_, g)| g.term < at);
                 if let Some(g) = before.or(after).or(prev) {
                     groups[g].1.wish.motion.get_or_insert(m);
+                }
+            }
+            Term::Tempo(t) => {
+                let prev = groups.iter().rposition(|(_, g)| g.term < at);
+                if let Some(g) = before.or(after).or(prev) {
+                    groups[g].1.wish.tempo.get_or_insert(t);
+                }
+            }
+            Term::Size(z) => {
+                let prev = groups.iter().rposition(|(_, g)| g.term < at);
+                if let Some(g) = after.or(before).or(prev) {
+                    groups[g].1.wish.size.get_or_insert(z);
                 }
             }
             Term::Setting(_) => {

@@ -8,7 +8,7 @@ use crate::FPS;
 use crate::camera::{CameraPose, WORLD_WIDTH};
 use crate::figure;
 use crate::painter::figure_height;
-use crate::scene::{BackdropSource, Scene, Subject};
+use crate::scene::{BackdropSource, Scene, Subject, is_one, one};
 use crate::vocabulary::{CameraMove, Motion, SubjectKind, Weather};
 
 /// One subject's motion over a segment, from its state at the segment's first frame.
@@ -22,6 +22,9 @@ pub struct Track {
     /// and bobs start from rest when a motion changes and flow on when it does not.
     #[serde(default)]
     pub since_frame: u32,
+    /// Factor on its speed and animation rate over this segment ("slower", "faster").
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub tempo: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,7 +119,7 @@ impl Scene {
         frame: u32,
     ) -> SubjectState {
         let dt = (frame as f32 - seg.start_frame as f32) / FPS as f32;
-        let v = travel_speed(subject.kind, track.motion) * subject.pace;
+        let v = travel_speed(subject.kind, track.motion) * subject.pace * track.tempo;
         // The path is fitted to the shot: the subject travels across what the camera sees and
         // turns back at its edges, so it stays in frame however the camera moves.
         let (lo0, hi0) = self.travel_range(subject, seg, seg.start_frame);
@@ -135,7 +138,7 @@ impl Scene {
             x,
             heading,
             motion: track.motion,
-            time: frame as f32 / FPS as f32 + subject.phase,
+            time: frame as f32 / FPS as f32 + subject.phase + self.clock_lead(subject.id, frame),
             motion_time: frame.saturating_sub(track.since_frame) as f32 / FPS as f32,
             alpha: if subject.enter_frame == 0 && self.backdrop == BackdropSource::Procedural {
                 1.0
@@ -143,6 +146,23 @@ impl Scene {
                 (since_entry / FADE_FRAMES).clamp(0.0, 1.0)
             },
         }
+    }
+
+    /// How far subject `id`'s animation clock has run ahead of the clip's (behind, when
+    /// negative) by `frame`, from the tempos of its tracks: a slowed subject's legs and wings
+    /// slow with its travel. Exactly 0 while every tempo is 1, so such clips draw as before.
+    fn clock_lead(&self, id: u32, frame: u32) -> f32 {
+        let mut lead = 0.0;
+        for seg in self.timeline.iter().filter(|s| s.start_frame < frame) {
+            let Some(t) = seg.tracks.iter().find(|t| t.id == id) else {
+                continue;
+            };
+            if t.tempo != 1.0 {
+                let span = seg.start_frame.saturating_add(seg.frames).min(frame) - seg.start_frame;
+                lead += (t.tempo - 1.0) * span as f32 / FPS as f32;
+            }
+        }
+        lead
     }
 
     /// The world-x range (fractions) `subject` can stand in on `frame` and be wholly in the
@@ -204,12 +224,12 @@ impl Scene {
                     .segment_at(start)
                     .filter(|seg| seg.start_frame + seg.frames <= start)
                     .and_then(|seg| seg.tracks.iter().find(|t| t.id == s.id).map(|t| (seg, t)));
-                let (x, heading, motion, since) = match previous {
+                let (x, heading, motion, since, tempo) = match previous {
                     Some((seg, t)) => {
                         let st = self.track_state(s, seg, t, start);
-                        (st.x, st.heading, t.motion, t.since_frame)
+                        (st.x, st.heading, t.motion, t.since_frame, t.tempo)
                     }
-                    None => (s.x, s.heading, s.motion, start),
+                    None => (s.x, s.heading, s.motion, start, s.tempo),
                 };
                 let changed = motions.iter().find(|(id, m)| *id == s.id && *m != motion);
                 Track {
@@ -218,6 +238,7 @@ impl Scene {
                     x,
                     heading,
                     since_frame: if changed.is_some() { start } else { since },
+                    tempo,
                 }
             })
             .collect();
@@ -249,12 +270,42 @@ impl Scene {
                 x: state.0,
                 heading: state.1,
                 since_frame: 0,
+                tempo: subject.tempo,
             };
             self.timeline[i].tracks.retain(|t| t.id != id);
             self.timeline[i].tracks.push(track);
             let seg = &self.timeline[i];
             let st = self.track_state(&subject, seg, &track, seg.start_frame + seg.frames);
             state = (st.x, st.heading, track.motion);
+        }
+    }
+}
+
+impl Scene {
+    /// Multiplies subject `id`'s tempo by `factor` over the whole clip, then moves each of its
+    /// later tracks' starts to where the one before now ends, so the path stays unbroken.
+    pub fn retime(&mut self, id: u32, factor: f32) {
+        let Some(i) = self.subjects.iter().position(|s| s.id == id) else {
+            return;
+        };
+        let s = &mut self.subjects[i];
+        s.tempo = (s.tempo * factor).clamp(0.1, 5.0);
+        for seg in &mut self.timeline {
+            for t in seg.tracks.iter_mut().filter(|t| t.id == id) {
+                t.tempo = (t.tempo * factor).clamp(0.1, 5.0);
+            }
+        }
+        let subject = self.subjects[i].clone();
+        for k in 1..self.timeline.len() {
+            let prev = &self.timeline[k - 1];
+            let end = prev.start_frame + prev.frames;
+            let Some(track) = prev.tracks.iter().find(|t| t.id == id).copied() else {
+                continue;
+            };
+            let st = self.track_state(&subject, prev, &track, end);
+            if let Some(t) = self.timeline[k].tracks.iter_mut().find(|t| t.id == id) {
+                (t.x, t.heading) = (st.x, st.heading);
+            }
         }
     }
 }

@@ -175,7 +175,7 @@ vocabulary! {
     Framing {
         Medium => ["medium", "medium shot", "mid shot"],
         Wide => ["wide", "wide shot", "establishing", "long shot", "panoramic", "landscape"],
-        CloseUp => ["close up", "closeup", "close", "macro", "portrait", "detail"],
+        CloseUp => ["close up", "closeup", "close", "macro", "portrait", "detail", "face", "headshot", "head shot", "head and shoulders", "extreme close up"],
         Aerial => ["aerial", "drone", "overhead", "bird's eye", "birds eye", "top down", "from above"],
     }
 }
@@ -189,6 +189,43 @@ vocabulary! {
         Mysterious => ["mysterious", "eerie", "dreamy", "magical", "surreal", "mystical"],
         Romantic => ["romantic", "tender", "warm", "cozy", "cosy"],
         Epic => ["epic", "cinematic", "majestic", "grand", "heroic"],
+        Cold => ["cold", "cool", "chilly", "icy", "frosty", "frigid", "freezing", "bleak", "wintry"],
+    }
+}
+
+vocabulary! {
+    /// How fast a subject moves and animates, against its motion's own pace.
+    Tempo {
+        Slow => ["slow", "slowly", "slow motion", "leisurely", "unhurried", "sluggish"],
+        Fast => ["fast", "quick", "quickly", "rapid", "rapidly", "swift", "swiftly", "speedy", "hurried", "fast motion", "sped up"],
+    }
+}
+
+impl Tempo {
+    /// The factor on speed and animation rate.
+    pub fn factor(self) -> f32 {
+        match self {
+            Self::Slow => 0.5,
+            Self::Fast => 1.8,
+        }
+    }
+}
+
+vocabulary! {
+    /// A subject's size against its kind's usual size.
+    Size {
+        Big => ["big", "large", "huge", "giant", "enormous", "massive", "gigantic", "tall"],
+        Small => ["small", "little", "tiny", "miniature", "mini", "petite"],
+    }
+}
+
+impl Size {
+    /// The factor on the subject's height.
+    pub fn factor(self) -> f32 {
+        match self {
+            Self::Big => 1.4,
+            Self::Small => 0.65,
+        }
     }
 }
 

@@ -1,247 +1,77 @@
 use super::Pose;
 use super::palette::{DARK, WHITE};
-use crate::pen::{Ink, Pen};
-
-/// Proportions of a four-legged animal, in figure heights.
-struct Build {
-    body_len: f32,
-    body_h: f32,
-    leg: f32,
-    neck: f32,
-    head: f32,
-    tail: f32,
-    ears: Ears,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Ears {
-    Floppy,
-    Pointed,
-    Long,
-    Horns,
-    Big,
-}
-
-/// Draws a four-legged animal; returns the head centre for extra details.
-fn quadruped(pen: &mut Pen<'_>, pose: &Pose, b: &Build, coat: Ink) -> (f32, f32) {
-    let s = pose.stride();
-    let hip_y = -b.leg;
-    let body_top = hip_y - b.body_h;
-    let (front_x, back_x) = (b.body_len * 0.38, -b.body_len * 0.38);
-    let shade = Pen::faded(pen.ink(DARK), 0.25);
-    for (x, a) in [(front_x, -s), (back_x, s)] {
-        pen.limb((x, hip_y - 0.02), a, b.leg, b.leg * 0.22 + 0.02, coat);
-        pen.limb((x, hip_y - 0.02), a, b.leg, b.leg * 0.22 + 0.02, shade);
-    }
-    let tail_base = (-b.body_len * 0.5, body_top + b.body_h * 0.3);
-    let wag = 0.3 * pose.cycle().sin();
-    pen.line(
-        &[
-            tail_base,
-            (tail_base.0 - b.tail, tail_base.1 - b.tail * (0.4 + wag)),
-        ],
-        b.body_h * 0.22,
-        coat,
-    );
-    pen.ellipse(
-        0.0,
-        hip_y - b.body_h * 0.5,
-        b.body_len * 0.55,
-        b.body_h * 0.55,
-        coat,
-    );
-    for (x, a) in [(front_x, s), (back_x, -s)] {
-        let hoof = pen.limb((x, hip_y - 0.02), a, b.leg, b.leg * 0.22 + 0.02, coat);
-        pen.circle(hoof.0, hoof.1, b.leg * 0.11 + 0.01, pen.ink(DARK));
-    }
-    let neck_base = (b.body_len * 0.42, body_top + b.body_h * 0.3);
-    let head = (neck_base.0 + b.neck * 0.45, neck_base.1 - b.neck);
-    pen.line(&[neck_base, head], b.body_h * 0.5, coat);
-    pen.ellipse(head.0 + b.head * 0.3, head.1, b.head, b.head * 0.72, coat);
-    pen.ellipse(
-        head.0 + b.head * 1.05,
-        head.1 + b.head * 0.2,
-        b.head * 0.45,
-        b.head * 0.38,
-        coat,
-    );
-    let dark = pen.ink(DARK);
-    pen.circle(
-        head.0 + b.head * 1.45,
-        head.1 + b.head * 0.12,
-        b.head * 0.12,
-        dark,
-    );
-    pen.circle(
-        head.0 + b.head * 0.55,
-        head.1 - b.head * 0.2,
-        b.head * 0.12,
-        dark,
-    );
-    match b.ears {
-        Ears::Floppy => pen.ellipse(
-            head.0,
-            head.1 + b.head * 0.1,
-            b.head * 0.25,
-            b.head * 0.55,
-            dark,
-        ),
-        Ears::Pointed => pen.poly(
-            &[
-                (head.0 - b.head * 0.2, head.1 - b.head * 0.4),
-                (head.0 + b.head * 0.05, head.1 - b.head * 1.3),
-                (head.0 + b.head * 0.3, head.1 - b.head * 0.5),
-            ],
-            coat,
-        ),
-        Ears::Long => {
-            pen.ellipse(
-                head.0,
-                head.1 - b.head * 1.3,
-                b.head * 0.22,
-                b.head * 0.9,
-                coat,
-            );
-        }
-        Ears::Horns => pen.line(
-            &[
-                (head.0, head.1 - b.head * 0.5),
-                (head.0 - b.head * 0.3, head.1 - b.head * 1.2),
-            ],
-            b.head * 0.18,
-            pen.ink([232, 224, 200]),
-        ),
-        Ears::Big => pen.ellipse(
-            head.0 - b.head * 0.3,
-            head.1 + b.head * 0.1,
-            b.head * 0.6,
-            b.head * 0.85,
-            coat,
-        ),
-    }
-    head
-}
+use super::quadruped::{CAT, COW, DOG, Drawn, ELEPHANT, FOX, HORSE, RABBIT, quadruped};
+use crate::pen::Pen;
 
 pub fn dog(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 0.95,
-        body_h: 0.3,
-        leg: 0.38,
-        neck: 0.22,
-        head: 0.16,
-        tail: 0.22,
-        ears: Ears::Floppy,
-    };
-    quadruped(pen, pose, &build, coat);
+    quadruped(pen, pose, &DOG, coat);
 }
 
 pub fn cat(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 1.0,
-        body_h: 0.3,
-        leg: 0.34,
-        neck: 0.18,
-        head: 0.17,
-        tail: 0.45,
-        ears: Ears::Pointed,
-    };
-    let head = quadruped(pen, pose, &build, coat);
+    let head = quadruped(pen, pose, &CAT, coat).head;
     let whisker = pen.ink(WHITE);
-    pen.line(
-        &[
-            (head.0 + 0.3, head.1 + 0.02),
-            (head.0 + 0.45, head.1 - 0.01),
-        ],
-        0.012,
-        whisker,
-    );
+    let muzzle = (head.0 + CAT.head * 1.15, head.1 + CAT.head * 0.25);
+    for dy in [-0.1, 0.15] {
+        pen.line(
+            &[
+                muzzle,
+                (muzzle.0 + CAT.head * 0.9, muzzle.1 + CAT.head * dy),
+            ],
+            0.012,
+            whisker,
+        );
+    }
 }
 
 pub fn fox(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 1.0,
-        body_h: 0.28,
-        leg: 0.36,
-        neck: 0.2,
-        head: 0.16,
-        tail: 0.5,
-        ears: Ears::Pointed,
-    };
-    quadruped(pen, pose, &build, coat);
-    let tip = pen.ink(WHITE);
-    pen.circle(-0.98, -0.78 - 0.1 * pose.cycle().sin(), 0.06, tip);
+    let tip = quadruped(pen, pose, &FOX, coat).tail_tip;
+    pen.circle(tip.0, tip.1, 0.06, pen.ink(WHITE));
 }
 
 pub fn horse(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 1.0,
-        body_h: 0.3,
-        leg: 0.5,
-        neck: 0.3,
-        head: 0.12,
-        tail: 0.3,
-        ears: Ears::Pointed,
-    };
-    let head = quadruped(pen, pose, &build, coat);
+    let Drawn { head, neck, .. } = quadruped(pen, pose, &HORSE, coat);
     let mane = pen.ink(DARK);
-    pen.line(&[(0.42, -0.78), (head.0 - 0.04, head.1 - 0.06)], 0.05, mane);
+    pen.line(
+        &[(neck.0, neck.1 - 0.07), (head.0 - 0.04, head.1 - 0.06)],
+        0.05,
+        mane,
+    );
 }
 
 pub fn cow(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(WHITE);
-    let build = Build {
-        body_len: 1.05,
-        body_h: 0.4,
-        leg: 0.4,
-        neck: 0.12,
-        head: 0.15,
-        tail: 0.3,
-        ears: Ears::Horns,
-    };
-    quadruped(pen, pose, &build, coat);
+    let drop = quadruped(pen, pose, &COW, coat).drop;
     let patch = pen.ink(pose.colour);
-    pen.ellipse(-0.15, -0.6, 0.16, 0.1, patch);
-    pen.ellipse(0.2, -0.52, 0.1, 0.08, patch);
+    pen.ellipse(-0.15, -0.6 + drop, 0.16, 0.1, patch);
+    pen.ellipse(0.2, -0.52 + drop, 0.1, 0.08, patch);
 }
 
 pub fn rabbit(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 0.8,
-        body_h: 0.38,
-        leg: 0.18,
-        neck: 0.12,
-        head: 0.17,
-        tail: 0.05,
-        ears: Ears::Long,
-    };
-    quadruped(pen, pose, &build, coat);
-    pen.circle(-0.42, -0.45, 0.08, pen.ink(WHITE));
+    let drop = quadruped(pen, pose, &RABBIT, coat).drop;
+    pen.circle(-0.42, -0.45 + drop, 0.08, pen.ink(WHITE));
 }
 
 pub fn elephant(pen: &mut Pen<'_>, pose: &Pose) {
     let coat = pen.ink(pose.colour);
-    let build = Build {
-        body_len: 1.1,
-        body_h: 0.48,
-        leg: 0.4,
-        neck: 0.05,
-        head: 0.2,
-        tail: 0.15,
-        ears: Ears::Big,
-    };
-    let head = quadruped(pen, pose, &build, coat);
+    let drawn = quadruped(pen, pose, &ELEPHANT, coat);
+    let head = drawn.head;
     let sway = 0.08 * pose.cycle().sin();
-    pen.line(
-        &[
-            (head.0 + 0.25, head.1 + 0.05),
+    // Lying down, the trunk rests along the ground instead of hanging below it.
+    let trunk_end = if drawn.lying {
+        [(head.0 + 0.2, -0.05), (head.0 + 0.1, -0.04)]
+    } else {
+        [
             (head.0 + 0.35, head.1 + 0.3),
             (head.0 + 0.3 + sway, head.1 + 0.5),
-        ],
+        ]
+    };
+    pen.line(
+        &[(head.0 + 0.25, head.1 + 0.05), trunk_end[0], trunk_end[1]],
         0.09,
         coat,
     );

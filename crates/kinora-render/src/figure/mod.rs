@@ -3,11 +3,13 @@
 //!
 //! - `people`: person, child, robot, snowman
 //! - `animals`: dog, cat, fox, horse, cow, rabbit, elephant, bird, fish, butterfly, dragon
+//! - `quadruped`: the four-legged figure the first seven share, standing or lying
 //! - `vehicles`: car, bus, truck, bicycle, boat, plane, train, rocket, balloon
 //! - `things`: teapot, ball, umbrella, kite, house, tree, flower, cactus, sun, moon, lighthouse
 
 mod animals;
 mod people;
+mod quadruped;
 mod things;
 mod vehicles;
 
@@ -103,6 +105,22 @@ pub fn extent(kind: SubjectKind) -> f32 {
         Umbrella | Kite => 0.65,
         House => 0.7,
         Sun | Moon => 0.7,
+    }
+}
+
+/// The part of `kind` a close-up frames, `[x0, y0, x1, y1]` in figure units facing +x: a
+/// person's head and shoulders, an animal's head (or all of it, lying asleep). `None` for
+/// kinds a close-up shows whole.
+pub fn portrait(kind: SubjectKind, motion: Motion) -> Option<[f32; 4]> {
+    use SubjectKind::*;
+    let asleep = motion == Motion::Sleep;
+    match kind {
+        // A sleeping person is drawn turned on their side; a close-up shows them whole.
+        Person | Child | Robot if asleep => None,
+        Person => Some([-0.2, -1.0, 0.2, -0.56]),
+        Child => Some([-0.22, -1.02, 0.22, -0.5]),
+        Robot => Some([-0.25, -1.1, 0.25, -0.62]),
+        _ => quadruped::head_box(kind, asleep),
     }
 }
 

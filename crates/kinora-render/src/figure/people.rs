@@ -70,7 +70,21 @@ pub fn person(pen: &mut Pen<'_>, pose: &Pose, child: bool) {
         head * 0.6,
         pen.ink(HAIR),
     );
-    pen.circle(0.02 + head * 0.55, hy - head * 0.1, head * 0.12, shoes);
+    let eye = (0.02 + head * 0.55, hy - head * 0.1);
+    if pose.motion == Motion::Laugh {
+        // Eyes squeezed into arcs: at close-up size that, with the open mouth, reads as a laugh.
+        pen.line(
+            &[
+                (eye.0 - head * 0.16, eye.1 + head * 0.05),
+                (eye.0, eye.1 - head * 0.08),
+                (eye.0 + head * 0.16, eye.1 + head * 0.05),
+            ],
+            head * 0.07,
+            shoes,
+        );
+    } else {
+        pen.circle(eye.0, eye.1, head * 0.12, shoes);
+    }
     if pose.motion == Motion::Laugh {
         let open = head * (0.18 + 0.1 * (pose.cycle() * 2.0).sin().abs());
         pen.ellipse(

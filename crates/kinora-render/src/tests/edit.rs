@@ -6,7 +6,7 @@ use crate::figure::extent;
 use crate::pipeline::scene_painter;
 use crate::{NamedColour, RenderMode, Scene, SubjectKind};
 
-fn edit(
+pub(super) fn edit(
     source: &crate::RenderOutputs,
     prompt: &str,
     dir: &std::path::Path,
@@ -155,7 +155,7 @@ fn edits_add_remove_and_replace_subjects() {
 }
 
 /// Mean red minus blue over a frame: how warm it looks.
-fn warmth(rgb: &[u8]) -> f64 {
+pub(super) fn warmth(rgb: &[u8]) -> f64 {
     rgb.chunks_exact(3)
         .map(|p| f64::from(p[0]) - f64::from(p[2]))
         .sum::<f64>()

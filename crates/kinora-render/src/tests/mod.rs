@@ -5,6 +5,7 @@ mod aac;
 mod adopt;
 mod character;
 mod create;
+mod degree;
 mod edit;
 mod extend;
 mod foreign;

@@ -1,6 +1,7 @@
 //! Where everyday subjects end up in the picture, checked on painted pixels: a close-up person
-//! is whole (face over shirt), a resting cat is on the windowsill, boats are on the water, and
-//! a still life is large, central and clear of the caption's lower third.
+//! is head and shoulders (face over shirt, filling the frame), a close-up animal its head, a
+//! sleeping animal lies low, a resting cat is on the windowsill, boats are on the water, and a
+//! still life is large, central and clear of the caption's lower third.
 
 use super::shot::Shot;
 use crate::figure::palette::SKIN;
@@ -27,7 +28,7 @@ fn rows_of(rgb: &[u8], want: [u8; 3], (x0, x1): (u32, u32), least: usize) -> Vec
 }
 
 #[test]
-fn a_laughing_close_up_shows_a_face_above_a_shirt() {
+fn a_close_up_of_a_laughing_man_frames_his_head_and_shoulders() {
     let mut shot = Shot::new("close up of an old man's face as he laughs", W, H, 1, true);
     let s = &shot.scene;
     let man = s.subjects[0].clone();
@@ -39,27 +40,100 @@ fn a_laughing_close_up_shows_a_face_above_a_shirt() {
     for n in [0, 7, 12, 20] {
         let p = shot.painter.place(&man, n).unwrap();
         let rgb = shot.frame(n);
-        // A narrow band down the middle of the figure: head, then body, clear of the hands.
+        let mask = shot.subject_mask(n);
+        let [_, y0, _, y1] = shot.bbox(&mask).expect("the man is drawn");
+        let tall = (y1 - y0 + 1) as f32 / H as f32;
+        assert!(
+            tall >= 0.6,
+            "frame {n}: the man is {tall:.2} of the frame tall"
+        );
+        // A narrow band down the middle of the head: face, then shirt to the frame's bottom.
         let columns = (
             (p.x - 0.05 * p.size).max(0.0) as u32,
             (p.x + 0.05 * p.size) as u32,
         );
         let face = rows_of(&rgb, skin, columns, 2);
-        let torso = rows_of(&rgb, shirt, columns, 2);
         let (Some(&face_top), Some(&face_bottom)) = (face.first(), face.last()) else {
             panic!("frame {n}: no face");
         };
-        let below = torso.iter().filter(|&&y| y > face_bottom).count() as f32;
         assert!(
-            below >= 0.15 * p.size,
-            "frame {n}: {below} shirt rows under the face (rows {face_top}..={face_bottom}), \
-             figure {} px tall",
+            y0 as f32 <= 0.15 * H as f32 && face_top as f32 <= 0.4 * H as f32,
+            "frame {n}: the head starts at row {y0} and the face at {face_top}, not in the upper part"
+        );
+        let face_h = (face_bottom - face_top + 1) as f32 / H as f32;
+        assert!(
+            face_h >= 0.2,
+            "frame {n}: the face is {face_h:.2} of the frame"
+        );
+        let torso = rows_of(&rgb, shirt, (0, W), 4);
+        assert!(
+            torso.iter().all(|&y| y > face_top) && torso.last() >= Some(&(H - H / 6)),
+            "frame {n}: the shirt is not under the face down to the frame's foot: {torso:?}"
+        );
+        let centre = p.x / W as f32;
+        assert!(
+            (0.3..=0.7).contains(&centre),
+            "frame {n}: centred at {centre:.2}"
+        );
+    }
+}
+
+#[test]
+fn a_close_up_of_an_animal_frames_its_head() {
+    for prompt in ["close-up of a cat's face", "headshot of a dog"] {
+        let mut shot = Shot::new(prompt, W, H, 1, true);
+        let mask = shot.subject_mask(12);
+        let [x0, y0, x1, y1] = shot.bbox(&mask).expect("the animal is drawn");
+        let covered = mask.iter().filter(|&&m| m).count() as f32 / mask.len() as f32;
+        assert!(
+            covered >= 0.25,
+            "{prompt:?}: covers {covered:.2} of the frame"
+        );
+        assert!(
+            y0 as f32 <= 0.2 * H as f32 && (y1 - y0 + 1) as f32 >= 0.6 * H as f32,
+            "{prompt:?}: rows {y0}..={y1}"
+        );
+        assert!(x1 > W / 2 && x0 < W / 2, "{prompt:?}: columns {x0}..={x1}");
+    }
+}
+
+#[test]
+fn a_sleeping_animal_lies_low_and_long_and_breathes() {
+    for prompt in [
+        "a dog sleeping in a meadow",
+        "a cat asleep on the sofa",
+        "close-up of a cat sleeping",
+    ] {
+        let mut shot = Shot::new(prompt, W, H, 2, false);
+        let animal = shot.scene.subjects[0].clone();
+        let p = shot.painter.place(&animal, 0).unwrap();
+        let mask = shot.subject_mask(0);
+        let [x0, y0, x1, y1] = shot.bbox(&mask).expect("the animal is drawn");
+        let (wide, tall) = ((x1 - x0 + 1) as f32, (y1 - y0 + 1) as f32);
+        assert!(
+            wide >= 2.5 * tall,
+            "{prompt:?}: {wide} x {tall} px is not lying down"
+        );
+        assert!(
+            (y1 as f32 - p.y).abs() <= 0.02 * H as f32 + 1.0,
+            "{prompt:?}: lowest row {y1}, ground at {}",
+            p.y
+        );
+        // Standing, its head is at about 0.9 of its height; squashed, it was still over 0.55.
+        assert!(
+            (p.y - y0 as f32) <= 0.45 * p.size,
+            "{prompt:?}: top at row {y0}, {} px over the ground, figure {} px",
+            p.y - y0 as f32,
             p.size
         );
-        assert!(
-            torso.iter().all(|&y| y >= face_top),
-            "frame {n}: shirt above the head"
-        );
+        if shot.scene.framing == crate::Framing::CloseUp {
+            assert!(
+                wide >= 0.6 * W as f32,
+                "{prompt:?}: {wide} px wide in a close-up"
+            );
+        }
+        let (a, b) = (shot.frame(0), shot.frame(24));
+        assert_ne!(a, b, "{prompt:?}: no breath between 0 s and 1 s");
     }
 }
 
