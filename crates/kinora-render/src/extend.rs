@@ -1,12 +1,15 @@
 //! Extend: a source clip plus a new segment that starts where the source ends. A clip this
 //! engine made (its scene.json matches it) is continued by re-drawing its scene past the end
 //! with the new prompt's actions; any other clip is continued from its last frame, which the
-//! camera then moves over. The new segment is joined by copying the source's samples, or by
-//! re-encoding both when the two cannot be joined that way. The segment's own audio is Opus
-//! whatever the request's codec (its decode is exact from the first sample, where AAC starts
-//! with encoder priming that would leave a gap at the seam); the join re-encodes all the audio
-//! once, in the request's codec.
-
+//! camera then moves over.
+//!
+//! A source in the platform's format is joined by copying its samples (or by re-encoding both
+//! when the two cannot be joined that way). The segment's own audio is then Opus whatever the
+//! request's codec (its decode is exact from the first sample, where AAC starts with encoder
+//! priming that would leave a gap at the seam); the join re-encodes all the audio once, in the
+//! request's codec. A source in any other format must be re-encoded anyway, so it is decoded
+//! once, re-timed on the way, straight into the result, and the segment follows in the same
+//! encoder pass ([`extend_foreign`]).
 use std::path::{Path, PathBuf};
 
 use kinora_media::{AudioCodec, ClipInfo, MediaError, last_frame, probe, stitch_with};

@@ -64,13 +64,10 @@ impl Drop for PlatformSource {
     }
 }
 
-/// Probes `source` and, when it runs at another frame rate than [`FPS`] (a 30 or 60 fps phone
-/// clip) or is not Kinora's own kind of MP4 (any other codec or container, decoded by the
-/// sandboxed ffmpeg), re-encodes it into `dir` first: each platform frame shows the source
-/// frame on screen at that instant (rotation applied), and the audio stays as it was. Frame
-/// counts, previews, the seam and the join then all work in platform frames, so an edit keeps
-/// the clip's length and an extension's source part keeps its speed and its sync with the
-/// sound, and the join can copy the source's samples.
+/// Probes `source` and, when it is not in the platform's format ([`is_platform`]), re-encodes
+/// it into `dir` as [`platform_clip`] reads it. For adopting a remote worker's extension
+/// segment, whose source must be stitched by copying; a stored source is always in the
+/// platform's format already, so this is then only the probe.
 pub fn at_platform_rate(
     source: &Path,
     dir: &Path,
