@@ -31,7 +31,7 @@ SCREENS = REPO_ROOT / "target" / "studio-screens"
 DESKTOP = (1366, 900)
 PHONE = (390, 844)
 RENDER_S = 120
-WORKER_TOKEN = "wt-studio-test"
+WORKER_TOKEN = "wt-studio-test-token-0001"
 
 
 def register_worker(base: str, name: str) -> str:
