@@ -172,6 +172,7 @@ impl App {
             batch_wake: Default::default(),
             queue_ranks: Default::default(),
             progress: Default::default(),
+            interpretations: Default::default(),
             running: Default::default(),
             metrics: Metrics::default(),
             health: Default::default(),

@@ -1,7 +1,12 @@
 //! The built-in engine's reading of a job's prompt, for the video object's `interpretation`
 //! and the server log. Reading a prompt is a pure function of the prompt (and the names of the
-//! request's characters), a few microseconds, so it is derived from the stored prompt rather
-//! than stored beside it; GPU models have none.
+//! request's characters), so it is derived from the stored prompt rather than stored beside it;
+//! GPU models have none. It is not free, though: scanning the vocabulary for every phrase, plus a
+//! store read per character, was a tenth of the CPU of `GET /v1/videos/{id}` under load. So each
+//! video's reading is kept in a bounded [`Cache`], taken at its first read (normally its create).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use kinora_core::JobSpec;
 use kinora_render::Interpretation;
@@ -84,13 +89,66 @@ pub fn is_builtin(state: &AppState, model: &str) -> bool {
         .is_some_and(|m| m.engine == "builtin")
 }
 
+/// Readings by video id, at most about `2 × GENERATION` of them: when the current generation is
+/// full it becomes the previous one and the oldest is dropped, so the videos read recently stay
+/// (an LRU's effect without its bookkeeping).
+#[derive(Debug, Default)]
+pub struct Cache {
+    generations: Mutex<(
+        HashMap<String, Interpretation>,
+        HashMap<String, Interpretation>,
+    )>,
+}
+
+const GENERATION: usize = 4096;
+
+impl Cache {
+    fn get(&self, id: &str) -> Option<Interpretation> {
+        let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = g.0.get(id) {
+            return Some(i.clone());
+        }
+        let old = g.1.remove(id)?;
+        Self::put_in(&mut g, id, old.clone());
+        Some(old)
+    }
+
+    fn put(&self, id: &str, i: Interpretation) {
+        let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        Self::put_in(&mut g, id, i);
+    }
+
+    fn put_in(
+        g: &mut (
+            HashMap<String, Interpretation>,
+            HashMap<String, Interpretation>,
+        ),
+        id: &str,
+        i: Interpretation,
+    ) {
+        if g.0.len() >= GENERATION {
+            g.1 = std::mem::take(&mut g.0);
+        }
+        g.0.insert(id.to_string(), i);
+    }
+}
+
 /// How the built-in engine reads `r`'s prompt; `None` for GPU models and prompt-less jobs.
 pub async fn of_record(state: &AppState, r: &VideoRecord) -> Option<Interpretation> {
     if !is_builtin(state, &r.model) {
         return None;
     }
     let prompt = r.prompt.as_deref()?;
-    Some(match &r.spec {
+    if let Some(i) = state.interpretations.get(&r.id) {
+        return Some(i);
+    }
+    let i = read(state, r, prompt).await;
+    state.interpretations.put(&r.id, i.clone());
+    Some(i)
+}
+
+async fn read(state: &AppState, r: &VideoRecord, prompt: &str) -> Interpretation {
+    match &r.spec {
         JobSpec::Edit { .. } => kinora_render::interpret_edit(prompt),
         JobSpec::Create { characters, .. } => {
             let mut names = Vec::new();
@@ -102,7 +160,7 @@ pub async fn of_record(state: &AppState, r: &VideoRecord) -> Option<Interpretati
             kinora_render::interpret(prompt, &names)
         }
         JobSpec::Extend { .. } | JobSpec::Remix { .. } => kinora_render::interpret(prompt, &[]),
-    })
+    }
 }
 
 /// Logs what the engine could not read in a new job's prompt, with the job's id.
@@ -122,4 +180,36 @@ pub fn log(video_id: &str, i: &Interpretation) {
         coverage = i.coverage,
         "prompt partly understood"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(word: &str) -> Interpretation {
+        kinora_render::interpret(word, &[])
+    }
+
+    #[test]
+    fn the_cache_keeps_recent_readings_and_stays_bounded() {
+        let cache = Cache::default();
+        cache.put("video_0", reading("a fox"));
+        for n in 1..GENERATION {
+            cache.put(&format!("video_{n}"), reading("a boat"));
+        }
+        // Read back while still in the current generation.
+        assert_eq!(cache.get("video_0"), Some(reading("a fox")));
+        for n in GENERATION..3 * GENERATION {
+            cache.put(&format!("video_{n}"), reading("a boat"));
+        }
+        let g = cache.generations.lock().unwrap();
+        assert!(g.0.len() + g.1.len() <= 2 * GENERATION);
+        drop(g);
+        assert_eq!(cache.get("video_1"), None, "old and untouched: dropped");
+        assert!(
+            cache
+                .get(&format!("video_{}", 3 * GENERATION - 1))
+                .is_some()
+        );
+    }
 }

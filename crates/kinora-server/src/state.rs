@@ -35,6 +35,8 @@ pub struct Inner {
     pub queue_ranks: crate::queue_ranks::QueueRanks,
     /// Live progress feeds for `/v1/videos/{id}/events`; write paths call `progress.changed`.
     pub progress: crate::progress::ProgressHub,
+    /// Each built-in video's reading of its prompt, so reads do not re-read the prompt.
+    pub interpretations: crate::interpretation::Cache,
     /// Jobs rendering in this process, so a cancel takes effect without waiting for a heartbeat.
     pub running: Mutex<HashMap<String, CancelToken>>,
     pub metrics: Metrics,
