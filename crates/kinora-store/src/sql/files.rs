@@ -5,6 +5,13 @@
 pub(crate) const INSERT: &str = "INSERT INTO files (id, project, purpose, filename, bytes, \
                                  created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
+/// The files table as a keyset page sees it; its cursor lookup is the shared one.
+pub(crate) const CURSOR: super::PageOf = super::PageOf {
+    table: "files",
+    columns: super::rows::FILE_COLUMNS,
+    live_only: true,
+};
+
 /// Binds: project, id, now.
 pub(crate) fn select_sql() -> String {
     format!(
@@ -99,7 +106,7 @@ macro_rules! file_verbs {
             ) -> $crate::Result<$crate::record::Page<$crate::file::FileRecord>> {
                 let cursor: Option<i64> = match after {
                     Some(id) => Some(
-                        sqlx::query_scalar("SELECT seq FROM files WHERE project = $1 AND id = $2")
+                        sqlx::query_scalar(&$crate::sql::files::CURSOR.seq_sql())
                             .bind(project)
                             .bind(id)
                             .fetch_optional(&self.$read)
