@@ -9,6 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each stage's heading carries the seconds since the start, so a slow CI run shows where it went.
+stage() { echo "== [${SECONDS}s] $*"; }
+
 bash scripts/deps.sh
 
 # A PostgreSQL of our own unless the caller points at one; stopped and removed on any exit.
@@ -17,18 +20,18 @@ if [ -z "${KINORA_TEST_POSTGRES_URL:-}" ] && [ "${KINORA_TEST_POSTGRES:-}" != sk
     chmod 755 "$pg_dir"
     pg_cleanup() { bash scripts/postgres.sh stop "$pg_dir/cluster" >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
     trap pg_cleanup EXIT
-    echo "== PostgreSQL"
+    stage "PostgreSQL"
     KINORA_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start "$pg_dir/cluster")
     export KINORA_TEST_POSTGRES_URL
     echo "$KINORA_TEST_POSTGRES_URL"
 fi
 
-echo "== cargo fmt --check"
+stage "cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy"
+stage "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # --- S3: a real S3-protocol server on loopback for the blob store tests (see scripts/s3.sh) ---
-echo "== S3 test server"
+stage "S3 test server"
 s3_dir="$(mktemp -d "${TMPDIR:-/tmp}/kinora-s3.XXXXXX")"
 s3_cleanup() { bash scripts/s3.sh stop "$s3_dir" || true; rm -rf "$s3_dir"; }
 # One EXIT trap for both servers: a second `trap … EXIT` would replace the first.
@@ -40,27 +43,33 @@ set -a
 set +a
 export KINORA_TEST_S3_URL="s3://$KINORA_TEST_S3_BUCKET/test-$$"
 # --- end S3 ---
-echo "== cargo test"
+stage "cargo test"
 cargo test --workspace
-echo "== cargo test, AAC (the opt-in feature: FDK AAC compiled from its bundled source)"
-cargo test -p kinora-media -p kinora-render --features aac
-echo "== openai SDK suite"
-cargo build -p kinora --quiet
+stage "cargo test, AAC (the opt-in feature: FDK AAC compiled from its bundled source)"
+# The whole workspace is selected so shared dependencies keep the main build's features and are
+# reused; selecting only kinora-media re-resolved them and rebuilt the C codecs (~9 min).
+cargo test --workspace --lib --features kinora-media/aac
+stage "openai SDK suite"
+# `cargo test --workspace` built target/debug/kinora; asking for it the same way is a no-op. A
+# `cargo build -p kinora` would resolve reqwest without the test-only features and recompile the
+# server crates (minutes on two cores).
+cargo test --workspace --no-run --quiet
 bash scripts/sdk-venv.sh
 export KINORA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kinora"
 .venv/bin/python -m pytest -c tests/sdk/pytest.ini tests/sdk
 if [ -n "${KINORA_TEST_POSTGRES_URL:-}" ]; then
-    echo "== openai SDK suite on PostgreSQL + S3"
+    stage "openai SDK suite on PostgreSQL + S3"
     KINORA_SDK_POSTGRES_URL="$KINORA_TEST_POSTGRES_URL" KINORA_SDK_BLOB_URL="s3://$KINORA_TEST_S3_BUCKET/sdk-$$" \
         .venv/bin/python -m pytest -c tests/sdk/pytest.ini tests/sdk
 fi
-echo "== schemathesis against /openapi.json (every check, fixed seed, bounded examples)"
+stage "schemathesis against /openapi.json (every check, fixed seed, bounded examples)"
 bash scripts/schemathesis.sh
-echo "== Kinora Studio in headless chromium (screenshots in target/studio-screens/)"
+stage "Kinora Studio in headless chromium (screenshots in target/studio-screens/)"
 .venv/bin/python -m pytest -c tests/studio/pytest.ini tests/studio
-echo "== README snippets, run as pasted"
+stage "README snippets, run as pasted"
 .venv/bin/python -m pytest -c tests/readme/pytest.ini tests/readme
-echo "== GPU worker (tiny models, CPU)"
+stage "GPU worker (tiny models, CPU)"
 bash scripts/test-gpu-worker.sh
-echo "== cluster on one machine (PostgreSQL, S3, two nodes, three workers, faults)"
+stage "cluster on one machine (PostgreSQL, S3, two nodes, three workers, faults)"
 bash scripts/test-cluster.sh
+stage "done"

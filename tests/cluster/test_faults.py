@@ -1,7 +1,7 @@
 """The faults a cluster must survive: a worker or an API node killed mid-render, PostgreSQL
 restarted mid-run, and S3 down for a while (jobs retry and finish) or for good (jobs fail with a
 clear code, downloads answer 503). The stale worker's late `complete` getting 409 is tested in
-crates/kinora-server/tests/workers.rs."""
+crates/kinora-server/tests/api/workers.rs."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document of this server, generated at compile time by
 //! utoipa from the handlers' `#[utoipa::path]` attributes and the wire types' `ToSchema` derives.
 //!
-//! How a new handler joins the document (the tests in `tests/openapi/` fail until it has):
+//! How a new handler joins the document (the tests in `tests/api/openapi/` fail until it has):
 //! 1. Annotate the handler with the full path (under `/v1` for the API), as in `routes/videos.rs`:
 //!    ```text
 //!    #[utoipa::path(

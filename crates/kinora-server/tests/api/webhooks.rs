@@ -4,7 +4,7 @@
 //! rotation and declared endpoints. Nothing sleeps to wait: every wait is for a condition, with a
 //! deadline.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 

@@ -1,7 +1,7 @@
 //! Hostile requests: oversized and amplifying bodies, slow and idle clients, mistyped fields,
 //! and answers a client's retry logic must read right.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

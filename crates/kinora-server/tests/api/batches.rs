@@ -1,7 +1,7 @@
 //! The Batch API: a batch's whole life with good and bad lines, file-level failures, cancel,
 //! expiry, scheduling behind interactive jobs, and a restart mid-batch.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

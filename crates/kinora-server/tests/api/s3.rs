@@ -1,7 +1,7 @@
 //! The server with its media on a real S3-protocol server (started by `scripts/test.sh`; see
 //! `scripts/s3.sh`): render, download whole and by `Range`, delete, and the bucket is clean.
 
-mod support;
+use crate::support;
 
 use futures::TryStreamExt;
 use kinora_server::jobs::media::retry_deletions;

@@ -1,7 +1,7 @@
 //! The Files API: upload, read, list, download, delete, ownership, validation, and images used
 //! as `input_reference.file_id`.
 
-mod support;
+use crate::support;
 
 use reqwest::multipart::Form;
 use serde_json::{Value, json};

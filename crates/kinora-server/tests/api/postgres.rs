@@ -2,7 +2,7 @@
 //! fresh database made from `KINORA_TEST_POSTGRES_URL` (dropped afterwards). Without that
 //! variable the test fails, unless `KINORA_TEST_POSTGRES=skip` skips it on purpose.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use sqlx::Connection;

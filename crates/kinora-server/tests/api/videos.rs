@@ -1,7 +1,7 @@
 //! Black-box tests of the video lifecycle: create (JSON and multipart), retrieve, list, content,
 //! delete, on a real server with the built-in engine.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::*;

@@ -2,7 +2,7 @@
 //! authentication, routing, long-poll leases, fencing, validation of returned clips,
 //! normalisation of foreign clips, cancellation.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::workers::{POOL, REMOTE_MODEL, TOKEN, foreign_clip, spawn, tone_wav};

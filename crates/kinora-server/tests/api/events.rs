@@ -2,7 +2,7 @@
 //! worker moves the job one step at a time, so every change is known and each step is awaited
 //! on the watchers before the next is taken (no sleeps).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

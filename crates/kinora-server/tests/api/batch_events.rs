@@ -1,7 +1,7 @@
 //! `batch.*` webhooks: each terminal batch status emits its event, signed, once, with the
 //! batch's id, committed with the status change.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::batches::*;

@@ -1,6 +1,6 @@
 //! Extensions, edits, remixes, characters and ranged downloads, end to end.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::*;

@@ -1,6 +1,6 @@
 //! Every way a request can be wrong gets an OpenAI error envelope with the right status and param.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::*;

@@ -1,6 +1,6 @@
 //! The job system: cancellation, idempotency, lost workers, restarts and retention.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

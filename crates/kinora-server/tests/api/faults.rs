@@ -1,6 +1,6 @@
 //! Node faults: a disk that refuses writes must neither wedge the server nor burn the queue.
 
-mod support;
+use crate::support;
 
 use kinora_core::VideoStatus;
 use kinora_server::jobs::runner;

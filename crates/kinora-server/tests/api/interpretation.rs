@@ -1,7 +1,7 @@
 //! The built-in engine's reading of prompts through the API: `interpretation` on the video
 //! object, refusals at no charge (`edit_not_understood`, `prompt_not_understood`).
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::*;
