@@ -14,17 +14,15 @@
 //! a fresh connection; calls during the outage fail with the retryable
 //! [`StoreError::Unavailable`](crate::StoreError::Unavailable).
 //!
-//! Layout: `videos` (create, read, list, delete, expiry), `queue` (claim, heartbeat, finish,
-//! reclaim), `characters`, `files`, `batches` and `batch_flow`, `webhooks` (events, the trait),
-//! `endpoints`, `deliveries`, `listener` (LISTEN → Notify), `rows` (column lists, row decoding).
+//! Layout: `queue` (claim, heartbeat, finish, reclaim), `webhooks` (events, the trait),
+//! `endpoints`, `deliveries`, `listener` (LISTEN → Notify); every other verb is the shared SQL in
+//! `crate::sql`, stamped here by `store_verbs!` over the few hooks below (`begin_write`,
+//! `lock_key`, `wake_queue_in`, `event`, `emitted`).
 
-mod batch_flow;
-mod batches;
 mod deliveries;
 mod endpoints;
 mod listener;
 mod queue;
-mod videos;
 mod webhooks;
 
 use std::str::FromStr;
@@ -71,6 +69,38 @@ impl PostgresStore {
     /// Woken by NOTIFY when any node makes a job claimable.
     fn queue_wake(&self) -> Option<Arc<Notify>> {
         Some(Arc::clone(&self.queue_signal))
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Serialises transactions on one (scope, key) until they end: a row lock cannot, because
+    /// the key's row may not exist yet. (SQLite gets this from its single writer.)
+    async fn lock_key(conn: &mut sqlx::PgConnection, scope: &str, key: &str) -> Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))")
+            .bind(scope)
+            .bind(key)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Every node's workers hear of the new job when the transaction commits.
+    async fn wake_queue_in(conn: &mut sqlx::PgConnection) -> Result<()> {
+        notify(conn, QUEUE_CHANNEL).await
+    }
+
+    /// Records a webhook event in the caller's transaction; true when it recorded deliveries,
+    /// so the sender should be woken after the commit.
+    async fn event(
+        conn: &mut sqlx::PgConnection,
+        project: &str,
+        event_type: &str,
+        data: serde_json::Value,
+        now: i64,
+    ) -> Result<bool> {
+        webhooks::emit_event(conn, project, event_type, data, now).await
     }
 
     pub async fn open(url: &str) -> Result<Self> {
@@ -137,9 +167,12 @@ pub(crate) async fn notify(conn: &mut sqlx::PgConnection, channel: &str) -> Resu
 crate::sql::store_verbs!(
     PostgresStore,
     sqlx::postgres::PgRow,
+    sqlx::PgConnection,
     write = pool,
     read = pool,
-    skip_locked = " FOR UPDATE SKIP LOCKED"
+    for_update = " FOR UPDATE",
+    skip_locked = " FOR UPDATE SKIP LOCKED",
+    greatest = "GREATEST"
 );
 
 #[cfg(test)]

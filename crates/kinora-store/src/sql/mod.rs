@@ -15,13 +15,16 @@
 //! the only decoding differences are booleans (0/1 on SQLite) and text lists (JSON on SQLite,
 //! `TEXT[]` on PostgreSQL).
 //!
-//! Layout: [`rows`] (column lists and decoders); `characters`, `files`: verbs stamped by
+//! Layout: [`rows`] (column lists and decoders); `characters`, `files`, `videos`, `batches`, `batch_flow`: verbs stamped by
 //! [`store_verbs!`]; the registry of workers is in `crate::worker` and follows the same shape.
 
+pub(crate) mod batch_flow;
+pub(crate) mod batches;
 pub(crate) mod characters;
 pub(crate) mod files;
 pub(crate) mod metadata;
 pub(crate) mod rows;
+pub(crate) mod videos;
 
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -184,11 +187,37 @@ macro_rules! keyset_page {
 pub(crate) use keyset_page;
 
 /// Stamps every shared verb family onto a backend. `$write`/`$read` name its pools (the same
-/// pool on PostgreSQL); `skip_locked` is what a sweep's row selection appends so that nodes
-/// sweeping at once take disjoint rows (empty on SQLite, whose writes are serial anyway).
+/// pool on PostgreSQL); `for_update` is what a read-then-write appends to lock what it read, and
+/// `skip_locked` what a sweep's row selection appends so that nodes sweeping at once take
+/// disjoint rows (both empty on SQLite, whose writes are serial anyway); `greatest` is the
+/// two-argument maximum (`MAX` on SQLite, `GREATEST` on PostgreSQL).
 macro_rules! store_verbs {
-    ($store:ty, $row:ty, write = $write:ident, read = $read:ident, skip_locked = $skip:literal) => {
+    (
+        $store:ty,
+        $row:ty,
+        $conn:ty,
+        write = $write:ident,
+        read = $read:ident,
+        for_update = $for_update:literal,
+        skip_locked = $skip:literal,
+        greatest = $greatest:literal
+    ) => {
         $crate::sql::characters::character_verbs!($store, $write, $read);
+        $crate::sql::batches::batch_verbs!($store, $conn, $write, $read);
+        $crate::sql::batch_flow::batch_flow_verbs!(
+            $store,
+            $write,
+            $read,
+            for_update = $for_update,
+            greatest = $greatest
+        );
+        $crate::sql::videos::video_verbs!(
+            $store,
+            $write,
+            $read,
+            for_update = $for_update,
+            skip_locked = $skip
+        );
         $crate::sql::files::file_verbs!($store, $row, $write, $read, $skip);
         $crate::worker::worker_store!($store, $write, $read);
         $crate::sql::metadata::metadata_verbs!($store, $write, $read);

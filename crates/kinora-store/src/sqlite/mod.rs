@@ -13,13 +13,12 @@
 //! `synchronous=NORMAL` in WAL mode: a commit survives a crash of the process; an OS crash or
 //! power loss may lose the last few commits, never corrupt the file.
 //!
-//! Layout: `videos` (create, read, list, delete, expiry), `queue` (claim, heartbeat, finish,
-//! reclaim), `characters`, `rows` (column lists and row decoding).
+//! Layout: `queue` (claim, heartbeat, finish, reclaim), `webhooks` (events, endpoints,
+//! deliveries); every other verb is the shared SQL in `crate::sql`, stamped here by
+//! `store_verbs!` over the few hooks below (`begin_write`, `lock_key`, `wake_queue_in`, `event`,
+//! `emitted`).
 
-mod batch_flow;
-pub(crate) mod batches;
 mod queue;
-mod videos;
 pub(crate) mod webhooks;
 
 use std::path::Path;
@@ -66,6 +65,41 @@ impl SqliteStore {
     /// One process owns the file, and its enqueues wake its workers directly.
     fn queue_wake(&self) -> Option<Arc<tokio::sync::Notify>> {
         None
+    }
+
+    /// A write transaction that holds the write lock from its first statement, so what it reads
+    /// stays true until it commits (a deferred one could fail with `SQLITE_BUSY` on upgrade).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Nothing to take: `begin_write` already excludes every other writer.
+    async fn lock_key(_: &mut sqlx::SqliteConnection, _scope: &str, _key: &str) -> Result<()> {
+        Ok(())
+    }
+
+    /// Nothing to send: this process's enqueuers wake its workers themselves.
+    async fn wake_queue_in(_: &mut sqlx::SqliteConnection) -> Result<()> {
+        Ok(())
+    }
+
+    /// Records a webhook event in the caller's transaction; true: wake the sender after it.
+    async fn event(
+        conn: &mut sqlx::SqliteConnection,
+        project: &str,
+        event_type: &str,
+        data: serde_json::Value,
+        now: i64,
+    ) -> Result<bool> {
+        webhooks::emit_event(conn, project, event_type, data, now).await?;
+        Ok(true)
+    }
+
+    /// After a commit: wakes the webhook sender if the transaction recorded an event.
+    fn emitted(&self, emitted: bool) {
+        if emitted {
+            self.webhook_signal.notify_one();
+        }
     }
 
     pub async fn open(path: &Path) -> Result<Self> {
@@ -140,9 +174,12 @@ async fn writer_is_clean(
 crate::sql::store_verbs!(
     SqliteStore,
     sqlx::sqlite::SqliteRow,
+    sqlx::SqliteConnection,
     write = writer,
     read = reader,
-    skip_locked = ""
+    for_update = "",
+    skip_locked = "",
+    greatest = "MAX"
 );
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 mod routes;
 mod schema;
-#[path = "../support/mod.rs"]
-mod support;
+
+use crate::support;
 
 use std::collections::BTreeSet;
 
