@@ -14,16 +14,13 @@
 //! a fresh connection; calls during the outage fail with the retryable
 //! [`StoreError::Unavailable`](crate::StoreError::Unavailable).
 //!
-//! Layout: `queue` (claim, heartbeat, finish, reclaim), `webhooks` (events, the trait),
-//! `endpoints`, `deliveries`, `listener` (LISTEN → Notify); every other verb is the shared SQL in
-//! `crate::sql`, stamped here by `store_verbs!` over the few hooks below (`begin_write`,
-//! `lock_key`, `wake_queue_in`, `event`, `emitted`).
+//! Layout: `queue` (claim, heartbeat, finish, reclaim), `listener` (LISTEN → Notify); every
+//! other verb is the shared SQL in `crate::sql`, stamped here by `store_verbs!` over the few
+//! hooks below (`begin_write`, `lock_key`, `wake_queue_in`, `wake_webhooks_in`, `text_list` and
+//! two list tests).
 
-mod deliveries;
-mod endpoints;
 mod listener;
 mod queue;
-mod webhooks;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -91,17 +88,20 @@ impl PostgresStore {
         notify(conn, QUEUE_CHANNEL).await
     }
 
-    /// Records a webhook event in the caller's transaction; true when it recorded deliveries,
-    /// so the sender should be woken after the commit.
-    async fn event(
-        conn: &mut sqlx::PgConnection,
-        project: &str,
-        event_type: &str,
-        data: serde_json::Value,
-        now: i64,
-    ) -> Result<bool> {
-        webhooks::emit_event(conn, project, event_type, data, now).await
+    /// Every node's sender hears of the new deliveries when the transaction commits.
+    async fn wake_webhooks_in(conn: &mut sqlx::PgConnection) -> Result<()> {
+        notify(conn, WEBHOOK_CHANNEL).await
     }
+
+    /// A text list as PostgreSQL stores it: `TEXT[]`.
+    fn text_list(items: &[String]) -> Result<Vec<String>> {
+        Ok(items.to_vec())
+    }
+
+    /// The endpoint's `event_types` holds `$2`.
+    const SUBSCRIBED: &str = "$2 = ANY(event_types)";
+    /// `id` is not in the list bound as `$1`.
+    const NOT_LISTED: &str = "NOT (id = ANY($1))";
 
     pub async fn open(url: &str) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)

@@ -6,7 +6,6 @@
 //! across nodes. A change that ends a job records its webhook event in the same transaction; one
 //! that makes a job claimable notifies `kinora_queue` in it.
 
-use super::webhooks::emit_video_event;
 use super::{PostgresStore, QUEUE_CHANNEL, notify};
 use crate::error::{Result, StoreError};
 use crate::record::{CancelOutcome, Completion, FailOutcome, JobError, Lease, VideoRecord, codes};
@@ -125,7 +124,7 @@ impl PostgresStore {
         };
         let record = video_from_row(&row)?;
         let emitted =
-            emit_video_event(&mut tx, &record.project, "video.completed", &record.id, now).await?;
+            Self::video_event(&mut tx, &record.project, "video.completed", &record.id, now).await?;
         tx.commit().await?;
         self.emitted(emitted);
         Ok(record)
@@ -181,7 +180,7 @@ impl PostgresStore {
         };
         let record = video_from_row(&row)?;
         let emitted =
-            emit_video_event(&mut tx, &record.project, "video.failed", &record.id, now).await?;
+            Self::video_event(&mut tx, &record.project, "video.failed", &record.id, now).await?;
         tx.commit().await?;
         self.emitted(emitted);
         Ok(FailOutcome::Failed(record))
@@ -232,7 +231,7 @@ impl PostgresStore {
         .await?;
         let record = video_from_row(&row)?;
         let emitted = if status == "queued" {
-            emit_video_event(&mut tx, project, "video.failed", id, now).await?
+            Self::video_event(&mut tx, project, "video.failed", id, now).await?
         } else {
             false
         };
@@ -333,7 +332,7 @@ async fn emit_failed(
 ) -> Result<bool> {
     let mut emitted = false;
     for (project, id) in ended {
-        emitted |= emit_video_event(conn, project, "video.failed", id, now).await?;
+        emitted |= PostgresStore::video_event(conn, project, "video.failed", id, now).await?;
     }
     Ok(emitted)
 }

@@ -15,16 +15,19 @@
 //! the only decoding differences are booleans (0/1 on SQLite) and text lists (JSON on SQLite,
 //! `TEXT[]` on PostgreSQL).
 //!
-//! Layout: [`rows`] (column lists and decoders); `characters`, `files`, `videos`, `batches`, `batch_flow`: verbs stamped by
+//! Layout: [`rows`] (column lists and decoders); `characters`, `files`, `videos`, `batches`, `batch_flow`, `webhooks`, `deliveries`: verbs
+//! stamped by
 //! [`store_verbs!`]; the registry of workers is in `crate::worker` and follows the same shape.
 
 pub(crate) mod batch_flow;
 pub(crate) mod batches;
 pub(crate) mod characters;
+pub(crate) mod deliveries;
 pub(crate) mod files;
 pub(crate) mod metadata;
 pub(crate) mod rows;
 pub(crate) mod videos;
+pub(crate) mod webhooks;
 
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -203,6 +206,14 @@ macro_rules! store_verbs {
         greatest = $greatest:literal
     ) => {
         $crate::sql::characters::character_verbs!($store, $write, $read);
+        $crate::sql::webhooks::webhook_verbs!(
+            $store,
+            $conn,
+            $write,
+            $read,
+            for_update = $for_update
+        );
+        $crate::sql::deliveries::delivery_verbs!($store, $write, $read, skip_locked = $skip);
         $crate::sql::batches::batch_verbs!($store, $conn, $write, $read);
         $crate::sql::batch_flow::batch_flow_verbs!(
             $store,

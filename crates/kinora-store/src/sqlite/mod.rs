@@ -13,13 +13,11 @@
 //! `synchronous=NORMAL` in WAL mode: a commit survives a crash of the process; an OS crash or
 //! power loss may lose the last few commits, never corrupt the file.
 //!
-//! Layout: `queue` (claim, heartbeat, finish, reclaim), `webhooks` (events, endpoints,
-//! deliveries); every other verb is the shared SQL in `crate::sql`, stamped here by
-//! `store_verbs!` over the few hooks below (`begin_write`, `lock_key`, `wake_queue_in`, `event`,
-//! `emitted`).
+//! Layout: `queue` (claim, heartbeat, finish, reclaim); every other verb is the shared SQL in
+//! `crate::sql`, stamped here by `store_verbs!` over the few hooks below (`begin_write`,
+//! `lock_key`, `wake_queue_in`, `wake_webhooks_in`, `text_list` and two list tests).
 
 mod queue;
-pub(crate) mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -83,24 +81,20 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Records a webhook event in the caller's transaction; true: wake the sender after it.
-    async fn event(
-        conn: &mut sqlx::SqliteConnection,
-        project: &str,
-        event_type: &str,
-        data: serde_json::Value,
-        now: i64,
-    ) -> Result<bool> {
-        webhooks::emit_event(conn, project, event_type, data, now).await?;
-        Ok(true)
+    /// Nothing to send: this process's sender is woken by `emitted` after the commit.
+    async fn wake_webhooks_in(_: &mut sqlx::SqliteConnection) -> Result<()> {
+        Ok(())
     }
 
-    /// After a commit: wakes the webhook sender if the transaction recorded an event.
-    fn emitted(&self, emitted: bool) {
-        if emitted {
-            self.webhook_signal.notify_one();
-        }
+    /// A text list as SQLite stores it: JSON.
+    fn text_list(items: &[String]) -> Result<String> {
+        crate::sql::to_json("text list", &items)
     }
+
+    /// The endpoint's `event_types` holds `$2`.
+    const SUBSCRIBED: &str = "EXISTS (SELECT 1 FROM json_each(event_types) WHERE value = $2)";
+    /// `id` is not in the list bound as `$1`.
+    const NOT_LISTED: &str = "id NOT IN (SELECT value FROM json_each($1))";
 
     pub async fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -5,7 +5,6 @@
 //! records its `video.completed` / `video.failed` webhook event in the same transaction.
 
 use super::SqliteStore;
-use super::webhooks::emit_video_event;
 use crate::error::{Result, StoreError};
 use crate::record::{CancelOutcome, Completion, FailOutcome, JobError, Lease, VideoRecord, codes};
 use crate::sql::rows::{video_columns, video_from_row};
@@ -125,7 +124,7 @@ impl SqliteStore {
             return Err(StoreError::LeaseLost);
         };
         let record = video_from_row(&row)?;
-        emit_video_event(&mut tx, &record.project, "video.completed", &record.id, now).await?;
+        Self::video_event(&mut tx, &record.project, "video.completed", &record.id, now).await?;
         tx.commit().await?;
         self.webhook_signal.notify_one();
         Ok(record)
@@ -179,7 +178,7 @@ impl SqliteStore {
             return Err(StoreError::LeaseLost);
         };
         let record = video_from_row(&row)?;
-        emit_video_event(&mut tx, &record.project, "video.failed", &record.id, now).await?;
+        Self::video_event(&mut tx, &record.project, "video.failed", &record.id, now).await?;
         tx.commit().await?;
         self.webhook_signal.notify_one();
         Ok(FailOutcome::Failed(record))
@@ -224,7 +223,7 @@ impl SqliteStore {
         let record = video_from_row(&row)?;
         let ended = status == "queued";
         if ended {
-            emit_video_event(&mut tx, project, "video.failed", id, now).await?;
+            Self::video_event(&mut tx, project, "video.failed", id, now).await?;
         }
         tx.commit().await?;
         if ended {
@@ -321,7 +320,7 @@ async fn emit_failed(
     now: i64,
 ) -> Result<()> {
     for (project, id) in ended {
-        emit_video_event(conn, project, "video.failed", id, now).await?;
+        SqliteStore::video_event(conn, project, "video.failed", id, now).await?;
     }
     Ok(())
 }
