@@ -5,14 +5,15 @@
 //! backend serves them. Queries are runtime-checked, so no database is needed to build; every
 //! backend runs the same storage story tests.
 //!
-//! SQL that reads the same on both backends is written once in `sql` (column lists, row
-//! decoders, paging, and the verbs moved so far: characters, files, blob deletions, the
-//! `MetadataStore` forwarding and the worker registry); each backend stamps those verbs onto its
-//! type with `sql::store_verbs!`. The mechanism is a `macro_rules!` body per verb family rather
-//! than functions generic over `sqlx::Database` (whose bounds would have to be restated on every
-//! verb) or a query builder (a second dialect for statements that are already portable); the
-//! full reasoning is in `sql/mod.rs`. Videos, the queue, batches and webhooks still have a body
-//! per backend and move the same way.
+//! Every store verb is written once in `sql`: statements, column lists, row decoders, paging
+//! and the flow of each verb; each backend stamps them onto its type with `sql::store_verbs!`
+//! and keeps only its pool setup, migrations, the job claim statement, a handful of hooks (how a
+//! write transaction begins, the idempotency/serialisation lock, the after-commit wake-ups, how a
+//! text list is bound and tested) and, on PostgreSQL, LISTEN. The mechanism is a `macro_rules!`
+//! body per verb family rather than functions generic over `sqlx::Database` (whose bounds would
+//! have to be restated on every verb) or a query builder (a second dialect for statements that
+//! are already portable: `$N` placeholders, `RETURNING`, `CAST(… AS …)`, `TRUE`); the full
+//! reasoning is in `sql/mod.rs`.
 //!
 //! Layout:
 //! - [`metadata`]: the `MetadataStore` trait, the contract every backend fulfils
@@ -26,7 +27,7 @@
 //! - [`transfer`]: the SQLite → PostgreSQL copy behind `kinora migrate`
 //! - [`file`], [`batch`]: the Files and Batch API records and their store verbs
 //! - [`webhook`]: webhook endpoints and durable deliveries (`WebhookStore`); events are written
-//!   by each backend inside the transaction of the state change that causes them
+//!   inside the transaction of the state change that causes them
 //! - [`worker`]: the registry of remote workers (`WorkerStore`), its statements written once for
 //!   both backends
 //! - [`blob`]: `BlobStore` over `object_store` (local directory, S3-compatible bucket, memory),

@@ -7,17 +7,25 @@
 //! sea-query would add a second SQL dialect to learn for statements that are already portable
 //! (`$N` placeholders, `RETURNING`, `ON CONFLICT` and partial indexes work on both). A
 //! `macro_rules!` body stamped once per backend (vaultwarden's `db_run!` idea) is checked by the
-//! compiler against each driver, reads as plain sqlx, and keeps the backend-specific part to the
-//! arguments it is stamped with: the store type, its write and read pools, and the few dialect
-//! fragments (`FOR UPDATE SKIP LOCKED`, `BEGIN IMMEDIATE`).
+//! compiler against each driver, reads as plain sqlx, and keeps the backend-specific part to
+//! what it is stamped with: the store type, its row and connection types, its write and read
+//! pools, and the dialect fragments (`for_update`, `skip_locked`, `greatest`).
+//!
+//! What cannot be a fragment is a hook: an inherent item every backend defines beside its pools,
+//! which the stamped bodies call. `begin_write` (SQLite takes its write lock up front with
+//! `BEGIN IMMEDIATE`), `lock_key` (a PostgreSQL advisory lock where the row to lock may not
+//! exist yet), `wake_queue_in` / `wake_webhooks_in` (NOTIFY inside the transaction on
+//! PostgreSQL; nothing on SQLite, whose one process wakes itself), `text_list` (JSON text or
+//! `TEXT[]`) and the two list tests `SUBSCRIBED` / `NOT_LISTED` (`json_each` or `ANY`).
 //!
 //! Decoders are ordinary generic functions over [`Cols`], which each backend's row implements:
 //! the only decoding differences are booleans (0/1 on SQLite) and text lists (JSON on SQLite,
 //! `TEXT[]` on PostgreSQL).
 //!
-//! Layout: [`rows`] (column lists and decoders); `characters`, `files`, `videos`, `batches`, `batch_flow`, `webhooks`, `deliveries`: verbs
-//! stamped by
-//! [`store_verbs!`]; the registry of workers is in `crate::worker` and follows the same shape.
+//! Layout: [`rows`] (column lists and decoders); `characters`, `files`, `videos`, `batches`,
+//! `batch_flow`, `webhooks`, `deliveries`, `queue`: verbs stamped by [`store_verbs!`];
+//! `metadata`: the `MetadataStore` impl forwarding to them. The registry of workers is in
+//! `crate::worker` and follows the same shape.
 
 pub(crate) mod batch_flow;
 pub(crate) mod batches;
@@ -25,6 +33,7 @@ pub(crate) mod characters;
 pub(crate) mod deliveries;
 pub(crate) mod files;
 pub(crate) mod metadata;
+pub(crate) mod queue;
 pub(crate) mod rows;
 pub(crate) mod videos;
 pub(crate) mod webhooks;
@@ -214,6 +223,14 @@ macro_rules! store_verbs {
             for_update = $for_update
         );
         $crate::sql::deliveries::delivery_verbs!($store, $write, $read, skip_locked = $skip);
+        $crate::sql::queue::queue_verbs!(
+            $store,
+            $conn,
+            $write,
+            $read,
+            for_update = $for_update,
+            greatest = $greatest
+        );
         $crate::sql::batches::batch_verbs!($store, $conn, $write, $read);
         $crate::sql::batch_flow::batch_flow_verbs!(
             $store,
