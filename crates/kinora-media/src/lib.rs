@@ -60,6 +60,7 @@ mod demux;
 mod encoder;
 mod error;
 mod foreign;
+mod format;
 mod frame;
 mod h264;
 mod mux;
@@ -80,6 +81,7 @@ pub use decoder::Mp4Decoder;
 pub use encoder::{ENCODER_THREADS, Mp4Encoder, bench_encoder, bench_encoder_with_threads};
 pub use error::MediaError;
 pub use foreign::{ForeignDecoder, MAX_FOREIGN_SECONDS, probe_foreign};
+pub use format::{AUDIO_CHANNELS, AUDIO_SAMPLE_RATE, ClipInfo};
 pub use frame::{RgbFrame, VideoParams, psnr};
 pub use h264::{keyframe_interval, target_bitrate};
 pub use preview::{
@@ -88,18 +90,3 @@ pub use preview::{
     thumbnail_webp,
 };
 pub use stitch::{stitch, stitch_with};
-
-/// Audio is always 48 kHz stereo, interleaved `f32` in [-1, 1].
-pub const AUDIO_SAMPLE_RATE: u32 = 48_000;
-pub const AUDIO_CHANNELS: u16 = 2;
-
-/// What a finished or probed clip contains.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ClipInfo {
-    pub width: u32,
-    pub height: u32,
-    pub fps: f64,
-    pub frames: u32,
-    pub duration_s: f64,
-    pub has_audio: bool,
-}

@@ -157,3 +157,8 @@ mod tests {
         assert_eq!(json["understood"][2]["word"], "fox");
     }
 }
+
+/// What the engine understands of an edit prompt.
+pub fn interpret_edit(prompt: &str) -> Interpretation {
+    Interpretation::of_edit(prompt, &[])
+}

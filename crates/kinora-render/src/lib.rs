@@ -65,35 +65,15 @@ pub use character::{CharacterInfo, NOT_FOUND as CHARACTER_NOT_FOUND, extract_cha
 pub use engine::render;
 pub use error::RenderError;
 pub use extend::{SegmentOutputs, render_segment};
-pub use interpretation::{Fallback, Interpretation, Understood};
+pub use interpretation::{Fallback, Interpretation, Understood, interpret_edit};
 pub use kinora_media::AudioCodec;
 pub use request::{
-    CancelToken, CharacterRef, MAX_SIDE, MIN_SIDE, RenderMode, RenderOutputs, RenderRequest,
+    CancelToken, CharacterRef, FPS, MAX_SECONDS, MAX_SIDE, MIN_SECONDS, MIN_SIDE, RenderMode,
+    RenderOutputs, RenderRequest,
 };
-pub use scene::{BackdropSource, FrameSpec, Scene, Subject};
+pub use scene::{BackdropSource, FrameSpec, Scene, Subject, explain, interpret};
 pub use timeline::{Segment, Track};
 pub use vocabulary::{
     CameraMove, Framing, Mood, Motion, NamedColour, Setting, Size, Style, SubjectKind, Support,
     Tempo, TimeOfDay, Weather,
 };
-
-/// The one frame rate of every clip the engine makes.
-pub const FPS: u32 = 24;
-pub const MIN_SECONDS: u32 = 1;
-pub const MAX_SECONDS: u32 = 120;
-
-/// Reads `prompt` into the scene the engine would draw, without drawing it.
-pub fn explain(prompt: &str, seed: u64) -> Scene {
-    Scene::from_prompt(prompt, seed, &[])
-}
-
-/// What the engine understands of a create or extension prompt; `characters` are the names of
-/// the request's characters. The same for every seed.
-pub fn interpret(prompt: &str, characters: &[String]) -> Interpretation {
-    Scene::read(prompt, 0, characters).1
-}
-
-/// What the engine understands of an edit prompt.
-pub fn interpret_edit(prompt: &str) -> Interpretation {
-    Interpretation::of_edit(prompt, &[])
-}

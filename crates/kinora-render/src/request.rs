@@ -9,7 +9,12 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use kinora_media::{AudioCodec, ClipInfo};
 
 use crate::error::RenderError;
-use crate::{MAX_SECONDS, MIN_SECONDS};
+
+/// The one frame rate of every clip the engine makes.
+pub const FPS: u32 = 24;
+/// Shortest and longest clip the engine makes, in seconds.
+pub const MIN_SECONDS: u32 = 1;
+pub const MAX_SECONDS: u32 = 120;
 
 /// Smallest and largest frame side the engine draws (the server narrows this to the API's sizes).
 pub const MIN_SIDE: u32 = 64;

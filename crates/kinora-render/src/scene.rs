@@ -472,3 +472,14 @@ mod tests {
         assert_eq!(s.subjects[1].character.as_deref(), Some("mossy"));
     }
 }
+
+/// Reads `prompt` into the scene the engine would draw, without drawing it.
+pub fn explain(prompt: &str, seed: u64) -> Scene {
+    Scene::from_prompt(prompt, seed, &[])
+}
+
+/// What the engine understands of a create or extension prompt; `characters` are the names of
+/// the request's characters. The same for every seed.
+pub fn interpret(prompt: &str, characters: &[String]) -> Interpretation {
+    Scene::read(prompt, 0, characters).1
+}
