@@ -133,6 +133,11 @@ impl Interpretation {
     }
 }
 
+/// What the engine understands of an edit prompt.
+pub fn interpret_edit(prompt: &str) -> Interpretation {
+    Interpretation::of_edit(prompt, &[])
+}
+
 #[cfg(test)]
 mod tests {
     use crate::scene::Scene;
@@ -156,9 +161,4 @@ mod tests {
         assert_eq!(json["understood"][2]["as"], "subject:fox");
         assert_eq!(json["understood"][2]["word"], "fox");
     }
-}
-
-/// What the engine understands of an edit prompt.
-pub fn interpret_edit(prompt: &str) -> Interpretation {
-    Interpretation::of_edit(prompt, &[])
 }

@@ -413,6 +413,17 @@ pub fn subject_wishes(reading: &Reading, characters: &[String]) -> Vec<SubjectWi
         .collect()
 }
 
+/// Reads `prompt` into the scene the engine would draw, without drawing it.
+pub fn explain(prompt: &str, seed: u64) -> Scene {
+    Scene::from_prompt(prompt, seed, &[])
+}
+
+/// What the engine understands of a create or extension prompt; `characters` are the names of
+/// the request's characters. The same for every seed.
+pub fn interpret(prompt: &str, characters: &[String]) -> Interpretation {
+    Scene::read(prompt, 0, characters).1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -471,15 +482,4 @@ mod tests {
         assert_eq!(s.subjects.len(), 2);
         assert_eq!(s.subjects[1].character.as_deref(), Some("mossy"));
     }
-}
-
-/// Reads `prompt` into the scene the engine would draw, without drawing it.
-pub fn explain(prompt: &str, seed: u64) -> Scene {
-    Scene::from_prompt(prompt, seed, &[])
-}
-
-/// What the engine understands of a create or extension prompt; `characters` are the names of
-/// the request's characters. The same for every seed.
-pub fn interpret(prompt: &str, characters: &[String]) -> Interpretation {
-    Scene::read(prompt, 0, characters).1
 }

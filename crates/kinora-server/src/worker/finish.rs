@@ -19,9 +19,9 @@ use crate::jobs::inputs::{JobFailure, STORAGE_UNAVAILABLE, fetch_source, storage
 use crate::jobs::media::delete_blobs;
 use crate::jobs::runner::{Artifacts, complete_attempt, completion, fail_attempt, store_outputs};
 use crate::state::AppState;
+use crate::worker::guard::{WorkerToken, fence, json_body, lease_lost, upload_key};
 use crate::worker::job::render_seconds;
 use crate::worker::protocol::*;
-use crate::worker::routes::{WorkerToken, fence, json_body, lease_lost, upload_key};
 
 const MAX_MESSAGE_CHARS: usize = 2000;
 

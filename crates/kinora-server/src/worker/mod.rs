@@ -8,11 +8,13 @@
 //! - [`routes`]: register, long-poll lease, heartbeat, inputs, artifact uploads; [`job`]: the job
 //!   message and its inputs
 //! - [`finish`]: `complete` (validate, normalise, stitch, previews, store) and `fail`
+//! - [`guard`]: what every worker call checks (token, lease fence, JSON body), and upload keys
 //! - [`client`]: the remote built-in worker loop; [`http`]: its calls to the node
 
 pub mod client;
 pub mod config;
 pub mod finish;
+pub mod guard;
 pub mod http;
 pub mod job;
 pub mod protocol;

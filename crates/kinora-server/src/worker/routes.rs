@@ -6,17 +6,15 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use bytes::Bytes;
 use futures::StreamExt;
 use kinora_core::clock;
-use kinora_store::{JobError, Lease, StoreError, VideoRecord, WorkerRecord};
+use kinora_store::{JobError, Lease, StoreError, WorkerRecord};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{ApiError, ApiResult};
@@ -24,6 +22,7 @@ use crate::jobs::inputs::JobFailure;
 use crate::jobs::runner::fail_attempt;
 use crate::state::AppState;
 use crate::worker::config::{pool_models, valid_name};
+use crate::worker::guard::{WorkerToken, fence, json_body, lease_lost, upload_key};
 use crate::worker::job::{input_key, job_message};
 use crate::worker::protocol::*;
 
@@ -47,81 +46,9 @@ pub fn router() -> Router<AppState> {
         .route("/jobs/{id}/fail", post(crate::worker::finish::fail))
 }
 
-/// A request made with a worker token. API keys are not worker tokens, and vice versa.
-#[derive(Debug)]
-pub struct WorkerToken;
-
-impl FromRequestParts<AppState> for WorkerToken {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let tokens = &state.settings.worker_tokens;
-        if tokens.is_empty() {
-            return Err(ApiError::Unauthorized(
-                "This node serves no workers: start it with --worker-token (or \
-                 KINORA_WORKER_TOKENS) to enable the worker protocol."
-                    .into(),
-            ));
-        }
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .unwrap_or("");
-        if tokens.iter().any(|t| t.0 == given) {
-            Ok(WorkerToken)
-        } else {
-            Err(ApiError::Unauthorized(
-                "Incorrect worker token provided.".into(),
-            ))
-        }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 pub struct LeaseQuery {
     pub lease_id: String,
-}
-
-pub fn json_body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::invalid(
-            "body",
-            "invalid_request_body",
-            format!("The request body is not the expected JSON object: {e}."),
-        )
-    })
-}
-
-pub fn lease_lost() -> ApiError {
-    ApiError::Conflict {
-        message: "This lease is no longer the job's current one (it expired, or the job was \
-                  finished or cancelled); drop the job."
-            .into(),
-        code: "lease_lost",
-    }
-}
-
-/// Checks that `lease_id` still holds job `id` (renewing it, since the worker is evidently
-/// alive) and returns the job.
-pub async fn fence(state: &AppState, id: &str, lease_id: &str) -> ApiResult<VideoRecord> {
-    let lease_ms = state.settings.lease_seconds * 1000;
-    match state
-        .store
-        .heartbeat(id, lease_id, 0, clock::now_millis(), lease_ms)
-        .await
-    {
-        Ok(_) => {}
-        Err(StoreError::LeaseLost) => return Err(lease_lost()),
-        Err(e) => return Err(e.into()),
-    }
-    state
-        .store
-        .get_video_unscoped(id)
-        .await?
-        .ok_or_else(lease_lost)
 }
 
 async fn register(
@@ -341,12 +268,6 @@ async fn refuse_lease(state: &AppState, lease: &Lease, failure: JobFailure) -> O
     failure
         .retryable
         .then_some(ApiError::Unavailable(failure.message))
-}
-
-/// Blob key of an uploaded artifact: per attempt, so a stale worker's late upload can never be
-/// mistaken for the current attempt's.
-pub fn upload_key(id: &str, lease_id: &str, name: &str) -> String {
-    format!("uploads/{id}/{lease_id}/{name}")
 }
 
 async fn artifact(
