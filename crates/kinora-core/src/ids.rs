@@ -37,6 +37,14 @@ pub fn lease_id() -> String {
 pub fn request_id() -> String {
     mint("req_")
 }
+/// A webhook delivery: its Standard Webhooks `webhook-id`, stable across retries.
+pub fn delivery_id() -> String {
+    mint("msg_")
+}
+/// A webhook sender's lease on the deliveries it claimed.
+pub fn delivery_lease_id() -> String {
+    mint("wdl_")
+}
 
 /// True when `id` has `prefix` followed by a non-empty run of id characters; used to turn
 /// obviously malformed ids into a 404 without a database round trip.

@@ -84,7 +84,7 @@ macro_rules! delivery_verbs {
                 limit: u32,
             ) -> $crate::Result<Vec<$crate::webhook::DueDelivery>> {
                 use $crate::sql::deliveries as q;
-                let lease_id = format!("wdl_{}", $crate::sql::webhooks::random_hex());
+                let lease_id = kinora_core::ids::delivery_lease_id();
                 let mut tx = self.begin_write().await?;
                 let claimed = sqlx::query(&q::claim_sql($skip))
                     .bind(&lease_id)

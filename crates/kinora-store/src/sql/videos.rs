@@ -1,11 +1,11 @@
 //! Videos as records: create (with idempotency), read, list, delete, expire, count; stamped onto
 //! each backend by [`video_verbs!`].
 //!
-//! What differs between the backends is reached through a few inherent methods each one
-//! defines beside its pools (see `store_verbs!`): `begin_write` (SQLite takes its write lock up
-//! front), `lock_key` (PostgreSQL serialises two requests with one idempotency key on an advisory
-//! lock), `wake_queue_in` (PostgreSQL NOTIFY inside the transaction), `event` and
-//! `emitted` (record a webhook event, then wake the sender after the commit).
+//! What differs between the backends is reached through the hooks each one defines beside its
+//! pools (see `sql/mod.rs`): `begin_write` (SQLite takes its write lock up front), `lock_key`
+//! (PostgreSQL serialises two requests with one idempotency key on an advisory lock) and
+//! `wake_queue_in` (PostgreSQL NOTIFY inside the transaction). Webhook events go through the
+//! shared `event` / `emitted` of `webhooks`.
 
 pub(crate) const KEY_LOOKUP: &str =
     "SELECT request_hash, video_id FROM idempotency_keys WHERE project = $1 AND key = $2";

@@ -68,12 +68,6 @@ pub(crate) const PAGE: super::PageOf = super::PageOf {
     live_only: false,
 };
 
-/// `msg_`/`wdl_` ids: 32 random hex digits.
-pub(crate) fn random_hex() -> String {
-    let id = kinora_core::ids::lease_id();
-    id.strip_prefix("lease_").unwrap_or(&id).to_string()
-}
-
 macro_rules! webhook_verbs {
     ($store:ty, $conn:ty, $write:ident, $read:ident, for_update = $for_update:literal) => {
         impl $store {
@@ -119,7 +113,7 @@ macro_rules! webhook_verbs {
                     .await?;
                 for endpoint in targets {
                     sqlx::query(q::INSERT_DELIVERY)
-                        .bind(format!("msg_{}", q::random_hex()))
+                        .bind(kinora_core::ids::delivery_id())
                         .bind(endpoint)
                         .bind(&id)
                         .bind(now)
