@@ -5,6 +5,7 @@
 //! the built-in storyboard engine, and the catalogue says so instead of pretending otherwise.
 //! Operators map ids to other engines (GPU worker pools) in settings.
 
+use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 
 use crate::seconds::Seconds;
@@ -60,7 +61,7 @@ impl ModelSpec {
         };
         Err(Invalid::new(
             "size",
-            "invalid_size",
+            ErrorCode::InvalidSize,
             format!(
                 "size {size} is not supported by model {}{hint}; supported sizes: {}",
                 self.id,
@@ -76,7 +77,7 @@ impl ModelSpec {
         let allowed: Vec<String> = self.seconds.iter().map(|s| format!("\"{s}\"")).collect();
         Err(Invalid::new(
             "seconds",
-            "invalid_seconds",
+            ErrorCode::InvalidSeconds,
             format!(
                 "seconds {seconds} is not supported by model {}; supported values: {}",
                 self.id,
@@ -178,7 +179,7 @@ impl Catalogue {
             let known: Vec<&str> = self.models.iter().map(|m| m.id.as_str()).collect();
             Invalid::new(
                 "model",
-                "invalid_model",
+                ErrorCode::InvalidModel,
                 format!(
                     "model '{id}' does not exist; available models: {}",
                     known.join(", ")

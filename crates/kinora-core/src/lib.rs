@@ -10,11 +10,13 @@
 //! - [`status`]: the public job state machine (`queued → in_progress → completed | failed`, then `expired`)
 //! - [`catalogue`]: the model catalogue: which model serves which sizes, lengths and prices
 //! - [`job`]: `JobSpec`, what a render job asks for, as stored with the job
+//! - [`error_code`]: `ErrorCode`, every error `code` Kinora writes, with its status and meaning
 //! - [`validation`]: `Invalid`, a rejected field with the OpenAI `param` and `code` it maps to
 //! - [`clock`]: Unix-seconds time, the only time unit on the wire
 
 pub mod catalogue;
 pub mod clock;
+pub mod error_code;
 pub mod ids;
 pub mod job;
 pub mod seconds;
@@ -23,6 +25,7 @@ pub mod status;
 pub mod validation;
 
 pub use catalogue::{Catalogue, ModelSpec, PriceTier};
+pub use error_code::ErrorCode;
 pub use job::{JobSpec, SourceVideo};
 pub use seconds::Seconds;
 pub use size::VideoSize;

@@ -2,17 +2,19 @@
 
 use std::fmt;
 
+use crate::ErrorCode;
+
 /// A request the contract does not allow. `param` names the wire field (`size`, `seconds`,
 /// `characters`, …) so SDK users get `BadRequestError.param`; `code` is a stable machine string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invalid {
     pub param: String,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl Invalid {
-    pub fn new(param: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(param: impl Into<String>, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             param: param.into(),
             code,

@@ -3,6 +3,7 @@
 //! time of day, weather, setting, mood or style). Any other clip is graded frame by frame:
 //! time-of-day light, weather (with its particles), the mood's tint, a colour tint and the style.
 
+use kinora_core::ErrorCode;
 use std::path::Path;
 
 use crate::FPS;
@@ -198,7 +199,7 @@ pub fn not_understood(prompt: &str) -> RenderError {
         format!(" (not understood: {})", ignored.join(", "))
     };
     RenderError::NotUnderstood {
-        code: "edit_not_understood",
+        code: ErrorCode::EditNotUnderstood,
         message: format!(
             "The edit \"{prompt}\" would change nothing in this clip{what}. {EDITS_IT_CAN_DO}"
         ),

@@ -12,7 +12,10 @@ pub enum RenderError {
     /// The engine understood nothing it could do with the prompt; nothing was made and
     /// nothing should be charged. `code` is the API's error code (`edit_not_understood`).
     #[error("{message}")]
-    NotUnderstood { code: &'static str, message: String },
+    NotUnderstood {
+        code: kinora_core::ErrorCode,
+        message: String,
+    },
     /// A character clip whose subject could not be separated from its background.
     #[error("{}", crate::character::NOT_FOUND)]
     SubjectNotFound,

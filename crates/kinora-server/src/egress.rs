@@ -2,6 +2,7 @@
 //! link-local or otherwise internal addresses unless the operator allows them, so the server
 //! cannot be turned into a probe of the network it sits in.
 
+use kinora_core::ErrorCode;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -75,14 +76,14 @@ pub async fn resolve_allowed(
     .map_err(|_| {
         ApiError::invalid(
             param,
-            "url_unreachable",
+            ErrorCode::UrlUnreachable,
             format!("Resolving '{host}' timed out."),
         )
     })?
     .map_err(|_| {
         ApiError::invalid(
             param,
-            "url_unreachable",
+            ErrorCode::UrlUnreachable,
             format!("Cannot resolve host '{host}'."),
         )
     })?;
@@ -95,7 +96,7 @@ pub async fn resolve_allowed(
     if allowed.is_empty() {
         return Err(ApiError::invalid(
             param,
-            "url_not_allowed",
+            ErrorCode::UrlNotAllowed,
             format!(
                 "The URL's host '{host}' resolves to a private or internal address, which this server does not fetch."
             ),

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use kinora_core::ErrorCode;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -76,28 +77,28 @@ pub async fn envelope(req: Request, next: Next) -> Response {
 pub fn rejection(status: StatusCode, text: &str) -> ApiError {
     let (code, message) = match status {
         StatusCode::REQUEST_TIMEOUT => (
-            "request_timeout",
+            ErrorCode::RequestTimeout,
             "The request took too long and was stopped; retry it.".to_string(),
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "The request body is larger than this server accepts.".to_string(),
         ),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "This method is not allowed on this URL.".to_string(),
         ),
         s if s.is_server_error() => (
-            "internal_error",
+            ErrorCode::InternalError,
             "The server had an error while processing your request.".to_string(),
         ),
         s if text.is_empty() => (
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             s.canonical_reason()
                 .unwrap_or("Invalid request")
                 .to_string(),
         ),
-        _ => ("invalid_request", text.to_string()),
+        _ => (ErrorCode::InvalidRequest, text.to_string()),
     };
     ApiError::Rejected {
         status,

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use kinora_core::ErrorCode;
 use kinora_core::Invalid;
 use kinora_store::StoreError;
 use serde::Serialize;
@@ -41,7 +42,7 @@ pub enum ApiError {
         param: Option<String>,
     },
     #[error("{message}")]
-    Conflict { message: String, code: &'static str },
+    Conflict { message: String, code: ErrorCode },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -69,7 +70,7 @@ pub enum ApiError {
     #[error("{message}")]
     Rejected {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         param: Option<String>,
         message: String,
     },
@@ -78,7 +79,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn invalid(param: &str, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(param: &str, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError::Invalid(Invalid::new(param, code, message))
     }
 
@@ -97,103 +98,55 @@ impl ApiError {
     /// What a client sees of this error: status, `param`, `code` and message. For errors that
     /// are reported inside another object rather than as a response (a batch line's own error).
     pub fn public(&self) -> (StatusCode, Option<String>, String, String) {
-        let (status, _, param, code) = self.parts();
+        let (status, param, code) = self.parts();
         let message = match self {
             ApiError::Internal(_) => {
                 "The server had an error while processing your request.".into()
             }
             other => other.to_string(),
         };
-        (status, param, code.unwrap_or_default(), message)
+        (status, param, code.to_string(), message)
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         ApiError::Internal(detail.to_string())
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, Option<String>, Option<String>) {
+    /// Status, `param` and code of the answer; the `type` follows from the status.
+    fn parts(&self) -> (StatusCode, Option<String>, ErrorCode) {
+        use ErrorCode as C;
         match self {
-            ApiError::Invalid(i) => (
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                Some(i.param.clone()),
-                Some(i.code.to_string()),
-            ),
-            ApiError::NotFound { param, .. } => (
-                StatusCode::NOT_FOUND,
-                "invalid_request_error",
-                param.clone(),
-                Some("not_found".to_string()),
-            ),
-            ApiError::Conflict { code, .. } => (
-                StatusCode::CONFLICT,
-                "invalid_request_error",
-                None,
-                Some(code.to_string()),
-            ),
-            ApiError::Unauthorized(_) => (
-                StatusCode::UNAUTHORIZED,
-                "invalid_request_error",
-                None,
-                Some("invalid_api_key".to_string()),
-            ),
-            ApiError::PayloadTooLarge(_) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request_error",
-                None,
-                Some("payload_too_large".to_string()),
-            ),
+            ApiError::Invalid(i) => (StatusCode::BAD_REQUEST, Some(i.param.clone()), i.code),
+            ApiError::NotFound { param, .. } => (StatusCode::NOT_FOUND, param.clone(), C::NotFound),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, None, *code),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, None, C::InvalidApiKey),
+            ApiError::PayloadTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, None, C::PayloadTooLarge)
+            }
             ApiError::UnsupportedMediaType(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "invalid_request_error",
                 None,
-                Some("unsupported_media_type".to_string()),
+                C::UnsupportedMediaType,
             ),
-            ApiError::Gone(_) => (
-                StatusCode::GONE,
-                "invalid_request_error",
-                Some("video_id".to_string()),
-                Some("video_expired".to_string()),
-            ),
+            ApiError::Gone(_) => (StatusCode::GONE, Some("video_id".into()), C::VideoExpired),
             ApiError::RangeNotSatisfiable(_) => (
                 StatusCode::RANGE_NOT_SATISFIABLE,
-                "invalid_request_error",
-                Some("range".to_string()),
-                Some("range_not_satisfiable".to_string()),
+                Some("range".into()),
+                C::RangeNotSatisfiable,
             ),
-            ApiError::Unavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "server_error",
-                None,
-                Some("service_unavailable".to_string()),
-            ),
-            ApiError::StorageUnavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "server_error",
-                None,
-                Some("storage_unavailable".to_string()),
-            ),
+            ApiError::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, None, C::ServiceUnavailable)
+            }
+            ApiError::StorageUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, None, C::StorageUnavailable)
+            }
             ApiError::Rejected {
                 status,
                 code,
                 param,
                 ..
-            } => (
-                *status,
-                if status.is_server_error() {
-                    "server_error"
-                } else {
-                    "invalid_request_error"
-                },
-                param.clone(),
-                Some(code.to_string()),
-            ),
-            ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                None,
-                Some("internal_error".to_string()),
-            ),
+            } => (*status, param.clone(), *code),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, None, C::InternalError),
         }
     }
 }
@@ -207,7 +160,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Conflict(m) => ApiError::Conflict {
                 message: m,
-                code: "conflict",
+                code: ErrorCode::Conflict,
             },
             StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
             StoreError::DiskFault(detail) => ApiError::StorageUnavailable(detail),
@@ -224,7 +177,12 @@ impl From<Invalid> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, kind, param, code) = self.parts();
+        let (status, param, code) = self.parts();
+        let kind = if status.is_server_error() {
+            "server_error"
+        } else {
+            "invalid_request_error"
+        };
         let message = match &self {
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
@@ -248,7 +206,7 @@ impl IntoResponse for ApiError {
                 message,
                 kind,
                 param,
-                code,
+                code: Some(code.to_string()),
             },
         };
         let mut resp = (status, Json(body)).into_response();
@@ -374,11 +332,11 @@ mod tests {
     fn answers_a_retry_cannot_fix_tell_the_sdks_not_to_retry() {
         let reused = ApiError::Conflict {
             message: "reused".into(),
-            code: "idempotency_key_reused",
+            code: ErrorCode::IdempotencyKeyReused,
         }
         .into_response();
         assert_eq!(reused.headers()["x-should-retry"], "false");
-        let invalid = ApiError::invalid("size", "invalid_size", "bad").into_response();
+        let invalid = ApiError::invalid("size", ErrorCode::InvalidSize, "bad").into_response();
         assert_eq!(invalid.headers()["x-should-retry"], "false");
         let internal = ApiError::internal("boom").into_response();
         assert!(internal.headers().get("x-should-retry").is_none());

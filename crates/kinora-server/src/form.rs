@@ -6,6 +6,7 @@
 //! temporary files, never held whole in memory, and every part feeds a digest used to recognise a
 //! retried request under an `Idempotency-Key`.
 
+use kinora_core::ErrorCode;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -99,7 +100,7 @@ impl Form {
             if !known(&name) {
                 return Err(ApiError::invalid(
                     &name,
-                    "unknown_parameter",
+                    ErrorCode::UnknownParameter,
                     format!("Unrecognized request argument supplied: {name}"),
                 ));
             }
@@ -112,7 +113,7 @@ impl Form {
                     .collect();
                 return Err(ApiError::invalid(
                     &name,
-                    "invalid_type",
+                    ErrorCode::InvalidType,
                     format!(
                         "'{name}' has the wrong type or is empty; it takes the form {}.",
                         shapes.join(" or ")
@@ -130,7 +131,7 @@ impl Form {
         if self.text.contains_key(key) {
             return Err(ApiError::invalid(
                 key,
-                "invalid_type",
+                ErrorCode::InvalidType,
                 format!("'{key}' has the wrong type; it takes {shape}."),
             ));
         }
@@ -164,14 +165,14 @@ impl Form {
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
             ApiError::invalid(
                 "body",
-                "invalid_json",
+                ErrorCode::InvalidJson,
                 format!("The body is not valid JSON: {e}"),
             )
         })?;
         let Value::Object(map) = value else {
             return Err(ApiError::invalid(
                 "body",
-                "invalid_json",
+                ErrorCode::InvalidJson,
                 "The body must be a JSON object.",
             ));
         };
@@ -192,7 +193,7 @@ impl Form {
             if parts > MAX_PARTS {
                 return Err(ApiError::invalid(
                     "body",
-                    "too_many_parts",
+                    ErrorCode::TooManyParts,
                     format!("A request may have at most {MAX_PARTS} multipart fields."),
                 ));
             }
@@ -205,7 +206,7 @@ impl Form {
                 if file_parts > MAX_FILE_PARTS || form.files.contains_key(&name) {
                     return Err(ApiError::invalid(
                         &name,
-                        "too_many_files",
+                        ErrorCode::TooManyFiles,
                         format!(
                             "A request may carry at most {MAX_FILE_PARTS} files, one per field."
                         ),
@@ -240,7 +241,7 @@ impl Form {
                     if buf.len() + chunk.len() > MAX_TEXT_BYTES {
                         return Err(ApiError::invalid(
                             &name,
-                            "field_too_large",
+                            ErrorCode::FieldTooLarge,
                             format!("The field '{name}' is larger than {MAX_TEXT_BYTES} bytes."),
                         ));
                     }
@@ -249,7 +250,7 @@ impl Form {
                 let value = String::from_utf8(buf).map_err(|_| {
                     ApiError::invalid(
                         &name,
-                        "invalid_encoding",
+                        ErrorCode::InvalidEncoding,
                         format!("The field '{name}' is not UTF-8 text."),
                     )
                 })?;
@@ -272,7 +273,7 @@ impl Form {
             let mp = Multipart::from_request(req, &()).await.map_err(|e| {
                 ApiError::invalid(
                     "body",
-                    "invalid_multipart",
+                    ErrorCode::InvalidMultipart,
                     format!("Malformed multipart body: {e}"),
                 )
             })?;
@@ -303,7 +304,7 @@ pub fn expect_keys(
     match map.keys().find(|k| !accepted.contains(&k.as_str())) {
         Some(name) => Err(ApiError::invalid(
             name,
-            "unknown_parameter",
+            ErrorCode::UnknownParameter,
             format!("Unrecognized request argument supplied: {name}"),
         )),
         None => Ok(()),
@@ -338,14 +339,14 @@ fn check_json_size(bytes: &[u8]) -> Result<(), ApiError> {
         if depth > MAX_JSON_DEPTH {
             return Err(ApiError::invalid(
                 "body",
-                "json_too_deep",
+                ErrorCode::JsonTooDeep,
                 format!("The JSON body nests deeper than {MAX_JSON_DEPTH} levels."),
             ));
         }
         if elements > MAX_JSON_ELEMENTS {
             return Err(ApiError::invalid(
                 "body",
-                "json_too_large",
+                ErrorCode::JsonTooLarge,
                 format!("The JSON body has more than {MAX_JSON_ELEMENTS} values."),
             ));
         }
@@ -379,7 +380,7 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     } else {
         ApiError::invalid(
             "body",
-            "invalid_multipart",
+            ErrorCode::InvalidMultipart,
             format!("Malformed multipart body: {text}"),
         )
     }
@@ -391,7 +392,7 @@ fn body_error(text: &str) -> ApiError {
     } else {
         ApiError::invalid(
             "body",
-            "invalid_body",
+            ErrorCode::InvalidBody,
             "The request body could not be read in full.",
         )
     }
@@ -438,17 +439,17 @@ mod tests {
         let typo = form(br#"{"prompt":"a cat","sizee":"1280x720"}"#).await;
         assert_eq!(
             param(typo.expect(&accepted)),
-            (String::from("sizee"), "unknown_parameter")
+            (String::from("sizee"), ErrorCode::UnknownParameter)
         );
         let array = form(br#"{"prompt":"a cat","model":[1,2]}"#).await;
         assert_eq!(
             param(array.expect(&accepted)),
-            (String::from("model"), "invalid_type")
+            (String::from("model"), ErrorCode::InvalidType)
         );
         let empty = form(br#"{"prompt":"a cat","input_reference":{}}"#).await;
         assert_eq!(
             param(empty.expect(&accepted)),
-            (String::from("input_reference"), "invalid_type")
+            (String::from("input_reference"), ErrorCode::InvalidType)
         );
     }
 

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use kinora_core::JobSpec;
+use kinora_core::{ErrorCode, JobSpec};
 use kinora_render::Interpretation;
 use kinora_store::VideoRecord;
 use serde::Serialize;
@@ -18,7 +18,8 @@ use crate::state::AppState;
 
 /// Error codes of jobs refused because the engine understood nothing it could do: they fail at
 /// once and cost nothing, and their `usage` says so.
-pub const UNBILLED_REFUSALS: &[&str] = &["edit_not_understood", "prompt_not_understood"];
+pub const UNBILLED_REFUSALS: &[ErrorCode] =
+    &[ErrorCode::EditNotUnderstood, ErrorCode::PromptNotUnderstood];
 
 /// A prompt word (or phrase) and what it was read as.
 #[derive(Debug, Serialize, ToSchema)]

@@ -21,7 +21,7 @@
 //!    Give every operation a unique `operation_id` (snake_case, e.g. `"retrieve_file"`): the
 //!    default is the function's name, and `list`, `create`, ... repeat across modules.
 //!    Bodies: `request_body(content((MyJson = "application/json"), (MyForm = "multipart/form-data")))`;
-//!    list queries: `params(ListQuery)`; POSTs that honour `Idempotency-Key`: `params(IdempotencyKey)`;
+//!    list queries: `params(ListQuery)`; POSTs that honour `Idempotency-Key`: `params(IdempotencyKeyHeader)`;
 //!    errors: `body = ErrorResponse` (from `crate::error`); unauthenticated routes: `security(())`.
 //! 2. Derive `utoipa::ToSchema` next to `Serialize` on what the handler answers with, and answer
 //!    with that type (`Json(view)`), not a `json!` literal, so the schema is what is served.
@@ -53,7 +53,7 @@ pub const BEARER: &str = "bearer_auth";
 /// The `Idempotency-Key` header of the POSTs that create videos (a Kinora extension).
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Header)]
-pub struct IdempotencyKey {
+pub struct IdempotencyKeyHeader {
     /// Kinora extension: the same key with the same body answers the first request's object
     /// again (`idempotent-replayed: true`); with a different body, a 409. 1-255 printable
     /// characters, without surrounding spaces (the server trims them, so they cannot count).
@@ -158,6 +158,7 @@ const OPTIONAL_BODIES: [(&str, &str); 3] = [
 impl Modify for Conventions {
     fn modify(&self, doc: &mut Document) {
         let components = doc.components.get_or_insert_with(Default::default);
+        list_error_codes(components);
         components.add_security_scheme(
             BEARER,
             SecurityScheme::Http(
@@ -200,6 +201,27 @@ impl Modify for Conventions {
             {
                 head.operation_id = head.operation_id.take().map(|id| format!("{id}_head"));
             }
+        }
+    }
+}
+
+/// The `code` of `Error` (an error answer) and of `VideoError` (a failed video) lists every code
+/// Kinora writes, from the one table in `kinora_core::ErrorCode`, so clients see what they may
+/// branch on.
+fn list_error_codes(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::{RefOr, Schema};
+    let table = kinora_core::ErrorCode::markdown_table();
+    for (schema, lead) in [
+        ("Error", "Machine-readable reason."),
+        ("VideoError", "Why the video failed."),
+    ] {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema)
+            && let Some(RefOr::T(Schema::Object(code))) = object.properties.get_mut("code")
+        {
+            code.description = Some(format!(
+                "{lead} Every code Kinora writes (codes sent by a remote worker pass through \
+                 as it wrote them):\n\n{table}"
+            ));
         }
     }
 }
@@ -295,6 +317,19 @@ mod tests {
 
     fn doc() -> Value {
         serde_json::from_str(DOCUMENT.as_ref().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_error_code_is_listed_where_clients_read_codes() {
+        let d = doc();
+        for schema in ["Error", "VideoError"] {
+            let listed = d["components"]["schemas"][schema]["properties"]["code"]["description"]
+                .as_str()
+                .unwrap_or_default();
+            for code in kinora_core::ErrorCode::ALL {
+                assert!(listed.contains(&format!("| `{code}` |")), "{schema} lacks {code}");
+            }
+        }
     }
 
     #[test]

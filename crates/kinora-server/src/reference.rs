@@ -4,6 +4,7 @@
 //! is fitted by the engine (scale-to-cover, centre-crop) unless `strict_reference_size = true`
 //! asks for OpenAI's 400.
 
+use kinora_core::ErrorCode;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -78,7 +79,7 @@ async fn from_file(state: &AppState, project: &str, file_id: &str) -> ApiResult<
     let file = file.ok_or_else(|| {
         ApiError::invalid(
             PARAM,
-            "file_not_found",
+            ErrorCode::FileNotFound,
             format!("No file found with id '{file_id}' for input_reference.file_id."),
         )
     })?;
@@ -98,7 +99,7 @@ async fn from_file(state: &AppState, project: &str, file_id: &str) -> ApiResult<
 }
 
 fn bad(message: impl Into<String>) -> ApiError {
-    ApiError::invalid(PARAM, "invalid_input_reference", message)
+    ApiError::invalid(PARAM, ErrorCode::InvalidInputReference, message)
 }
 
 /// Pixels an image may have (an 8K photo is 33 MP): what a full decode may allocate.

@@ -153,9 +153,9 @@ impl VideoView {
                 })
                 .or_else(|| {
                     let refused = r.status == VideoStatus::Failed
-                        && r.error
-                            .as_ref()
-                            .is_some_and(|e| UNBILLED_REFUSALS.contains(&e.code.as_str()));
+                        && r.error.as_ref().is_some_and(|e| {
+                            UNBILLED_REFUSALS.iter().any(|c| *c == e.code.as_str())
+                        });
                     refused.then_some(VideoUsage {
                         seconds: 0,
                         cost_usd: 0.0,

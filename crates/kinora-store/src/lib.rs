@@ -58,7 +58,7 @@ pub use metadata::MetadataStore;
 pub use postgres::{PostgresStore, open_postgres};
 pub use record::{
     CancelOutcome, CharacterRecord, Completion, CreateOutcome, FailOutcome, IdempotencyKey,
-    JobError, Lease, MediaInfo, NewVideo, Order, Page, Usage, VideoRecord, codes,
+    JobError, Lease, MediaInfo, NewVideo, Order, Page, Usage, VideoRecord,
 };
 pub use sqlite::{SqliteStore, open_sqlite, open_sqlite_memory};
 pub use webhook::{

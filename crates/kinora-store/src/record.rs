@@ -159,9 +159,3 @@ pub struct Completion {
     pub media: MediaInfo,
     pub seconds: u32,
 }
-
-/// Error codes the store itself writes.
-pub mod codes {
-    pub const CANCELLED: &str = "cancelled";
-    pub const WORKER_LOST: &str = "worker_lost";
-}

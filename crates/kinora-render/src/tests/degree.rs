@@ -7,6 +7,7 @@ use crate::edit::apply_edit;
 use crate::extend::continue_scene;
 use crate::pipeline::scene_painter;
 use crate::{Framing, Mood, Motion, RenderError, RenderMode, Scene, SubjectKind};
+use kinora_core::ErrorCode;
 
 /// (prompt, subject, its tempo, its size factor, mood)
 type Row = (&'static str, SubjectKind, f32, f32, Mood);
@@ -223,7 +224,7 @@ fn make_it_colder_cools_the_clip() {
         matches!(
             refused,
             Err(RenderError::NotUnderstood {
-                code: "edit_not_understood",
+                code: ErrorCode::EditNotUnderstood,
                 ..
             })
         ),

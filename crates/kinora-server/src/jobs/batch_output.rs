@@ -5,6 +5,7 @@
 //! Line ids (`batch_req_…`, `req_…`) are derived from the batch id and line number, so a
 //! finalization that is interrupted and run again writes the same lines.
 
+use kinora_core::ErrorCode;
 use std::path::Path;
 
 use kinora_core::clock;
@@ -64,12 +65,12 @@ fn line_for(batch_id: &str, outcome: &str, r: &RequestResult) -> (bool, Value) {
         None => {
             let (code, message) = if outcome == "expired" {
                 (
-                    "batch_expired",
+                    ErrorCode::BatchExpired.as_str(),
                     "This request could not be executed before the completion window expired.",
                 )
             } else {
                 (
-                    "batch_cancelled",
+                    ErrorCode::BatchCancelled.as_str(),
                     "This request was not executed because the batch was cancelled.",
                 )
             };

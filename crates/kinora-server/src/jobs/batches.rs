@@ -10,6 +10,7 @@
 //! `POST /v1/videos` would and stages it in chunks. One transaction then enqueues every staged
 //! job and moves the batch to `in_progress`.
 
+use kinora_core::ErrorCode;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -101,7 +102,7 @@ async fn step(state: &AppState, b: &BatchRecord) -> Result<(), StoreError> {
     }
 }
 
-fn file_error(line: Option<u64>, code: &str, message: impl Into<String>) -> LineError {
+fn file_error(line: Option<u64>, code: ErrorCode, message: impl Into<String>) -> LineError {
     LineError {
         code: code.to_string(),
         message: message.into(),
@@ -137,14 +138,14 @@ fn parse_line(raw: &str, line: u64) -> Result<Request, LineError> {
     let value: Value = serde_json::from_str(raw).map_err(|e| {
         file_error(
             Some(line),
-            "invalid_json_line",
+            ErrorCode::InvalidJsonLine,
             format!("Line {line} is not valid JSON: {e}"),
         )
     })?;
     let Value::Object(mut obj) = value else {
         return Err(file_error(
             Some(line),
-            "invalid_json_line",
+            ErrorCode::InvalidJsonLine,
             format!("Line {line} must be a JSON object."),
         ));
     };
@@ -153,7 +154,7 @@ fn parse_line(raw: &str, line: u64) -> Result<Request, LineError> {
         _ => {
             return Err(file_error(
                 Some(line),
-                "invalid_custom_id",
+                ErrorCode::InvalidCustomId,
                 format!(
                     "Line {line} needs a custom_id: a string of 1-{MAX_CUSTOM_ID_CHARS} characters."
                 ),
@@ -163,7 +164,7 @@ fn parse_line(raw: &str, line: u64) -> Result<Request, LineError> {
     if obj.get("method").and_then(Value::as_str) != Some("POST") {
         return Err(file_error(
             Some(line),
-            "invalid_method",
+            ErrorCode::InvalidMethod,
             format!("Line {line}: method must be \"POST\"."),
         ));
     }
@@ -171,7 +172,7 @@ fn parse_line(raw: &str, line: u64) -> Result<Request, LineError> {
     if url != VIDEO_ENDPOINT {
         return Err(file_error(
             Some(line),
-            "mismatched_endpoint",
+            ErrorCode::MismatchedEndpoint,
             format!(
                 "Line {line}: url must be \"{VIDEO_ENDPOINT}\", the batch's endpoint; got \"{url}\"."
             ),
@@ -180,7 +181,7 @@ fn parse_line(raw: &str, line: u64) -> Result<Request, LineError> {
     let Some(Value::Object(body)) = obj.remove("body") else {
         return Err(file_error(
             Some(line),
-            "invalid_body",
+            ErrorCode::InvalidBody,
             format!("Line {line}: body must be a JSON object (the request to {VIDEO_ENDPOINT})."),
         ));
     };
@@ -191,12 +192,12 @@ fn codec_error(e: LinesCodecError, line: u64) -> Result<LineError, StoreError> {
     match e {
         LinesCodecError::MaxLineLengthExceeded => Ok(file_error(
             Some(line),
-            "line_too_long",
+            ErrorCode::LineTooLong,
             format!("Line {line} is longer than {MAX_LINE_BYTES} bytes."),
         )),
         LinesCodecError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => Ok(file_error(
             Some(line),
-            "invalid_encoding",
+            ErrorCode::InvalidEncoding,
             format!("Line {line} is not UTF-8 text."),
         )),
         LinesCodecError::Io(e) => Err(StoreError::Backend(format!("reading batch input: {e}"))),
@@ -227,7 +228,7 @@ async fn check_structure(state: &AppState, b: &BatchRecord) -> Result<Vec<LineEr
         if requests > max {
             errors.push(file_error(
                 None,
-                "too_many_requests",
+                ErrorCode::TooManyRequests,
                 format!("The input file has more than {max} requests."),
             ));
             break;
@@ -237,7 +238,7 @@ async fn check_structure(state: &AppState, b: &BatchRecord) -> Result<Vec<LineEr
                 if !seen.insert(r.custom_id.clone()) {
                     errors.push(file_error(
                         Some(n),
-                        "duplicate_custom_id",
+                        ErrorCode::DuplicateCustomId,
                         format!(
                             "Line {n}: custom_id '{}' is used by an earlier line; each must be unique.",
                             r.custom_id
@@ -254,7 +255,7 @@ async fn check_structure(state: &AppState, b: &BatchRecord) -> Result<Vec<LineEr
     if requests == 0 && errors.is_empty() {
         errors.push(file_error(
             None,
-            "empty_file",
+            ErrorCode::EmptyFile,
             "The input file has no requests.",
         ));
     }
@@ -278,7 +279,7 @@ async fn validate(state: &AppState, b: &BatchRecord) -> Result<(), StoreError> {
     if content.is_none() {
         let e = file_error(
             None,
-            "file_not_found",
+            ErrorCode::FileNotFound,
             format!(
                 "The input file '{}' was deleted or expired before validation.",
                 b.input_file_id

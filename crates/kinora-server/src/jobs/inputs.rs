@@ -1,6 +1,7 @@
 //! Turns a stored job into an engine request: resolves ids to blobs and fetches every input into
 //! the job's scratch directory, so the engine works on local files only.
 
+use kinora_core::ErrorCode;
 use std::path::Path;
 
 use kinora_core::{JobSpec, SourceVideo};
@@ -13,20 +14,20 @@ use crate::state::AppState;
 /// Why a job could not run, and whether trying again could help.
 #[derive(Debug)]
 pub struct JobFailure {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub retryable: bool,
 }
 
 impl JobFailure {
-    pub fn permanent(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn permanent(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
             retryable: false,
         }
     }
-    pub fn transient(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn transient(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -35,13 +36,10 @@ impl JobFailure {
     }
 }
 
-/// The code of a job failure caused by storage out of reach.
-pub const STORAGE_UNAVAILABLE: &str = "storage_unavailable";
-
 pub fn storage_failure(e: StoreError) -> JobFailure {
     tracing::warn!(error = %e, "storage error during a job");
     JobFailure::transient(
-        STORAGE_UNAVAILABLE,
+        ErrorCode::StorageUnavailable,
         "Media storage could not be reached while the video was rendered.",
     )
 }
@@ -130,7 +128,7 @@ pub(crate) async fn character_files(
         .map_err(storage_failure)?
         .ok_or_else(|| {
             JobFailure::permanent(
-                "character_not_found",
+                ErrorCode::CharacterNotFound,
                 format!("Character '{id}' was deleted before the video rendered."),
             )
         })?;
@@ -141,14 +139,14 @@ pub(crate) async fn character_files(
         .map_err(storage_failure)?;
     let files: Vec<String> = serde_json::from_slice(&manifest).map_err(|e| {
         JobFailure::permanent(
-            "character_corrupt",
+            ErrorCode::CharacterCorrupt,
             format!("Character '{id}' has an unreadable manifest: {e}"),
         )
     })?;
     // Names come from our own manifest, but never let one escape a scratch directory.
     if files.iter().any(|f| f.contains('/') || f.contains("..")) {
         return Err(JobFailure::permanent(
-            "character_corrupt",
+            ErrorCode::CharacterCorrupt,
             format!("Character '{id}' lists an invalid file name."),
         ));
     }
@@ -165,7 +163,7 @@ async fn fetch_character(
     tokio::fs::create_dir_all(dir).await.map_err(|e| {
         tracing::warn!(error = %e, "scratch space refused a job");
         JobFailure::transient(
-            "scratch_unavailable",
+            ErrorCode::ScratchUnavailable,
             "The server's scratch space could not be written.",
         )
     })?;
@@ -188,7 +186,7 @@ pub(crate) async fn require_source_content(state: &AppState, id: &str) -> Result
     match head.map_err(storage_failure)? {
         Some(_) => Ok(()),
         None => Err(JobFailure::permanent(
-            "source_unavailable",
+            ErrorCode::SourceUnavailable,
             format!("The source video '{id}' no longer has content (deleted or expired)."),
         )),
     }

@@ -2,6 +2,7 @@
 //! report. The loop owns waking (a notify when a job is enqueued, a poll as fallback) and each job
 //! runs behind a panic boundary (`spawn_blocking`), so a bad job fails alone.
 
+use kinora_core::ErrorCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
@@ -360,32 +361,32 @@ async fn render_and_store(
         Ok(Ok(o)) => o,
         Ok(Err(RenderError::Cancelled)) => {
             return Err(JobFailure::permanent(
-                "cancelled",
+                ErrorCode::Cancelled,
                 "The video was cancelled before it finished rendering.",
             ));
         }
         Ok(Err(RenderError::InvalidInput { param, message })) => {
             return Err(JobFailure::permanent(
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 format!("{param}: {}", crate::error::without_paths(&message)),
             ));
         }
         Ok(Err(RenderError::NotUnderstood { code, message })) => {
-            tracing::info!(video_id = %v.id, code, "refused at no charge: {message}");
+            tracing::info!(video_id = %v.id, code = %code, "refused at no charge: {message}");
             return Err(JobFailure::permanent(code, message));
         }
         Ok(Err(e)) => {
             // The engine's and codec library's own text (paths, library errors) is for the log.
             tracing::warn!(video_id = %v.id, error = %e, "render failed");
             return Err(JobFailure::transient(
-                "render_failed",
+                ErrorCode::RenderFailed,
                 "Rendering failed on the server; the job is retried.",
             ));
         }
         Err(join) => {
             tracing::error!(video_id = %v.id, error = %join, "render panicked");
             return Err(JobFailure::permanent(
-                "internal_error",
+                ErrorCode::InternalError,
                 "The renderer crashed on this job.",
             ));
         }
@@ -411,7 +412,7 @@ async fn render_and_store(
 fn scratch_failure(e: std::io::Error) -> JobFailure {
     tracing::warn!(error = %e, "scratch space refused a job");
     JobFailure::transient(
-        "scratch_unavailable",
+        ErrorCode::ScratchUnavailable,
         "The server's scratch space could not be written.",
     )
 }

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
+use kinora_core::ErrorCode;
 use kinora_core::{clock, ids};
 use kinora_store::batch::{BatchCancel, BatchCounts};
 use kinora_store::{BatchRecord, BatchStatus};
@@ -153,13 +154,13 @@ pub(crate) const ACCEPTED: [&str; 5] = [
 fn wrong_type(key: &str, shape: &str) -> ApiError {
     ApiError::invalid(
         key,
-        "invalid_type",
+        ErrorCode::InvalidType,
         format!("'{key}' has the wrong type; it takes {shape}."),
     )
 }
 
 fn metadata(body: &Value) -> ApiResult<Option<Value>> {
-    let bad = |m: String| ApiError::invalid("metadata", "invalid_metadata", m);
+    let bad = |m: String| ApiError::invalid("metadata", ErrorCode::InvalidMetadata, m);
     match body.get("metadata") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => {
@@ -197,7 +198,7 @@ fn output_expiry(body: &Value) -> ApiResult<Option<i64>> {
     let bad = || {
         ApiError::invalid(
             "output_expires_after",
-            "invalid_output_expires_after",
+            ErrorCode::InvalidOutputExpiresAfter,
             format!(
                 "output_expires_after must be {{\"anchor\": \"created_at\", \"seconds\": {MIN_OUTPUT_EXPIRY}-{MAX_OUTPUT_EXPIRY}}}."
             ),
@@ -221,12 +222,12 @@ fn text<'a>(body: &'a Map<String, Value>, key: &str) -> ApiResult<&'a str> {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
         Some(Value::String(_)) => Err(ApiError::invalid(
             key,
-            "invalid_value",
+            ErrorCode::InvalidValue,
             format!("{key} must be a non-empty string."),
         )),
         Some(Value::Null) | None => Err(ApiError::invalid(
             key,
-            "missing_required_parameter",
+            ErrorCode::MissingRequiredParameter,
             format!("{key} is required."),
         )),
         Some(_) => Err(wrong_type(key, "a string")),
@@ -259,21 +260,21 @@ pub async fn create(
         .map_err(|_| {
             ApiError::invalid(
                 "body",
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 "The body must be a JSON object under 1 MiB.",
             )
         })?;
     let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::invalid(
             "body",
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("The body is not valid JSON: {e}"),
         )
     })?;
     let Some(map) = body.as_object() else {
         return Err(ApiError::invalid(
             "body",
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "The body must be a JSON object.",
         ));
     };
@@ -283,7 +284,7 @@ pub async fn create(
     if endpoint != VIDEO_ENDPOINT {
         return Err(ApiError::invalid(
             "endpoint",
-            "unsupported_endpoint",
+            ErrorCode::UnsupportedEndpoint,
             format!(
                 "Kinora runs batches of video generations only: endpoint must be '{VIDEO_ENDPOINT}', not '{endpoint}'."
             ),
@@ -293,7 +294,7 @@ pub async fn create(
     if window != "24h" {
         return Err(ApiError::invalid(
             "completion_window",
-            "invalid_completion_window",
+            ErrorCode::InvalidCompletionWindow,
             format!("completion_window must be '24h', not '{window}'."),
         ));
     }
@@ -304,7 +305,7 @@ pub async fn create(
         .map_err(|e| match e {
             ApiError::NotFound { .. } => ApiError::invalid(
                 "input_file_id",
-                "file_not_found",
+                ErrorCode::FileNotFound,
                 format!("No file found with id '{input_file_id}'."),
             ),
             other => other,
@@ -312,7 +313,7 @@ pub async fn create(
     if file.purpose != "batch" {
         return Err(ApiError::invalid(
             "input_file_id",
-            "invalid_file_purpose",
+            ErrorCode::InvalidFilePurpose,
             format!(
                 "File '{}' has purpose '{}'; batch input must be uploaded with purpose 'batch'.",
                 file.id, file.purpose
@@ -459,7 +460,7 @@ pub async fn cancel(
                 b.id,
                 b.status.as_str()
             ),
-            code: "batch_not_cancellable",
+            code: ErrorCode::BatchNotCancellable,
         }),
     }
 }

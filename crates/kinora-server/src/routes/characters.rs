@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use kinora_core::ErrorCode;
 use kinora_core::{clock, ids};
 use kinora_render::{CharacterInfo, RenderError};
 use kinora_store::CharacterRecord;
@@ -54,7 +55,7 @@ pub async fn create(
     if !is_multipart {
         return Err(ApiError::invalid(
             "video",
-            "multipart_required",
+            ErrorCode::MultipartRequired,
             "Characters are created from an uploaded clip: send multipart/form-data with 'video' and 'name'.",
         ));
     }
@@ -65,14 +66,14 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::invalid(
             "name",
-            "invalid_name",
+            ErrorCode::InvalidName,
             format!("name is required and must be 1-{MAX_NAME_CHARS} characters."),
         ));
     }
     let upload = form.take_file("video").ok_or_else(|| {
         ApiError::invalid(
             "video",
-            "missing_video",
+            ErrorCode::MissingVideo,
             "video (a clip of 2-4 s: MP4, MOV, WebM or MKV) is required.",
         )
     })?;
@@ -92,17 +93,17 @@ pub async fn create(
             .map_err(|e| match e {
                 RenderError::SubjectNotFound => ApiError::invalid(
                     "video",
-                    "character_not_found",
+                    ErrorCode::CharacterNotFound,
                     kinora_render::CHARACTER_NOT_FOUND,
                 ),
                 RenderError::InvalidInput { message, .. } => ApiError::invalid(
                     "video",
-                    "invalid_video",
+                    ErrorCode::InvalidVideo,
                     crate::error::without_paths(&message),
                 ),
                 RenderError::Media(m) => ApiError::invalid(
                     "video",
-                    "invalid_video",
+                    ErrorCode::InvalidVideo,
                     format!(
                         "The clip could not be decoded: {}",
                         crate::error::media_reason(&m)

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kinora_core::ErrorCode;
 use kinora_core::VideoStatus;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -80,7 +81,7 @@ pub async fn download(
         Some(v) => Variant::parse(v).ok_or_else(|| {
             ApiError::invalid(
                 "variant",
-                "invalid_variant",
+                ErrorCode::InvalidVariant,
                 format!("variant must be one of 'video', 'thumbnail', 'spritesheet'; got '{v}'."),
             )
         })?,
@@ -91,7 +92,7 @@ pub async fn download(
         VideoStatus::Queued | VideoStatus::InProgress => {
             return Err(ApiError::invalid(
                 "video_id",
-                "video_not_ready",
+                ErrorCode::VideoNotReady,
                 format!(
                     "Video '{id}' is {} ({}% done); its content is available once it is completed.",
                     r.status.as_str(),
@@ -102,7 +103,7 @@ pub async fn download(
         VideoStatus::Failed => {
             return Err(ApiError::invalid(
                 "video_id",
-                "video_failed",
+                ErrorCode::VideoFailed,
                 format!("Video '{id}' failed and has no content."),
             ));
         }

@@ -2,6 +2,7 @@
 
 use axum::extract::{Request, State};
 use axum::response::Response;
+use kinora_core::ErrorCode;
 use kinora_core::{JobSpec, Seconds, VideoSize, ids};
 
 use crate::auth::Project;
@@ -22,14 +23,14 @@ pub fn prompt(form: &Form) -> ApiResult<String> {
     if p.trim().is_empty() {
         return Err(ApiError::invalid(
             "prompt",
-            "missing_prompt",
+            ErrorCode::MissingPrompt,
             "prompt is required and must not be empty.",
         ));
     }
     if p.chars().count() > MAX_PROMPT_CHARS {
         return Err(ApiError::invalid(
             "prompt",
-            "prompt_too_long",
+            ErrorCode::PromptTooLong,
             format!("prompt must be at most {MAX_PROMPT_CHARS} characters."),
         ));
     }
@@ -38,12 +39,13 @@ pub fn prompt(form: &Form) -> ApiResult<String> {
 
 pub fn seconds(form: &Form, default: Option<Seconds>) -> ApiResult<Seconds> {
     match form.text("seconds") {
-        None | Some("") => default
-            .ok_or_else(|| ApiError::invalid("seconds", "missing_seconds", "seconds is required.")),
+        None | Some("") => default.ok_or_else(|| {
+            ApiError::invalid("seconds", ErrorCode::MissingSeconds, "seconds is required.")
+        }),
         Some(raw) => Seconds::parse_wire(raw).ok_or_else(|| {
             ApiError::invalid(
                 "seconds",
-                "invalid_seconds",
+                ErrorCode::InvalidSeconds,
                 format!(
                     "seconds must be one of \"4\", \"8\", \"12\", \"16\", \"20\"; got '{raw}'."
                 ),
@@ -65,7 +67,7 @@ fn check_coverage(state: &AppState, model: &str, prompt: &str, names: &[String])
     }
     Err(ApiError::invalid(
         "prompt",
-        "prompt_not_understood",
+        ErrorCode::PromptNotUnderstood,
         format!(
             "The built-in engine understood {:.0}% of this prompt's words (this server asks for \
              at least {:.0}%); it could not draw: {}. See docs/engine.md for what it can draw.",
@@ -86,7 +88,7 @@ fn check_coverage(state: &AppState, model: &str, prompt: &str, names: &[String])
     path = "/v1/videos",
     operation_id = "create_video",
     tag = "Videos",
-    params(crate::openapi::IdempotencyKey),
+    params(crate::openapi::IdempotencyKeyHeader),
     request_body(content(
         (CreateVideoJson = "application/json"),
         (CreateVideoForm = "multipart/form-data"),
@@ -143,9 +145,9 @@ pub async fn resolve(
     model.check_seconds(seconds)?;
     let size = match form.text("size") {
         None | Some("") => VideoSize::new(720, 1280),
-        Some(raw) => raw
-            .parse::<VideoSize>()
-            .map_err(|e| ApiError::invalid("size", "invalid_size", format!("{e}; got '{raw}'.")))?,
+        Some(raw) => raw.parse::<VideoSize>().map_err(|e| {
+            ApiError::invalid("size", ErrorCode::InvalidSize, format!("{e}; got '{raw}'."))
+        })?,
     };
     model.check_size(size)?;
     let seed = seed_or_random(form.text("seed"))?;
@@ -154,7 +156,7 @@ pub async fn resolve(
     if character_ids.len() > MAX_CHARACTERS {
         return Err(ApiError::invalid(
             "characters",
-            "too_many_characters",
+            ErrorCode::TooManyCharacters,
             format!(
                 "A video can include at most {MAX_CHARACTERS} characters; got {}.",
                 character_ids.len()
@@ -164,7 +166,7 @@ pub async fn resolve(
     if form.has_prefix("characters") && character_ids.is_empty() {
         return Err(ApiError::invalid(
             "characters",
-            "invalid_characters",
+            ErrorCode::InvalidCharacters,
             "characters must be an array of objects like {\"id\": \"char_...\"}.",
         ));
     }
@@ -179,14 +181,14 @@ pub async fn resolve(
         let c = found.ok_or_else(|| {
             ApiError::invalid(
                 "characters",
-                "character_not_found",
+                ErrorCode::CharacterNotFound,
                 format!("No character found with id '{cid}'."),
             )
         })?;
         if !lower_prompt.contains(&c.name.to_lowercase()) {
             return Err(ApiError::invalid(
                 "characters",
-                "character_not_in_prompt",
+                ErrorCode::CharacterNotInPrompt,
                 format!(
                     "The prompt must mention character '{}' ({}) by name; the id alone does not place it in the scene.",
                     c.name, c.id

@@ -4,13 +4,14 @@
 use axum::extract::{Path, Request, State};
 use axum::http::HeaderValue;
 use axum::response::Response;
+use kinora_core::ErrorCode;
 use kinora_core::{JobSpec, Seconds, SourceVideo, VideoSize, VideoStatus, ids};
 use kinora_store::VideoRecord;
 
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::form::{Form, Upload};
-use crate::openapi::IdempotencyKey;
+use crate::openapi::IdempotencyKeyHeader;
 use crate::openapi::bodies::{
     EditVideoForm, EditVideoJson, ExtendVideoForm, ExtendVideoJson, RemixVideoBody,
 };
@@ -44,12 +45,12 @@ async fn source(
     match (by_id, upload) {
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "video",
-            "invalid_video",
+            ErrorCode::InvalidVideo,
             "Provide either video.id or an uploaded video, not both.",
         )),
         (None, None) => Err(ApiError::invalid(
             "video",
-            "missing_video",
+            ErrorCode::MissingVideo,
             "video is required: {\"id\": \"video_...\"} of a completed video, or an uploaded MP4.",
         )),
         (Some(id), None) => {
@@ -57,7 +58,7 @@ async fn source(
             let r = load(state, project, &id).await.map_err(|e| match e {
                 ApiError::NotFound { .. } => ApiError::invalid(
                     "video",
-                    "video_not_found",
+                    ErrorCode::VideoNotFound,
                     format!("No video found with id '{id}'."),
                 ),
                 other => other,
@@ -65,7 +66,7 @@ async fn source(
             if r.status != VideoStatus::Completed {
                 return Err(ApiError::invalid(
                     "video",
-                    "video_not_completed",
+                    ErrorCode::VideoNotCompleted,
                     format!(
                         "Video '{id}' is {}; only completed videos can be extended, edited or remixed.",
                         r.status.as_str()
@@ -93,7 +94,7 @@ async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Sourc
             };
             ApiError::invalid(
                 "video",
-                "invalid_video",
+                ErrorCode::InvalidVideo,
                 format!(
                     "The uploaded video could not be read: {}.",
                     crate::error::without_paths(&reason)
@@ -103,7 +104,7 @@ async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Sourc
     if info.frames == 0 || info.duration_s <= 0.0 {
         return Err(ApiError::invalid(
             "video",
-            "invalid_video",
+            ErrorCode::InvalidVideo,
             "The uploaded video has no frames.",
         ));
     }
@@ -116,7 +117,7 @@ async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Sourc
     {
         return Err(ApiError::invalid(
             "video",
-            "invalid_video_size",
+            ErrorCode::InvalidVideoSize,
             format!(
                 "The uploaded video is {}x{}; sizes must be even and between 64 and 1920 pixels a side.",
                 info.width, info.height
@@ -127,7 +128,7 @@ async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Sourc
     if seconds > Seconds::MAX_TOTAL {
         return Err(ApiError::invalid(
             "video",
-            "video_too_long",
+            ErrorCode::VideoTooLong,
             format!(
                 "The uploaded video is longer than {} s.",
                 Seconds::MAX_TOTAL
@@ -171,7 +172,7 @@ fn forbid(form: &Form, param: &str, what: &str) -> ApiResult<()> {
     if form.has_prefix(param) {
         return Err(ApiError::invalid(
             param,
-            "unsupported_parameter",
+            ErrorCode::UnsupportedParameter,
             format!("{param} is not supported by {what}."),
         ));
     }
@@ -188,7 +189,7 @@ fn forbid(form: &Form, param: &str, what: &str) -> ApiResult<()> {
     path = "/v1/videos/extensions",
     operation_id = "extend_video",
     tag = "Videos",
-    params(IdempotencyKey),
+    params(IdempotencyKeyHeader),
     request_body(content(
         (ExtendVideoJson = "application/json"),
         (ExtendVideoForm = "multipart/form-data"),
@@ -246,7 +247,7 @@ pub async fn extend(
     if depth > MAX_EXTENSIONS {
         return Err(ApiError::invalid(
             "video",
-            "too_many_extensions",
+            ErrorCode::TooManyExtensions,
             format!(
                 "A video can be extended at most {MAX_EXTENSIONS} times; this one already has been."
             ),
@@ -256,7 +257,7 @@ pub async fn extend(
     if total > Seconds::MAX_TOTAL {
         return Err(ApiError::invalid(
             "seconds",
-            "video_too_long",
+            ErrorCode::VideoTooLong,
             format!(
                 "Extending a {source_seconds} s video by {new_seconds} s would exceed the {} s maximum.",
                 Seconds::MAX_TOTAL
@@ -290,7 +291,7 @@ pub async fn extend(
     path = "/v1/videos/edits",
     operation_id = "edit_video",
     tag = "Videos",
-    params(IdempotencyKey),
+    params(IdempotencyKeyHeader),
     request_body(content(
         (EditVideoJson = "application/json"),
         (EditVideoForm = "multipart/form-data"),
@@ -334,7 +335,7 @@ pub async fn edit(
             let Some(m) = requested_model.as_deref().filter(|m| !m.is_empty()) else {
                 return Err(ApiError::invalid(
                     "model",
-                    "missing_model",
+                    ErrorCode::MissingModel,
                     "model is required when editing an uploaded video.",
                 ));
             };
@@ -374,7 +375,7 @@ fn edit_strength(state: &AppState, form: &Form, model: &str) -> ApiResult<Option
         return Ok(None);
     };
     let invalid =
-        |message: &str| ApiError::invalid("edit_strength", "invalid_edit_strength", message);
+        |message: &str| ApiError::invalid("edit_strength", ErrorCode::InvalidEditStrength, message);
     let value: f64 = raw
         .trim()
         .parse()
@@ -385,7 +386,7 @@ fn edit_strength(state: &AppState, form: &Form, model: &str) -> ApiResult<Option
     if crate::interpretation::is_builtin(state, model) {
         return Err(ApiError::invalid(
             "edit_strength",
-            "unsupported_parameter",
+            ErrorCode::UnsupportedParameter,
             format!(
                 "Model '{model}' is the built-in engine, which applies each change whole; \
                  edit_strength is for diffusion models served by GPU workers."
@@ -407,7 +408,7 @@ fn edit_strength(state: &AppState, form: &Form, model: &str) -> ApiResult<Option
     tag = "Videos",
     params(
         ("video_id" = String, Path, description = "The completed video to remix."),
-        IdempotencyKey,
+        IdempotencyKeyHeader,
     ),
     request_body(content(
         (RemixVideoBody = "application/json"),
@@ -438,7 +439,7 @@ pub async fn remix(
     if r.status != VideoStatus::Completed {
         return Err(ApiError::invalid(
             "video_id",
-            "video_not_completed",
+            ErrorCode::VideoNotCompleted,
             format!(
                 "Video '{source_id}' is {}; only completed videos can be remixed.",
                 r.status.as_str()

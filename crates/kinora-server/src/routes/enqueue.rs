@@ -2,6 +2,7 @@
 
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use kinora_core::ErrorCode;
 use kinora_core::{JobSpec, VideoSize, clock};
 use kinora_store::{CreateOutcome, IdempotencyKey, NewVideo};
 
@@ -40,7 +41,7 @@ pub fn idempotency(
         .ok_or_else(|| {
             ApiError::invalid(
                 "Idempotency-Key",
-                "invalid_idempotency_key",
+                ErrorCode::InvalidIdempotencyKey,
                 "The Idempotency-Key header must be 1-255 printable characters.",
             )
         })?;
@@ -84,7 +85,7 @@ pub async fn enqueue(
             return Err(ApiError::Conflict {
                 message: "This Idempotency-Key was already used with a different request body."
                     .into(),
-                code: "idempotency_key_reused",
+                code: ErrorCode::IdempotencyKeyReused,
             });
         }
     };
@@ -104,7 +105,7 @@ pub fn seed_or_random(raw: Option<&str>) -> ApiResult<u64> {
         Some(s) => s.trim().parse::<u64>().map_err(|_| {
             ApiError::invalid(
                 "seed",
-                "invalid_seed",
+                ErrorCode::InvalidSeed,
                 "seed must be a non-negative integer.",
             )
         }),

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kinora_core::ErrorCode;
 use kinora_core::{clock, ids};
 use kinora_store::FileRecord;
 use serde::{Deserialize, Serialize};
@@ -84,7 +85,7 @@ fn requested_expiry(form: &Form) -> ApiResult<Option<i64>> {
     if anchor.is_some_and(|a| a != "created_at") {
         return Err(ApiError::invalid(
             "expires_after.anchor",
-            "invalid_expires_after",
+            ErrorCode::InvalidExpiresAfter,
             "expires_after.anchor must be 'created_at'.",
         ));
     }
@@ -101,7 +102,7 @@ fn requested_expiry(form: &Form) -> ApiResult<Option<i64>> {
 fn expiry_error() -> ApiError {
     ApiError::invalid(
         "expires_after.seconds",
-        "invalid_expires_after",
+        ErrorCode::InvalidExpiresAfter,
         format!("expires_after.seconds must be an integer from {MIN_EXPIRY} to {MAX_EXPIRY}."),
     )
 }
@@ -133,7 +134,7 @@ pub async fn create(
     if !is_multipart {
         return Err(ApiError::invalid(
             "file",
-            "multipart_required",
+            ErrorCode::MultipartRequired,
             "Upload files as multipart/form-data with 'file' and 'purpose'.",
         ));
     }
@@ -144,7 +145,7 @@ pub async fn create(
     if !UPLOAD_PURPOSES.contains(&purpose.as_str()) {
         return Err(ApiError::invalid(
             "purpose",
-            "invalid_purpose",
+            ErrorCode::InvalidPurpose,
             format!(
                 "purpose must be one of {}; got '{purpose}'.",
                 UPLOAD_PURPOSES.join(", ")
@@ -153,7 +154,11 @@ pub async fn create(
     }
     let expiry = requested_expiry(&form)?;
     let upload = form.take_file("file").ok_or_else(|| {
-        ApiError::invalid("file", "missing_file", "file (a file part) is required.")
+        ApiError::invalid(
+            "file",
+            ErrorCode::MissingFile,
+            "file (a file part) is required.",
+        )
     })?;
     let max = state.settings.files.max_bytes;
     if upload.size as usize > max {
@@ -165,7 +170,7 @@ pub async fn create(
     if upload.size == 0 {
         return Err(ApiError::invalid(
             "file",
-            "empty_file",
+            ErrorCode::EmptyFile,
             "The file is empty.",
         ));
     }
@@ -248,7 +253,7 @@ pub async fn list(
     if q.purpose.as_deref() == Some("") {
         return Err(ApiError::invalid(
             "purpose",
-            "empty_value",
+            ErrorCode::EmptyValue,
             "purpose was given without a value; omit it or give one.",
         ));
     }

@@ -1,5 +1,6 @@
 //! Cursor pagination shared by every list endpoint: OpenAI's `after` / `limit` / `order`.
 
+use kinora_core::ErrorCode;
 use kinora_store::{Order, Page, StoreError};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -48,7 +49,7 @@ fn empty_is_invalid(param: &str, value: Option<&str>) -> ApiResult<()> {
     if value == Some("") {
         return Err(ApiError::invalid(
             param,
-            "empty_value",
+            ErrorCode::EmptyValue,
             format!("{param} was given without a value; omit it or give one."),
         ));
     }
@@ -75,7 +76,7 @@ impl Cursor {
                 .ok_or_else(|| {
                     ApiError::invalid(
                         "limit",
-                        "invalid_limit",
+                        ErrorCode::InvalidLimit,
                         format!("limit must be an integer from {min} to {max}."),
                     )
                 })?,
@@ -86,7 +87,7 @@ impl Cursor {
             Some(other) => {
                 return Err(ApiError::invalid(
                     "order",
-                    "invalid_order",
+                    ErrorCode::InvalidOrder,
                     format!("order must be 'asc' or 'desc', not '{other}'."),
                 ));
             }
@@ -108,7 +109,7 @@ impl Cursor {
         let mut page = page.map_err(|e| match e {
             StoreError::NotFound => ApiError::invalid(
                 "after",
-                "invalid_cursor",
+                ErrorCode::InvalidCursor,
                 format!(
                     "No {kind} found with id '{}' to page after.",
                     self.after.as_deref().unwrap_or_default()

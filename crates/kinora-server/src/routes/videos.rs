@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
+use kinora_core::ErrorCode;
 use kinora_core::{VideoStatus, clock};
 use kinora_store::{CancelOutcome, VideoRecord};
 
@@ -156,7 +157,7 @@ pub async fn cancel(
                 r.id,
                 r.status.as_str()
             ),
-            code: "video_not_cancellable",
+            code: ErrorCode::VideoNotCancellable,
         }),
         CancelOutcome::Cancelled(r) => {
             state.metrics.jobs_cancelled.inc();

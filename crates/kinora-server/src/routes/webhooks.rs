@@ -10,6 +10,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use kinora_core::ErrorCode;
 use kinora_core::{clock, ids};
 use kinora_store::{NewWebhookEndpoint, WebhookEndpointPatch, WebhookEndpointRecord};
 use rand::RngCore;
@@ -51,7 +52,7 @@ fn read_only(id: &str) -> ApiError {
             "Webhook endpoint '{id}' is declared in the server's settings file and cannot be \
              changed through the API; edit the settings file instead."
         ),
-        code: "webhook_endpoint_read_only",
+        code: ErrorCode::WebhookEndpointReadOnly,
     }
 }
 
@@ -67,14 +68,14 @@ fn body<T: DeserializeOwned>(bytes: &Bytes, accepted: &[&str]) -> ApiResult<T> {
     let value: Value = serde_json::from_slice(raw).map_err(|e| {
         ApiError::invalid(
             "body",
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("The body is not valid JSON: {e}"),
         )
     })?;
     let Value::Object(map) = &value else {
         return Err(ApiError::invalid(
             "body",
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "The body must be a JSON object.",
         ));
     };
@@ -90,17 +91,17 @@ fn body<T: DeserializeOwned>(bytes: &Bytes, accepted: &[&str]) -> ApiResult<T> {
         match field.or_else(|| crate::envelope::field_named(&inner)) {
             Some(f) if inner.starts_with("missing field") => ApiError::invalid(
                 &f,
-                "missing_required_parameter",
+                ErrorCode::MissingRequiredParameter,
                 format!("{f} is required."),
             ),
             Some(f) => ApiError::invalid(
                 &f,
-                "invalid_type",
+                ErrorCode::InvalidType,
                 format!("'{f}' has the wrong type: {inner}."),
             ),
             None => ApiError::invalid(
                 "body",
-                "invalid_request_body",
+                ErrorCode::InvalidRequestBody,
                 format!("The request body is not the expected JSON object: {inner}."),
             ),
         }
@@ -112,7 +113,7 @@ fn checked_name(name: &str) -> ApiResult<String> {
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::invalid(
             "name",
-            "invalid_name",
+            ErrorCode::InvalidName,
             format!("name is required and must be 1-{MAX_NAME_CHARS} characters."),
         ));
     }
@@ -126,17 +127,18 @@ fn checked_url(url: &str) -> ApiResult<String> {
     if url.chars().count() > MAX_URL_CHARS {
         return Err(ApiError::invalid(
             "url",
-            "invalid_url",
+            ErrorCode::InvalidUrl,
             format!("url must be at most {MAX_URL_CHARS} characters."),
         ));
     }
     check_url(url)
         .map(|_| url.to_string())
-        .map_err(|m| ApiError::invalid("url", "invalid_url", m))
+        .map_err(|m| ApiError::invalid("url", ErrorCode::InvalidUrl, m))
 }
 
 fn checked_types(types: &[String]) -> ApiResult<Vec<String>> {
-    check_event_types(types).map_err(|m| ApiError::invalid("event_types", "invalid_event_type", m))
+    check_event_types(types)
+        .map_err(|m| ApiError::invalid("event_types", ErrorCode::InvalidEventType, m))
 }
 
 async fn load(state: &AppState, project: &Project, id: &str) -> ApiResult<WebhookEndpointRecord> {
@@ -450,7 +452,7 @@ pub async fn test(
         .into_response()),
         Reply::Failed(reason) => Err(ApiError::invalid(
             "url",
-            "webhook_test_failed",
+            ErrorCode::WebhookTestFailed,
             format!("The test delivery to {} failed: {reason}.", e.url),
         )),
     }

@@ -12,10 +12,10 @@ use anyhow::{Context, anyhow, bail};
 use kinora_render::{CancelToken, CharacterRef, RenderError, RenderMode, RenderRequest};
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::inputs::STORAGE_UNAVAILABLE;
 use crate::worker::http::{CallError, Client, retry_transient};
 use crate::worker::protocol::*;
 use crate::worker::routes::CALL_LIMIT_SECONDS;
+use kinora_core::ErrorCode;
 use tokio_util::task::AbortOnDropHandle;
 
 #[derive(Clone, Debug)]
@@ -259,7 +259,7 @@ async fn run_job(
         Ok(s) => s,
         Err(e) => {
             let msg = format!("creating scratch space: {e}");
-            return fail(client, &job, "scratch_unavailable", &msg, true).await;
+            return fail(client, &job, ErrorCode::ScratchUnavailable, &msg, true).await;
         }
     };
     let dir = scratch.path().join("in");
@@ -270,7 +270,7 @@ async fn run_job(
                 CallError::LeaseLost => Err(anyhow!("lease lost while downloading inputs")),
                 other => {
                     let msg = format!("downloading input {}: {other}", input.name);
-                    fail(client, &job, "input_unavailable", &msg, true).await
+                    fail(client, &job, ErrorCode::InputUnavailable, &msg, true).await
                 }
             };
         }
@@ -281,7 +281,7 @@ async fn run_job(
     phases.inputs = started.elapsed();
     let req = match request_for(&job, &dir) {
         Ok(req) => req,
-        Err(e) => return fail(client, &job, "invalid_input", &e.to_string(), false).await,
+        Err(e) => return fail(client, &job, ErrorCode::InvalidInput, &e.to_string(), false).await,
     };
     let out = scratch.path().join("out");
     let stop_on_shutdown = {
@@ -307,27 +307,34 @@ async fn run_job(
     match rendered {
         Ok(Ok((video, scene))) => finish(client, &job, &video, &scene, phases).await,
         Ok(Err(RenderError::Cancelled)) if user_cancel.load(Ordering::SeqCst) => {
-            fail(client, &job, "cancelled", "The video was cancelled.", false).await
+            fail(
+                client,
+                &job,
+                ErrorCode::Cancelled,
+                "The video was cancelled.",
+                false,
+            )
+            .await
         }
         Ok(Err(RenderError::Cancelled)) => {
             let msg = "The worker shut down; another worker will render the job.";
-            fail(client, &job, "worker_shutdown", msg, true).await
+            fail(client, &job, ErrorCode::WorkerStopping, msg, true).await
         }
         Ok(Err(RenderError::InvalidInput { param, message })) => {
             let msg = format!("{param}: {message}");
-            fail(client, &job, "invalid_input", &msg, false).await
+            fail(client, &job, ErrorCode::InvalidInput, &msg, false).await
         }
         Ok(Err(RenderError::NotUnderstood { code, message })) => {
             fail(client, &job, code, &message, false).await
         }
         Ok(Err(e)) => {
             let msg = format!("Rendering failed: {e}");
-            fail(client, &job, "render_failed", &msg, true).await
+            fail(client, &job, ErrorCode::RenderFailed, &msg, true).await
         }
         Err(join) => {
             tracing::error!(video_id = %job.video_id, error = %join, "render panicked");
             let msg = "The renderer crashed on this job.";
-            fail(client, &job, "internal_error", msg, false).await
+            fail(client, &job, ErrorCode::InternalError, msg, false).await
         }
     }
 }
@@ -395,8 +402,8 @@ async fn finish(
             Err(e) => {
                 // The same code as a job the node renders itself when its storage is down.
                 let code = match e {
-                    CallError::Unavailable(_) => STORAGE_UNAVAILABLE,
-                    _ => "upload_failed",
+                    CallError::Unavailable(_) => ErrorCode::StorageUnavailable,
+                    _ => ErrorCode::UploadFailed,
                 };
                 let msg = format!("uploading {name}: {e}");
                 return fail(client, job, code, &msg, true).await;
@@ -426,7 +433,7 @@ async fn finish(
         // rather than when the lease lapses.
         Err(e @ CallError::Unavailable(_)) => {
             let msg = format!("completing: {e}");
-            fail(client, job, STORAGE_UNAVAILABLE, &msg, true).await
+            fail(client, job, ErrorCode::StorageUnavailable, &msg, true).await
         }
         Err(e) => bail!("complete failed: {e}"),
     }
@@ -435,7 +442,7 @@ async fn finish(
 async fn fail(
     client: &Client,
     job: &Job,
-    code: &str,
+    code: ErrorCode,
     message: &str,
     retryable: bool,
 ) -> anyhow::Result<Outcome> {

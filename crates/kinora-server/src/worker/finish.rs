@@ -3,6 +3,7 @@
 //! stores everything before the job is marked `completed`. A worker that returns garbage fails
 //! its attempt (retried like any failure), never the node.
 
+use kinora_core::ErrorCode;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use kinora_store::{FailOutcome, JobError, MediaInfo, StoreError, VideoRecord};
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::error::{ApiError, ApiResult};
-use crate::jobs::inputs::{JobFailure, STORAGE_UNAVAILABLE, fetch_source, storage_failure};
+use crate::jobs::inputs::{JobFailure, fetch_source, storage_failure};
 use crate::jobs::media::delete_blobs;
 use crate::jobs::runner::{Artifacts, complete_attempt, completion, fail_attempt, store_outputs};
 use crate::state::AppState;
@@ -54,7 +55,9 @@ pub async fn complete(
         // The clip is fine and stays uploaded; only storage is away. Answer 503 so the worker
         // retries `complete` (its heartbeat keeps the lease), instead of spending an attempt
         // and throwing a finished render away.
-        Err(f) if f.code == STORAGE_UNAVAILABLE => return Err(ApiError::Unavailable(f.message)),
+        Err(f) if f.code == ErrorCode::StorageUnavailable => {
+            return Err(ApiError::Unavailable(f.message));
+        }
         Err(f) => f,
     };
     let error = OutcomeError {
@@ -91,7 +94,7 @@ pub async fn fail(
     if !code_ok {
         return Err(ApiError::invalid(
             "code",
-            "invalid_code",
+            ErrorCode::InvalidCode,
             "code must be 1-64 of a-z0-9_",
         ));
     }
@@ -199,13 +202,13 @@ async fn adopt_and_store(
     lease_id: &str,
 ) -> Result<MediaInfo, JobFailure> {
     let scratch = tempfile::TempDir::new_in(&state.tmp_dir)
-        .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
+        .map_err(|e| JobFailure::transient(ErrorCode::ScratchUnavailable, e.to_string()))?;
     let dir = scratch.path();
     let returned = fetch_upload(state, video, lease_id, "video.mp4", dir)
         .await?
         .ok_or_else(|| {
             JobFailure::transient(
-                "invalid_artifact",
+                ErrorCode::InvalidArtifact,
                 "The worker completed without uploading video.mp4.",
             )
         })?;
@@ -221,14 +224,14 @@ async fn adopt_and_store(
         JobSpec::Extend { source, .. } => {
             let source_dir = dir.join("source");
             std::fs::create_dir_all(&source_dir)
-                .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
+                .map_err(|e| JobFailure::transient(ErrorCode::ScratchUnavailable, e.to_string()))?;
             Some(fetch_source(state, source, &source_dir).await?.0)
         }
         _ => None,
     };
     let out_dir = dir.join("out");
     std::fs::create_dir_all(&out_dir)
-        .map_err(|e| JobFailure::transient("scratch_unavailable", e.to_string()))?;
+        .map_err(|e| JobFailure::transient(ErrorCode::ScratchUnavailable, e.to_string()))?;
     let expected = Expected {
         width: video.size.width,
         height: video.size.height,
@@ -255,20 +258,20 @@ async fn adopt_and_store(
         Ok(Ok(a)) => a,
         Ok(Err(RenderError::InvalidInput { param, message })) => {
             return Err(JobFailure::transient(
-                "invalid_artifact",
+                ErrorCode::InvalidArtifact,
                 format!("The worker's {param} was refused: {message}"),
             ));
         }
         Ok(Err(e)) => {
             return Err(JobFailure::transient(
-                "invalid_artifact",
+                ErrorCode::InvalidArtifact,
                 format!("The worker's clip could not be processed: {e}"),
             ));
         }
         Err(join) => {
             tracing::error!(video_id = %video.id, error = %join, "adopting a clip panicked");
             return Err(JobFailure::permanent(
-                "internal_error",
+                ErrorCode::InternalError,
                 "The node crashed processing this job's clip.",
             ));
         }

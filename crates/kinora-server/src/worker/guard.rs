@@ -6,6 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use bytes::Bytes;
+use kinora_core::ErrorCode;
 use kinora_core::clock;
 use kinora_store::{StoreError, VideoRecord};
 use serde::de::DeserializeOwned;
@@ -50,7 +51,7 @@ pub fn json_body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::invalid(
             "body",
-            "invalid_request_body",
+            ErrorCode::InvalidRequestBody,
             format!("The request body is not the expected JSON object: {e}."),
         )
     })
@@ -61,7 +62,7 @@ pub fn lease_lost() -> ApiError {
         message: "This lease is no longer the job's current one (it expired, or the job was \
                   finished or cancelled); drop the job."
             .into(),
-        code: "lease_lost",
+        code: ErrorCode::LeaseLost,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `/internal/v1`: registration, long-poll leases, heartbeats, inputs and artifact uploads.
 //! `complete` and `fail` are in `finish.rs`.
 
+use kinora_core::ErrorCode;
 use std::time::Duration;
 
 use axum::Json;
@@ -60,7 +61,7 @@ async fn register(
     if !valid_name(&req.name, 64) {
         return Err(ApiError::invalid(
             "name",
-            "invalid_name",
+            ErrorCode::InvalidName,
             "name must be 1-64 of A-Za-z0-9._-",
         ));
     }
@@ -68,7 +69,7 @@ async fn register(
     if served.is_empty() {
         return Err(ApiError::invalid(
             "pool",
-            "unknown_pool",
+            ErrorCode::UnknownPool,
             format!(
                 "No model is routed to pool '{}'; declare it in [[remote_models]] with \
                  pool = \"{}\".",
@@ -82,7 +83,7 @@ async fn register(
         if let Some(m) = req.models.iter().find(|m| !served.contains(m)) {
             return Err(ApiError::invalid(
                 "models",
-                "invalid_model",
+                ErrorCode::InvalidModel,
                 format!(
                     "Model '{m}' is not served by pool '{}'; it serves: {}.",
                     req.pool,
@@ -121,21 +122,21 @@ async fn lease(State(state): State<AppState>, _: WorkerToken, bytes: Bytes) -> A
     if !req.worker_id.starts_with("wkr_") || !valid_name(&req.worker_id, 128) {
         return Err(ApiError::invalid(
             "worker_id",
-            "invalid_worker_id",
+            ErrorCode::InvalidWorkerId,
             "worker_id must be the id /internal/v1/workers/register returned",
         ));
     }
     if req.models.is_empty() {
         return Err(ApiError::invalid(
             "models",
-            "invalid_model",
+            ErrorCode::InvalidModel,
             "models must name at least one model",
         ));
     }
     if let Some(m) = req.models.iter().find(|m| state.catalogue.get(m).is_none()) {
         return Err(ApiError::invalid(
             "models",
-            "invalid_model",
+            ErrorCode::InvalidModel,
             format!("Model '{m}' is not in this node's catalogue."),
         ));
     }
@@ -280,7 +281,7 @@ async fn artifact(
     if !ARTIFACTS.contains(&name.as_str()) {
         return Err(ApiError::invalid(
             "name",
-            "invalid_artifact_name",
+            ErrorCode::InvalidArtifactName,
             format!("Artifacts are named {}.", ARTIFACTS.join(", ")),
         ));
     }
@@ -296,7 +297,7 @@ async fn artifact(
         let chunk = chunk.map_err(|e| {
             ApiError::invalid(
                 "body",
-                "upload_interrupted",
+                ErrorCode::UploadInterrupted,
                 format!("The upload broke off: {e}"),
             )
         })?;

@@ -268,7 +268,7 @@ macro_rules! batch_verbs {
                         Self::stop_jobs(
                             &mut tx,
                             id,
-                            $crate::record::codes::CANCELLED,
+                            kinora_core::ErrorCode::Cancelled.as_str(),
                             "The batch was cancelled before this request ran.",
                             now,
                         )
@@ -300,7 +300,7 @@ macro_rules! batch_verbs {
                     Self::stop_jobs(
                         &mut tx,
                         id,
-                        "batch_expired",
+                        kinora_core::ErrorCode::BatchExpired.as_str(),
                         "This request could not be executed before the completion window expired.",
                         now,
                     )

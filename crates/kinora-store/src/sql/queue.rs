@@ -173,7 +173,7 @@ macro_rules! queue_verbs {
                     .bind(project)
                     .bind(id)
                     .bind(now)
-                    .bind($crate::record::codes::CANCELLED)
+                    .bind(kinora_core::ErrorCode::Cancelled.as_str())
                     .bind("The job was cancelled before it started."),
                     "in_progress" => sqlx::query(concat!(
                         "UPDATE videos SET cancel_requested = TRUE WHERE project = $1 AND id = $2 \
@@ -217,7 +217,7 @@ macro_rules! queue_verbs {
                        AND attempts < max_attempts AND NOT cancel_requested",
                 )
                 .bind(now_ms)
-                .bind($crate::record::codes::WORKER_LOST)
+                .bind(kinora_core::ErrorCode::WorkerLost.as_str())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -229,8 +229,8 @@ macro_rules! queue_verbs {
                      WHERE status = 'in_progress' AND lease_expires_at < $1 RETURNING project, id",
                 )
                 .bind(now_ms)
-                .bind($crate::record::codes::CANCELLED)
-                .bind($crate::record::codes::WORKER_LOST)
+                .bind(kinora_core::ErrorCode::Cancelled.as_str())
+                .bind(kinora_core::ErrorCode::WorkerLost.as_str())
                 .bind($crate::sql::queue::CANCELLED_MESSAGE)
                 .bind($crate::sql::queue::WORKER_LOST_MESSAGE)
                 .fetch_all(&mut *tx)
@@ -261,7 +261,7 @@ macro_rules! queue_verbs {
                 ))
                 .bind(now_ms)
                 .bind(worker_prefix)
-                .bind($crate::record::codes::CANCELLED)
+                .bind(kinora_core::ErrorCode::Cancelled.as_str())
                 .bind($crate::sql::queue::CANCELLED_MESSAGE)
                 .fetch_all(&mut *tx)
                 .await?;

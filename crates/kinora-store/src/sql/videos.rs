@@ -183,7 +183,7 @@ macro_rules! video_verbs {
                 .is_some_and(|s| s == "queued");
                 let row = sqlx::query(q::MARK_DELETED)
                     .bind(now)
-                    .bind($crate::record::codes::CANCELLED)
+                    .bind(kinora_core::ErrorCode::Cancelled.as_str())
                     .bind("The video was deleted before it started.")
                     .bind(project)
                     .bind(id)

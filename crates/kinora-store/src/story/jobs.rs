@@ -7,7 +7,8 @@ use kinora_core::VideoStatus;
 use super::{LEASE_MS, T0, T0_MS, completion, video};
 use crate::error::StoreError;
 use crate::metadata::MetadataStore;
-use crate::record::{CreateOutcome, FailOutcome, JobError, codes};
+use crate::record::{CreateOutcome, FailOutcome, JobError};
+use kinora_core::ErrorCode;
 
 type Store = Arc<dyn MetadataStore>;
 
@@ -249,7 +250,7 @@ pub(crate) async fn reclaim_out_of_attempts(store: Store) {
     assert_eq!(lost.status, VideoStatus::Failed);
     assert_eq!(
         lost.error.as_ref().map(|e| e.code.as_str()),
-        Some(codes::WORKER_LOST)
+        Some(ErrorCode::WorkerLost.as_str())
     );
     assert!(!lost.error.unwrap().message.is_empty());
     assert_eq!(lost.completed_at, Some(T0 + 5));

@@ -7,7 +7,8 @@ use kinora_core::VideoStatus;
 use super::{LEASE_MS, T0, T0_MS, video};
 use crate::error::StoreError;
 use crate::metadata::MetadataStore;
-use crate::record::{CancelOutcome, CreateOutcome, FailOutcome, JobError, codes};
+use crate::record::{CancelOutcome, CreateOutcome, FailOutcome, JobError};
+use kinora_core::ErrorCode;
 
 type Store = Arc<dyn MetadataStore>;
 
@@ -23,7 +24,10 @@ pub(crate) async fn cancel(store: Store) {
         panic!("queued cancels at once: {out:?}")
     };
     assert_eq!(v.status, VideoStatus::Failed);
-    assert_eq!(v.error.map(|e| e.code), Some(codes::CANCELLED.to_string()));
+    assert_eq!(
+        v.error.map(|e| e.code),
+        Some(ErrorCode::Cancelled.as_str().to_string())
+    );
     assert!(
         store
             .claim("w", T0_MS + 10_000, LEASE_MS)
@@ -58,7 +62,7 @@ pub(crate) async fn cancel(store: Store) {
             .unwrap()
     );
     // A cancelled job is never retried, whatever the worker asks.
-    let err = JobError::new(codes::CANCELLED, "stopped");
+    let err = JobError::new(ErrorCode::Cancelled.as_str(), "stopped");
     let out = store
         .fail("video_run", &lease.lease_id, err, Some(T0_MS), T0 + 4)
         .await

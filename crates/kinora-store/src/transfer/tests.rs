@@ -10,13 +10,14 @@ use crate::file::FileStore;
 use crate::metadata::MetadataStore;
 use crate::postgres::PostgresStore;
 use crate::postgres::test_db::TestDb;
-use crate::record::{CreateOutcome, IdempotencyKey, JobError, Order, VideoRecord, codes};
+use crate::record::{CreateOutcome, IdempotencyKey, JobError, Order, VideoRecord};
 use crate::sqlite::SqliteStore;
 use crate::story::batches::{batch, file, invalid, staged};
 use crate::story::catalogue::character;
 use crate::story::webhooks::endpoint;
 use crate::story::{LEASE_MS, T0, T0_MS, completion, video};
 use crate::webhook::{AttemptOutcome, WebhookStore};
+use kinora_core::ErrorCode;
 
 const P: &str = "p";
 /// When the copy runs; handed-back jobs are claimable from here.
@@ -199,7 +200,10 @@ async fn sqlite_to_postgres_keeps_every_record() {
             }
             "video_stopping" => {
                 assert_eq!(a.status, VideoStatus::Failed);
-                assert_eq!(a.error.as_ref().unwrap().code, codes::CANCELLED);
+                assert_eq!(
+                    a.error.as_ref().unwrap().code,
+                    ErrorCode::Cancelled.as_str()
+                );
             }
             _ => assert_eq!(a, b),
         }
