@@ -327,7 +327,10 @@ mod tests {
                 .as_str()
                 .unwrap_or_default();
             for code in kinora_core::ErrorCode::ALL {
-                assert!(listed.contains(&format!("| `{code}` |")), "{schema} lacks {code}");
+                assert!(
+                    listed.contains(&format!("| `{code}` |")),
+                    "{schema} lacks {code}"
+                );
             }
         }
     }

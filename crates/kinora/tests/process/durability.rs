@@ -49,26 +49,15 @@ fn start(data: &Path, workers: u32) -> Node {
 }
 
 async fn get(client: &reqwest::Client, url: String) -> Value {
-    client
-        .get(url)
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    crate::events::get_json(client, &url, KEY).await
 }
 
 async fn wait_terminal(client: &reqwest::Client, node: &Node, id: &str) -> Value {
-    for _ in 0..1800 {
-        let v = get(client, format!("{}/videos/{id}", node.base)).await;
-        if v["status"] != "queued" && v["status"] != "in_progress" {
-            return v;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{id} never finished");
+    let url = format!("{}/videos/{id}", node.base);
+    crate::events::watch_until(client, &url, KEY, |v| {
+        v["status"] != "queued" && v["status"] != "in_progress"
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,12 +79,8 @@ async fn kill_nine_then_restart_loses_nothing() {
             .unwrap();
         ids.push(v["id"].as_str().unwrap().to_string());
     }
-    for _ in 0..600 {
-        if get(&client, format!("{}/videos/{}", a.base, ids[0])).await["status"] == "in_progress" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let first = format!("{}/videos/{}", a.base, ids[0]);
+    crate::events::watch_until(&client, &first, KEY, |v| v["status"] == "in_progress").await;
     a.child.kill().unwrap(); // SIGKILL: no graceful anything
     a.child.wait().unwrap();
 

@@ -5,5 +5,6 @@
 
 mod cli;
 mod durability;
+mod events;
 mod foreign_cli;
 mod remote_workers;

@@ -5,7 +5,6 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -59,32 +58,17 @@ fn worker(base: &str, name: &str, scratch: &Path) -> Child {
 }
 
 async fn video(client: &reqwest::Client, base: &str, id: &str) -> Value {
-    client
-        .get(format!("{base}/v1/videos/{id}"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    crate::events::get_json(client, &format!("{base}/v1/videos/{id}"), KEY).await
 }
 
-/// Polls until `done` holds for the video; bounded so a hang fails the test.
 async fn until(
     client: &reqwest::Client,
     base: &str,
     id: &str,
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    for _ in 0..2400 {
-        let v = video(client, base, id).await;
-        if done(&v) {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{id} never reached the expected state");
+    let url = format!("{base}/v1/videos/{id}");
+    crate::events::watch_until(client, &url, KEY, done).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use kinora_server::settings::Secret;
 use kinora_server::{App, Settings};
@@ -12,6 +11,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 pub mod batches;
+pub mod events;
 pub mod relay;
 pub mod webhooks;
 pub mod workers;
@@ -156,38 +156,16 @@ impl TestApp {
         v
     }
 
-    /// Polls until the video is terminal; bounded so a hang fails the test instead of CI.
+    /// Waits until the video is terminal (`completed`, `failed` or `expired`).
     pub async fn wait(&self, id: &str) -> Value {
-        for _ in 0..1200 {
-            let v: Value = self
-                .get(&format!("/videos/{id}"))
-                .await
-                .json()
-                .await
-                .unwrap();
-            let s = v["status"].as_str().unwrap_or_default();
-            if s != "queued" && s != "in_progress" {
-                return v;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("video {id} did not finish in 120 s");
+        self.watch_until(id, |v| {
+            v["status"] != "queued" && v["status"] != "in_progress"
+        })
+        .await
     }
 
     pub async fn wait_status(&self, id: &str, want: &str) -> Value {
-        for _ in 0..1200 {
-            let v: Value = self
-                .get(&format!("/videos/{id}"))
-                .await
-                .json()
-                .await
-                .unwrap();
-            if v["status"] == want {
-                return v;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("video {id} never reached {want}");
+        self.watch_until(id, |v| v["status"] == want).await
     }
 
     pub async fn content(&self, id: &str, variant: &str) -> Response {
