@@ -82,7 +82,6 @@ error_codes! {
     MissingSeconds = "missing_seconds", B400, "`seconds` is required for this operation.";
     InvalidSeconds = "invalid_seconds", B400, "`seconds` is not a clip length the model renders.";
     InvalidSeed = "invalid_seed", B400, "`seed` is not a non-negative integer.";
-    InvalidCharacters = "invalid_characters", B400, "`characters` is not a list of `{\"id\": \"char_…\"}` objects.";
     TooManyCharacters = "too_many_characters", B400, "More characters than one video takes (two).";
     CharacterNotFound = "character_not_found", B400, "No such character in this project; or, creating one, no single subject could be separated from the clip's background. Also a failed video's code when its character was deleted before it rendered.";
     CharacterNotInPrompt = "character_not_in_prompt", B400, "A character is attached but the prompt never names it.";

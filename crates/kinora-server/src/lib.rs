@@ -9,7 +9,7 @@
 //! - [`serve`]: HTTP connections with a header-read deadline and a connection cap
 //! - [`routes`]: one module per resource (`videos`, `create`, `derive`, `content`, `characters`,
 //!   `models`, `files`, `batches`, `webhooks`, `ops`)
-//! - [`form`]: JSON and multipart bodies flattened to the SDK's bracketed keys
+//! - [`form`]: JSON and multipart bodies, read once into the operation's typed request
 //! - [`reference`]: `input_reference` images (upload, data: URL, fetched URL)
 //! - [`jobs`]: in-process workers (`tick() -> Outcome`), job inputs, blob layout, the sweeper,
 //!   the batch driver and batch output files

@@ -25,8 +25,10 @@
 //!    errors: `body = ErrorResponse` (from `crate::error`); unauthenticated routes: `security(())`.
 //! 2. Derive `utoipa::ToSchema` next to `Serialize` on what the handler answers with, and answer
 //!    with that type (`Json(view)`), not a `json!` literal, so the schema is what is served.
-//!    Kinora-only fields say "Kinora extension" in their doc comment. Types read through
-//!    [`crate::form::Form`] have no Rust body type: describe them in [`bodies`].
+//!    Kinora-only fields say "Kinora extension" in their doc comment. A request body is the
+//!    handler's typed request (in [`bodies`], read with `Form::fields` or `form::typed`), which
+//!    derives both `Deserialize` and `ToSchema`; a multipart-only shape gets a `*Form` type
+//!    there for the document, and `bodies`' test checks it folds into the typed request.
 //!    Cursor pages: answer `list_view(..)` and document `body = ListPage<ItemView>`.
 //! 3. List the handler in `paths(...)` of [`ApiDoc`] below (e.g. `routes::files::retrieve`).
 //!    Schemas reachable from the listed paths are collected on their own, except those named

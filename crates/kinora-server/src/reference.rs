@@ -14,32 +14,37 @@ use kinora_core::VideoSize;
 use crate::egress;
 use crate::error::{ApiError, ApiResult};
 use crate::form::Form;
+use crate::openapi::bodies::ImageReference;
 use crate::state::AppState;
 
-const PARAM: &str = "input_reference";
+pub const PARAM: &str = "input_reference";
 
-/// Takes the reference from the form (if any), validates it and stores it; returns its blob key.
+/// Takes the reference (an uploaded file part, or the body's `input_reference` object), if any,
+/// validates it and stores it; returns its blob key.
 pub async fn take(
     state: &AppState,
     project: &str,
     form: &mut Form,
+    given: Option<ImageReference>,
     size: VideoSize,
     video_id: &str,
 ) -> ApiResult<Option<String>> {
-    let url = form.text("input_reference[image_url]").map(str::to_string);
-    let file_id = form.text("input_reference[file_id]").map(str::to_string);
+    let (url, file_id) = given.map_or((None, None), |r| (r.image_url, r.file_id));
     let upload = form.take_file(PARAM);
-    let given =
+    let count =
         usize::from(url.is_some()) + usize::from(file_id.is_some()) + usize::from(upload.is_some());
-    if given == 0 {
-        if form.has_prefix(PARAM) {
-            return Err(bad(
-                "input_reference must be an image file, {\"image_url\": ...} or {\"file_id\": ...}.",
+    if count == 0 {
+        if form.has(PARAM) {
+            return Err(ApiError::invalid(
+                PARAM,
+                ErrorCode::InvalidType,
+                "'input_reference' is empty; it takes an image file, {\"image_url\": ...} or \
+                 {\"file_id\": ...}.",
             ));
         }
         return Ok(None);
     }
-    if given > 1 {
+    if count > 1 {
         return Err(bad(
             "Provide exactly one of an uploaded file, image_url or file_id in input_reference.",
         ));

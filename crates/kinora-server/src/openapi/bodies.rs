@@ -1,15 +1,19 @@
-//! Schemas for what the handlers read or stream without a typed Rust value: request bodies,
-//! a few query values, raw media.
+//! Request bodies: the typed requests the handlers parse (the JSON forms, `*Json`), and the
+//! multipart forms the official SDKs send (`*Form`), which exist for the document only.
 //!
-//! The handlers read every body through [`crate::form::Form`], which flattens JSON objects into
-//! the SDK's bracketed multipart keys, so there is no typed body to derive a schema from. These
-//! types spell out both wire forms for the document only; their field names must stay the keys the
-//! handlers read (`form.text("video[id]")`, `form.take_file("video")`, ...). Each is
-//! `deny_unknown_fields` so the document says `additionalProperties: false`, as the handlers
-//! answer: an unknown field is a 400 `unknown_parameter` (see `Form::expect`).
+//! Each handler reads its body through [`crate::form::Form`], which folds multipart's bracketed
+//! keys (`video[id]`, `characters[][id]`) into the JSON shape, then deserializes the operation's
+//! `*Json` type: one typed request per operation, whichever way it came, and the same type the
+//! document describes. Scalars that multipart carries as text and JSON may send as numbers
+//! (`seconds`, `seed`, `edit_strength`) are [`Text`], documented as their real type; the handler
+//! parses them with their own error codes. Every type is `deny_unknown_fields`, so the document
+//! says `additionalProperties: false`, as the handlers answer: an unknown field is a 400
+//! `unknown_parameter`, a mistyped one `invalid_type`.
 
 use serde::Deserialize;
 use utoipa::ToSchema;
+
+use crate::form::Text;
 
 /// `{"id": "video_..."}`: a stored, completed video.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -37,17 +41,19 @@ pub struct ImageReference {
     pub file_id: Option<String>,
 }
 
-/// `POST /v1/videos` as JSON.
+/// `POST /v1/videos` as JSON; the typed request of both wire forms.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateVideoJson {
-    #[schema(min_length = 1, max_length = 32_000)]
+    #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 32_000)]
     pub prompt: String,
     /// Default `sora-2`; see `GET /v1/models` for each model's sizes and seconds.
     #[schema(examples("sora-2"))]
     pub model: Option<String>,
     /// Default `"4"`.
-    pub seconds: Option<Seconds>,
+    #[schema(value_type = Option<Seconds>)]
+    pub seconds: Option<Text>,
     /// `WIDTHxHEIGHT`, one of the model's sizes; default `720x1280`.
     #[schema(examples("1280x720"))]
     pub size: Option<String>,
@@ -56,7 +62,8 @@ pub struct CreateVideoJson {
     #[schema(max_items = 2)]
     pub characters: Option<Vec<CharacterRef>>,
     /// Kinora extension: render deterministically from this seed (default: random).
-    pub seed: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub seed: Option<Text>,
 }
 
 /// `POST /v1/videos` as multipart, the form the official SDKs always send. Optional parts are
@@ -90,20 +97,25 @@ pub struct CreateVideoForm {
     pub seed: Option<u64>,
 }
 
-/// `POST /v1/videos/extensions` as JSON.
+/// `POST /v1/videos/extensions` as JSON; the typed request of both wire forms (multipart gives
+/// the source as `video[id]` or as an uploaded file instead).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendVideoJson {
-    pub video: VideoRef,
+    #[schema(required = true, nullable = false)]
+    pub video: Option<VideoRef>,
     /// How the scene continues.
-    #[schema(min_length = 1, max_length = 32_000)]
+    #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 32_000)]
     pub prompt: String,
     /// Length of the new segment.
-    pub seconds: Seconds,
+    #[schema(value_type = Seconds, required = true)]
+    pub seconds: Option<Text>,
     /// Accepted for symmetry with the multipart form; a stored source keeps its model.
     pub model: Option<String>,
     /// Kinora extension.
-    pub seed: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub seed: Option<Text>,
 }
 
 /// `POST /v1/videos/extensions` as multipart: the source by `video[id]` or as an uploaded MP4.
@@ -127,23 +139,26 @@ pub struct ExtendVideoForm {
     pub seed: Option<u64>,
 }
 
-/// `POST /v1/videos/edits` as JSON.
+/// `POST /v1/videos/edits` as JSON; the typed request of both wire forms.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditVideoJson {
-    pub video: VideoRef,
+    #[schema(required = true, nullable = false)]
+    pub video: Option<VideoRef>,
     /// The one change to make.
-    #[schema(min_length = 1, max_length = 32_000)]
+    #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 32_000)]
     pub prompt: String,
     /// Accepted for symmetry with the multipart form; a stored source keeps its model.
     pub model: Option<String>,
     /// Kinora extension: default is the source video's seed.
-    pub seed: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub seed: Option<Text>,
     /// Kinora extension, for diffusion models: how far the edit moves from its source, in
     /// (0, 1] (default: the model's `edit_strength`, 0.7 unless configured). The built-in
     /// engine applies each change whole and refuses it.
-    #[schema(exclusive_minimum = 0.0, maximum = 1.0)]
-    pub edit_strength: Option<f64>,
+    #[schema(value_type = Option<f64>, exclusive_minimum = 0.0, maximum = 1.0)]
+    pub edit_strength: Option<Text>,
 }
 
 /// `POST /v1/videos/edits` as multipart: the source by `video[id]` or as an uploaded MP4.
@@ -173,7 +188,8 @@ pub struct EditVideoForm {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RemixVideoBody {
-    #[schema(min_length = 1, max_length = 32_000)]
+    #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 32_000)]
     pub prompt: String,
 }
 
@@ -242,20 +258,25 @@ pub struct ExpiresAfter {
     pub seconds: i64,
 }
 
-/// `POST /v1/batches`.
+/// `POST /v1/batches`; the handler's typed request. Values are checked by the handler with
+/// their own codes (`unsupported_endpoint`, `invalid_completion_window`, `invalid_metadata`, ...),
+/// so the fields read loosely what the document types strictly.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBatchJson {
     /// A file with `purpose=batch`: JSONL lines `{"custom_id", "method": "POST", "url": "/v1/videos", "body"}`, at most 50,000.
-    #[schema(min_length = 1)]
-    pub input_file_id: String,
-    pub endpoint: BatchEndpoint,
-    pub completion_window: CompletionWindow,
+    #[schema(required = true, nullable = false, min_length = 1)]
+    pub input_file_id: Option<String>,
+    #[schema(value_type = BatchEndpoint, required = true)]
+    pub endpoint: Option<String>,
+    #[schema(value_type = CompletionWindow, required = true)]
+    pub completion_window: Option<String>,
     /// Up to 16 string pairs (keys ≤ 64 characters, values ≤ 512).
     #[schema(schema_with = metadata_schema)]
-    pub metadata: Option<std::collections::BTreeMap<String, String>>,
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Lifetime of the output and error files.
-    pub output_expires_after: Option<ExpiresAfter>,
+    #[schema(value_type = Option<ExpiresAfter>)]
+    pub output_expires_after: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// One event of `GET /v1/videos/{video_id}/events`. OpenAPI 3.1 has no `itemSchema`, so, as
@@ -340,7 +361,7 @@ fn metadata_schema() -> utoipa::openapi::schema::Object {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routes::{batches, characters, create, derive, files};
+    use crate::routes::{characters, create, derive, files};
     use crate::webhooks::wire::{
         CreateWebhookEndpoint, RotateWebhookSecret, TestWebhookEndpoint, UpdateWebhookEndpoint,
     };
@@ -367,66 +388,106 @@ mod tests {
         keys
     }
 
-    /// What a handler refuses as unknown is exactly what the document leaves out, so a field
+    /// The field names serde reads for `T`, from the list its derive hands `deserialize_struct`.
+    fn read_by<'de, T: Deserialize<'de>>() -> Vec<String> {
+        use serde::de::{Error, Visitor, value};
+        struct Names<'a>(&'a mut Vec<&'static str>);
+        impl<'de> serde::Deserializer<'de> for Names<'_> {
+            type Error = value::Error;
+            fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, value::Error> {
+                Err(value::Error::custom("not a struct"))
+            }
+            fn deserialize_struct<V: Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, value::Error> {
+                self.0.extend(fields);
+                Err(value::Error::custom("names taken"))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+                identifier ignored_any
+            }
+        }
+        let mut names = Vec::new();
+        let _ = T::deserialize(Names(&mut names));
+        sorted(&names)
+    }
+
+    /// A multipart form's keys folded to the top-level fields of the typed request, without
+    /// its file parts (which `files` names and the form must document).
+    fn text_fields(form: Vec<String>, files: &[&str]) -> Vec<String> {
+        for f in files {
+            assert!(form.contains(&f.to_string()), "{f} is not documented");
+        }
+        let mut tops: Vec<String> = form
+            .iter()
+            .filter(|k| !files.contains(&k.as_str()))
+            .map(|k| k.split('[').next().unwrap().to_string())
+            .collect();
+        tops.dedup();
+        tops.sort();
+        tops.dedup();
+        tops
+    }
+
+    /// What a handler reads is exactly what the document describes: each operation's typed
+    /// request is the JSON schema's own type, and each multipart form folds into it, so a field
     /// added to one and not the other fails here rather than in a client.
     #[test]
-    fn accepted_fields_are_the_documented_ones() {
-        assert_eq!(documented::<CreateVideoForm>(), sorted(&create::ACCEPTED));
-        assert_eq!(
-            documented::<ExtendVideoForm>(),
-            sorted(&derive::EXTEND_ACCEPTED)
-        );
-        assert_eq!(
-            documented::<EditVideoForm>(),
-            sorted(&derive::EDIT_ACCEPTED)
-        );
-        assert_eq!(
-            documented::<RemixVideoBody>(),
-            sorted(&derive::REMIX_ACCEPTED)
-        );
-        assert_eq!(
-            documented::<CreateCharacterForm>(),
-            sorted(&characters::ACCEPTED)
-        );
-        assert_eq!(documented::<UploadFileForm>(), sorted(&files::ACCEPTED));
-        assert_eq!(documented::<CreateBatchJson>(), sorted(&batches::ACCEPTED));
-        assert_eq!(
-            documented::<CreateWebhookEndpoint>(),
-            sorted(CreateWebhookEndpoint::FIELDS)
-        );
-        assert_eq!(
-            documented::<UpdateWebhookEndpoint>(),
-            sorted(UpdateWebhookEndpoint::FIELDS)
-        );
-        assert_eq!(
-            documented::<RotateWebhookSecret>(),
-            sorted(RotateWebhookSecret::FIELDS)
-        );
-        assert_eq!(
-            documented::<TestWebhookEndpoint>(),
-            sorted(TestWebhookEndpoint::FIELDS)
-        );
-        // The JSON forms name the objects the multipart keys flatten from.
-        let json_tops = |keys: &[&str]| {
-            let mut tops: Vec<String> = keys
-                .iter()
-                .map(|k| k.split('[').next().unwrap().to_string())
-                .collect();
-            tops.sort();
-            tops.dedup();
-            tops
-        };
+    fn typed_requests_are_the_documented_ones() {
         assert_eq!(
             documented::<CreateVideoJson>(),
-            json_tops(&create::ACCEPTED)
+            read_by::<CreateVideoJson>()
         );
         assert_eq!(
             documented::<ExtendVideoJson>(),
-            json_tops(&derive::EXTEND_ACCEPTED)
+            read_by::<ExtendVideoJson>()
+        );
+        assert_eq!(documented::<EditVideoJson>(), read_by::<EditVideoJson>());
+        assert_eq!(documented::<RemixVideoBody>(), read_by::<RemixVideoBody>());
+        assert_eq!(
+            text_fields(documented::<CreateVideoForm>(), &create::FILES),
+            read_by::<CreateVideoJson>()
         );
         assert_eq!(
-            documented::<EditVideoJson>(),
-            json_tops(&derive::EDIT_ACCEPTED)
+            text_fields(documented::<ExtendVideoForm>(), &derive::FILES),
+            read_by::<ExtendVideoJson>()
+        );
+        assert_eq!(
+            text_fields(documented::<EditVideoForm>(), &derive::FILES),
+            read_by::<EditVideoJson>()
+        );
+        assert_eq!(
+            text_fields(documented::<CreateCharacterForm>(), &characters::FILES),
+            read_by::<characters::CharacterFields>()
+        );
+        assert_eq!(
+            text_fields(documented::<UploadFileForm>(), &files::FILES),
+            read_by::<files::UploadFields>()
+        );
+        assert_eq!(
+            documented::<CreateBatchJson>(),
+            read_by::<CreateBatchJson>()
+        );
+        assert_eq!(
+            documented::<CreateWebhookEndpoint>(),
+            read_by::<CreateWebhookEndpoint>()
+        );
+        assert_eq!(
+            documented::<UpdateWebhookEndpoint>(),
+            read_by::<UpdateWebhookEndpoint>()
+        );
+        assert_eq!(
+            documented::<RotateWebhookSecret>(),
+            read_by::<RotateWebhookSecret>()
+        );
+        assert_eq!(
+            documented::<TestWebhookEndpoint>(),
+            read_by::<TestWebhookEndpoint>()
         );
     }
 }

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
+use crate::openapi::bodies::CreateBatchJson;
 use crate::routes::paging::{Cursor, ListQuery};
 use crate::state::AppState;
 use crate::view::{ListPage, list_view};
@@ -142,59 +143,33 @@ async fn respond(state: &AppState, b: &BatchRecord) -> ApiResult<Response> {
     Ok(Json(batch_view(b, counts)).into_response())
 }
 
-/// The fields `POST /v1/batches` takes (OpenAI's `BatchCreateParams`); anything else is refused.
-pub(crate) const ACCEPTED: [&str; 5] = [
-    "input_file_id",
-    "endpoint",
-    "completion_window",
-    "metadata",
-    "output_expires_after",
-];
-
-fn wrong_type(key: &str, shape: &str) -> ApiError {
-    ApiError::invalid(
-        key,
-        ErrorCode::InvalidType,
-        format!("'{key}' has the wrong type; it takes {shape}."),
-    )
-}
-
-fn metadata(body: &Value) -> ApiResult<Option<Value>> {
+fn metadata(given: Option<Map<String, Value>>) -> ApiResult<Option<Value>> {
     let bad = |m: String| ApiError::invalid("metadata", ErrorCode::InvalidMetadata, m);
-    match body.get("metadata") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => {
-            if map.len() > MAX_METADATA_PAIRS {
-                return Err(bad(format!(
-                    "metadata may have at most {MAX_METADATA_PAIRS} keys."
-                )));
-            }
-            for (k, v) in map {
-                let Value::String(v) = v else {
-                    return Err(bad(format!("metadata value for '{k}' must be a string.")));
-                };
-                if k.chars().count() > MAX_METADATA_KEY || v.chars().count() > MAX_METADATA_VALUE {
-                    return Err(bad(format!(
-                        "metadata keys are at most {MAX_METADATA_KEY} characters and values at most {MAX_METADATA_VALUE}."
-                    )));
-                }
-            }
-            Ok(Some(Value::Object(map.clone())))
-        }
-        Some(_) => Err(wrong_type("metadata", "an object of string values")),
-    }
-}
-
-fn output_expiry(body: &Value) -> ApiResult<Option<i64>> {
-    let Some(v) = body.get("output_expires_after").filter(|v| !v.is_null()) else {
+    let Some(map) = given else {
         return Ok(None);
     };
-    if !v.is_object() {
-        return Err(wrong_type(
-            "output_expires_after",
-            "an object {\"anchor\", \"seconds\"}",
-        ));
+    if map.len() > MAX_METADATA_PAIRS {
+        return Err(bad(format!(
+            "metadata may have at most {MAX_METADATA_PAIRS} keys."
+        )));
     }
+    for (k, v) in &map {
+        let Value::String(v) = v else {
+            return Err(bad(format!("metadata value for '{k}' must be a string.")));
+        };
+        if k.chars().count() > MAX_METADATA_KEY || v.chars().count() > MAX_METADATA_VALUE {
+            return Err(bad(format!(
+                "metadata keys are at most {MAX_METADATA_KEY} characters and values at most {MAX_METADATA_VALUE}."
+            )));
+        }
+    }
+    Ok(Some(Value::Object(map)))
+}
+
+fn output_expiry(given: Option<Map<String, Value>>) -> ApiResult<Option<i64>> {
+    let Some(v) = given else {
+        return Ok(None);
+    };
     let bad = || {
         ApiError::invalid(
             "output_expires_after",
@@ -205,9 +180,7 @@ fn output_expiry(body: &Value) -> ApiResult<Option<i64>> {
         )
     };
     let known = |k: &String| k == "anchor" || k == "seconds";
-    if v.as_object().is_some_and(|o| !o.keys().all(known))
-        || v.get("anchor").and_then(Value::as_str) != Some("created_at")
-    {
+    if !v.keys().all(known) || v.get("anchor").and_then(Value::as_str) != Some("created_at") {
         return Err(bad());
     }
     v.get("seconds")
@@ -217,20 +190,20 @@ fn output_expiry(body: &Value) -> ApiResult<Option<i64>> {
         .ok_or_else(bad)
 }
 
-fn text<'a>(body: &'a Map<String, Value>, key: &str) -> ApiResult<&'a str> {
-    match body.get(key) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(Value::String(_)) => Err(ApiError::invalid(
+/// A required text field: absent is `missing_required_parameter`, empty `invalid_value`.
+fn text<'a>(given: &'a Option<String>, key: &str) -> ApiResult<&'a str> {
+    match given.as_deref() {
+        Some(s) if !s.is_empty() => Ok(s),
+        Some(_) => Err(ApiError::invalid(
             key,
             ErrorCode::InvalidValue,
             format!("{key} must be a non-empty string."),
         )),
-        Some(Value::Null) | None => Err(ApiError::invalid(
+        None => Err(ApiError::invalid(
             key,
             ErrorCode::MissingRequiredParameter,
             format!("{key} is required."),
         )),
-        Some(_) => Err(wrong_type(key, "a string")),
     }
 }
 
@@ -278,9 +251,9 @@ pub async fn create(
             "The body must be a JSON object.",
         ));
     };
-    crate::form::expect_keys(map, &ACCEPTED)?;
-    let input_file_id = text(map, "input_file_id")?;
-    let endpoint = text(map, "endpoint")?;
+    let req: CreateBatchJson = crate::form::typed(map)?;
+    let input_file_id = text(&req.input_file_id, "input_file_id")?;
+    let endpoint = text(&req.endpoint, "endpoint")?;
     if endpoint != VIDEO_ENDPOINT {
         return Err(ApiError::invalid(
             "endpoint",
@@ -290,7 +263,7 @@ pub async fn create(
             ),
         ));
     }
-    let window = text(map, "completion_window")?;
+    let window = text(&req.completion_window, "completion_window")?;
     if window != "24h" {
         return Err(ApiError::invalid(
             "completion_window",
@@ -298,8 +271,8 @@ pub async fn create(
             format!("completion_window must be '24h', not '{window}'."),
         ));
     }
-    let metadata = metadata(&body)?;
-    let output_expires_after = output_expiry(&body)?;
+    let metadata = metadata(req.metadata)?;
+    let output_expires_after = output_expiry(req.output_expires_after)?;
     let file = crate::routes::files::find(&state, &project.0, input_file_id)
         .await
         .map_err(|e| match e {

@@ -22,8 +22,16 @@ use crate::state::AppState;
 use crate::view::{CharacterDeleted, CharacterView, ListPage, character_view, list_view};
 
 pub const MAX_NAME_CHARS: usize = 80;
-/// The fields `POST /v1/videos/characters` takes; anything else is refused.
-pub(crate) const ACCEPTED: [&str; 2] = ["name", "video"];
+/// The file part `POST /v1/videos/characters` takes: the clip.
+pub(crate) const FILES: [&str; 1] = ["video"];
+
+/// The text fields of `POST /v1/videos/characters` (the clip is the `video` file part).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CharacterFields {
+    #[serde(default)]
+    pub name: String,
+}
 
 /// Create a character
 ///
@@ -60,9 +68,9 @@ pub async fn create(
         ));
     }
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
-    form.expect(&ACCEPTED)?;
     form.expect_file("video", "an uploaded clip (a file part)")?;
-    let name = form.text("name").unwrap_or("").trim().to_string();
+    let fields: CharacterFields = form.fields(&FILES)?;
+    let name = fields.name.trim().to_string();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::invalid(
             "name",

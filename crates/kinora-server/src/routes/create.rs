@@ -8,6 +8,7 @@ use kinora_core::{JobSpec, Seconds, VideoSize, ids};
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::form::Form;
+use crate::form::Text;
 use crate::openapi::bodies::{CreateVideoForm, CreateVideoJson};
 use crate::reference;
 use crate::routes::enqueue::{Job, enqueue, idempotency, seed_or_random};
@@ -18,8 +19,7 @@ use crate::view::VideoView;
 pub const MAX_CHARACTERS: usize = 2;
 pub const MAX_PROMPT_CHARS: usize = 32_000;
 
-pub fn prompt(form: &Form) -> ApiResult<String> {
-    let p = form.text("prompt").unwrap_or("");
+pub fn prompt(p: &str) -> ApiResult<String> {
     if p.trim().is_empty() {
         return Err(ApiError::invalid(
             "prompt",
@@ -37,8 +37,8 @@ pub fn prompt(form: &Form) -> ApiResult<String> {
     Ok(p.to_string())
 }
 
-pub fn seconds(form: &Form, default: Option<Seconds>) -> ApiResult<Seconds> {
-    match form.text("seconds") {
+pub fn seconds(raw: Option<&Text>, default: Option<Seconds>) -> ApiResult<Seconds> {
+    match raw.map(Text::as_str) {
         None | Some("") => default.ok_or_else(|| {
             ApiError::invalid("seconds", ErrorCode::MissingSeconds, "seconds is required.")
         }),
@@ -117,18 +117,8 @@ pub async fn create(
     enqueue(&state, job, idem).await
 }
 
-/// The fields `POST /v1/videos` takes, as `Form` flattens them; anything else is refused.
-pub(crate) const ACCEPTED: [&str; 9] = [
-    "prompt",
-    "model",
-    "seconds",
-    "size",
-    "seed",
-    "input_reference",
-    "input_reference[image_url]",
-    "input_reference[file_id]",
-    "characters[][id]",
-];
+/// The file parts `POST /v1/videos` takes.
+pub(crate) const FILES: [&str; 1] = [reference::PARAM];
 
 /// Everything `POST /v1/videos` checks and stores before enqueuing, shared with batch lines so
 /// a line gets exactly the error the endpoint would give.
@@ -138,21 +128,26 @@ pub async fn resolve(
     form: &mut Form,
     id: String,
 ) -> ApiResult<Job> {
-    form.expect(&ACCEPTED)?;
-    let prompt = prompt(form)?;
-    let model = state.catalogue.resolve(form.text("model"))?.clone();
-    let seconds = seconds(form, Some(Seconds::DEFAULT))?;
+    let req: CreateVideoJson = form.fields(&FILES)?;
+    let prompt = prompt(&req.prompt)?;
+    let model = state.catalogue.resolve(req.model.as_deref())?.clone();
+    let seconds = seconds(req.seconds.as_ref(), Some(Seconds::DEFAULT))?;
     model.check_seconds(seconds)?;
-    let size = match form.text("size") {
+    let size = match req.size.as_deref() {
         None | Some("") => VideoSize::new(720, 1280),
         Some(raw) => raw.parse::<VideoSize>().map_err(|e| {
             ApiError::invalid("size", ErrorCode::InvalidSize, format!("{e}; got '{raw}'."))
         })?,
     };
     model.check_size(size)?;
-    let seed = seed_or_random(form.text("seed"))?;
+    let seed = seed_or_random(req.seed.as_ref())?;
 
-    let character_ids = form.all("characters[][id]").to_vec();
+    let character_ids: Vec<String> = req
+        .characters
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     if character_ids.len() > MAX_CHARACTERS {
         return Err(ApiError::invalid(
             "characters",
@@ -161,13 +156,6 @@ pub async fn resolve(
                 "A video can include at most {MAX_CHARACTERS} characters; got {}.",
                 character_ids.len()
             ),
-        ));
-    }
-    if form.has_prefix("characters") && character_ids.is_empty() {
-        return Err(ApiError::invalid(
-            "characters",
-            ErrorCode::InvalidCharacters,
-            "characters must be an array of objects like {\"id\": \"char_...\"}.",
         ));
     }
     let lower_prompt = prompt.to_lowercase();
@@ -199,7 +187,8 @@ pub async fn resolve(
     }
     check_coverage(state, &model.id, &prompt, &names)?;
 
-    let input_reference = reference::take(state, project, form, size, &id).await?;
+    let input_reference =
+        reference::take(state, project, form, req.input_reference, size, &id).await?;
     Ok(Job {
         id,
         project: project.to_string(),

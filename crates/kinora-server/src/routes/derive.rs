@@ -10,10 +10,10 @@ use kinora_store::VideoRecord;
 
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
-use crate::form::{Form, Upload};
+use crate::form::{Form, Text, Upload};
 use crate::openapi::IdempotencyKeyHeader;
 use crate::openapi::bodies::{
-    EditVideoForm, EditVideoJson, ExtendVideoForm, ExtendVideoJson, RemixVideoBody,
+    EditVideoForm, EditVideoJson, ExtendVideoForm, ExtendVideoJson, RemixVideoBody, VideoRef,
 };
 use crate::routes::create::{prompt, seconds};
 use crate::routes::enqueue::{Job, enqueue, idempotency, seed_or_random};
@@ -38,9 +38,10 @@ async fn source(
     state: &AppState,
     project: &Project,
     form: &mut Form,
+    video: Option<VideoRef>,
     new_id: &str,
 ) -> ApiResult<Source> {
-    let by_id = form.text("video[id]").map(str::to_string);
+    let by_id = video.map(|v| v.id);
     let upload = form.take_file("video");
     match (by_id, upload) {
         (Some(_), Some(_)) => Err(ApiError::invalid(
@@ -144,32 +145,15 @@ async fn uploaded(state: &AppState, up: Upload, new_id: &str) -> ApiResult<Sourc
     })
 }
 
-/// The fields extensions take, as `Form` flattens them (`model` and `seed`: for an uploaded
-/// source, and Kinora's seed extension; the SDK sends them through `extra_body`).
-pub(crate) const EXTEND_ACCEPTED: [&str; 6] =
-    ["prompt", "seconds", "video", "video[id]", "model", "seed"];
-/// The fields edits take; `model` names the model of an uploaded source, `edit_strength` is
-/// Kinora's strength for diffusion models.
-pub(crate) const EDIT_ACCEPTED: [&str; 6] = [
-    "prompt",
-    "video",
-    "video[id]",
-    "model",
-    "seed",
-    "edit_strength",
-];
-/// Remix takes only its prompt: the source is in the path and keeps its model, size and seed.
-pub(crate) const REMIX_ACCEPTED: [&str; 1] = ["prompt"];
+/// The file part extensions and edits take: the source as an uploaded clip, instead of
+/// `video[id]`. (`model` and `seed` in their bodies are for an uploaded source and Kinora's seed
+/// extension; the SDK sends them through `extra_body`.)
+pub(crate) const FILES: [&str; 1] = ["video"];
 
-/// Unknown fields and a `video` that is neither `{"id": …}` nor a file, refused by name before
-/// anything is looked up.
-fn expect_fields(form: &Form, accepted: &[&str]) -> ApiResult<()> {
-    form.expect(accepted)?;
-    form.expect_file("video", "{\"id\": \"video_...\"} or an uploaded MP4")
-}
-
+/// A field the operation documents elsewhere but cannot honour, refused by name before the
+/// body is parsed (so it is not mistaken for an unknown one).
 fn forbid(form: &Form, param: &str, what: &str) -> ApiResult<()> {
-    if form.has_prefix(param) {
+    if form.has(param) {
         return Err(ApiError::invalid(
             param,
             ErrorCode::UnsupportedParameter,
@@ -212,14 +196,14 @@ pub async fn extend(
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
     forbid(&form, "characters", "extensions")?;
     forbid(&form, "input_reference", "extensions")?;
-    expect_fields(&form, &EXTEND_ACCEPTED)?;
-    let prompt = prompt(&form)?;
-    let new_seconds = seconds(&form, None)?.get();
-    let seed = seed_or_random(form.text("seed"))?;
+    let req: ExtendVideoJson = form.fields(&FILES)?;
+    let prompt = prompt(&req.prompt)?;
+    let new_seconds = seconds(req.seconds.as_ref(), None)?.get();
+    let seed = seed_or_random(req.seed.as_ref())?;
     let id = ids::video_id();
     let idem = idempotency(&headers, "extensions", &form.digest_hex())?;
     let (model, size, source_seconds, depth, src) =
-        match source(&state, &project, &mut form, &id).await? {
+        match source(&state, &project, &mut form, req.video, &id).await? {
             Source::Stored(r) => {
                 let depth = match &r.spec {
                     JobSpec::Extend { chain_depth, .. } => chain_depth + 1,
@@ -234,7 +218,7 @@ pub async fn extend(
                 )
             }
             Source::Uploaded { key, size, seconds } => {
-                let model = state.catalogue.resolve(form.text("model"))?.id.clone();
+                let model = state.catalogue.resolve(req.model.as_deref())?.id.clone();
                 (
                     model,
                     size,
@@ -312,44 +296,45 @@ pub async fn edit(
 ) -> ApiResult<Response> {
     let headers = req.headers().clone();
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
-    expect_fields(&form, &EDIT_ACCEPTED)?;
-    let prompt = prompt(&form)?;
-    let seed = seed_or_random(form.text("seed"))?;
+    let req: EditVideoJson = form.fields(&FILES)?;
+    let prompt = prompt(&req.prompt)?;
+    let seed = seed_or_random(req.seed.as_ref())?;
     let id = ids::video_id();
     let idem = idempotency(&headers, "edits", &form.digest_hex())?;
-    let requested_model = form.text("model").map(str::to_string);
-    let (model, size, secs, src, seed) = match source(&state, &project, &mut form, &id).await? {
-        // An edit of a stored video keeps its seed unless one is given, so "the same scene with
-        // one change" really is the same scene.
-        Source::Stored(r) => {
-            let seed = if form.has("seed") { seed } else { r.seed };
-            (
-                r.model.clone(),
-                r.size,
-                r.seconds,
-                SourceVideo::Video { id: r.id },
-                seed,
-            )
-        }
-        Source::Uploaded { key, size, seconds } => {
-            let Some(m) = requested_model.as_deref().filter(|m| !m.is_empty()) else {
-                return Err(ApiError::invalid(
-                    "model",
-                    ErrorCode::MissingModel,
-                    "model is required when editing an uploaded video.",
-                ));
-            };
-            let model = state.catalogue.resolve(Some(m))?.id.clone();
-            (
-                model,
-                size,
-                seconds,
-                SourceVideo::Upload { blob_key: key },
-                seed,
-            )
-        }
-    };
-    let strength_milli = edit_strength(&state, &form, &model)?;
+    let requested_model = req.model;
+    let (model, size, secs, src, seed) =
+        match source(&state, &project, &mut form, req.video, &id).await? {
+            // An edit of a stored video keeps its seed unless one is given, so "the same scene with
+            // one change" really is the same scene.
+            Source::Stored(r) => {
+                let seed = if req.seed.is_some() { seed } else { r.seed };
+                (
+                    r.model.clone(),
+                    r.size,
+                    r.seconds,
+                    SourceVideo::Video { id: r.id },
+                    seed,
+                )
+            }
+            Source::Uploaded { key, size, seconds } => {
+                let Some(m) = requested_model.as_deref().filter(|m| !m.is_empty()) else {
+                    return Err(ApiError::invalid(
+                        "model",
+                        ErrorCode::MissingModel,
+                        "model is required when editing an uploaded video.",
+                    ));
+                };
+                let model = state.catalogue.resolve(Some(m))?.id.clone();
+                (
+                    model,
+                    size,
+                    seconds,
+                    SourceVideo::Upload { blob_key: key },
+                    seed,
+                )
+            }
+        };
+    let strength_milli = edit_strength(&state, req.edit_strength.as_ref(), &model)?;
     let job = Job {
         id,
         project: project.0,
@@ -370,8 +355,8 @@ pub async fn edit(
 /// `edit_strength` in thousandths: a number in (0, 1], for a model that renders by diffusion.
 /// The built-in engine applies a change whole; taking the number and ignoring it would be a
 /// silent substitution, so it is refused there.
-fn edit_strength(state: &AppState, form: &Form, model: &str) -> ApiResult<Option<u16>> {
-    let Some(raw) = form.text("edit_strength") else {
+fn edit_strength(state: &AppState, raw: Option<&Text>, model: &str) -> ApiResult<Option<u16>> {
+    let Some(raw) = raw.map(Text::as_str) else {
         return Ok(None);
     };
     let invalid =
@@ -433,8 +418,8 @@ pub async fn remix(
 ) -> ApiResult<Response> {
     let headers = req.headers().clone();
     let form = Form::from_request(req, &state.tmp_dir).await?;
-    form.expect(&REMIX_ACCEPTED)?;
-    let prompt = prompt(&form)?;
+    let body: RemixVideoBody = form.fields(&[])?;
+    let prompt = prompt(&body.prompt)?;
     let r = load(&state, &project, &source_id).await?;
     if r.status != VideoStatus::Completed {
         return Err(ApiError::invalid(

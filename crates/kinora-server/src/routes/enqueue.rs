@@ -7,6 +7,7 @@ use kinora_core::{JobSpec, VideoSize, clock};
 use kinora_store::{CreateOutcome, IdempotencyKey, NewVideo};
 
 use crate::error::{ApiError, ApiResult};
+use crate::form::Text;
 use crate::routes::videos::video_response;
 use crate::state::AppState;
 
@@ -99,8 +100,8 @@ pub async fn enqueue(
 
 /// A random seed when the request names none; stored with the job so retries and restarts
 /// render the same video.
-pub fn seed_or_random(raw: Option<&str>) -> ApiResult<u64> {
-    match raw {
+pub fn seed_or_random(raw: Option<&Text>) -> ApiResult<u64> {
+    match raw.map(Text::as_str) {
         None => Ok(rand::random::<u64>() >> 11),
         Some(s) => s.trim().parse::<u64>().map_err(|_| {
             ApiError::invalid(

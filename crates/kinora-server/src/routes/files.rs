@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
-use crate::form::Form;
+use crate::form::{Form, Text};
 use crate::routes::paging::{Cursor, ListQuery};
 use crate::state::AppState;
 use crate::view::{ListPage, list_view};
@@ -68,20 +68,32 @@ pub fn file_view(f: &FileRecord) -> FileView {
     }
 }
 
-/// The fields `POST /v1/files` takes, as `Form` flattens them; anything else is refused.
-pub(crate) const ACCEPTED: [&str; 4] = [
-    "file",
-    "purpose",
-    "expires_after[anchor]",
-    "expires_after[seconds]",
-];
+/// The file part `POST /v1/files` takes.
+pub(crate) const FILES: [&str; 1] = ["file"];
+
+/// The text fields of `POST /v1/files`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UploadFields {
+    #[serde(default)]
+    pub purpose: String,
+    pub expires_after: Option<ExpiryFields>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExpiryFields {
+    pub anchor: Option<String>,
+    pub seconds: Option<Text>,
+}
 
 /// `expires_after[seconds]`, 3600–2592000, sets the lifetime. `expires_after[anchor]` may be
 /// left out: `created_at` is the only anchor there is, so either part alone is unambiguous
 /// (the anchor alone keeps the default lifetime), and the document can say so.
-fn requested_expiry(form: &Form) -> ApiResult<Option<i64>> {
-    let anchor = form.text("expires_after[anchor]");
-    let seconds = form.text("expires_after[seconds]");
+fn requested_expiry(expiry: Option<ExpiryFields>) -> ApiResult<Option<i64>> {
+    let Some(ExpiryFields { anchor, seconds }) = expiry else {
+        return Ok(None);
+    };
     if anchor.is_some_and(|a| a != "created_at") {
         return Err(ApiError::invalid(
             "expires_after.anchor",
@@ -92,7 +104,7 @@ fn requested_expiry(form: &Form) -> ApiResult<Option<i64>> {
     let Some(seconds) = seconds else {
         return Ok(None);
     };
-    Some(seconds)
+    Some(seconds.as_str())
         .and_then(|s| s.trim().parse::<i64>().ok())
         .filter(|s| (MIN_EXPIRY..=MAX_EXPIRY).contains(s))
         .map(Some)
@@ -139,9 +151,9 @@ pub async fn create(
         ));
     }
     let mut form = Form::from_request(req, &state.tmp_dir).await?;
-    form.expect(&ACCEPTED)?;
     form.expect_file("file", "an uploaded file (a file part)")?;
-    let purpose = form.text("purpose").unwrap_or("").to_string();
+    let fields: UploadFields = form.fields(&FILES)?;
+    let purpose = fields.purpose;
     if !UPLOAD_PURPOSES.contains(&purpose.as_str()) {
         return Err(ApiError::invalid(
             "purpose",
@@ -152,7 +164,7 @@ pub async fn create(
             ),
         ));
     }
-    let expiry = requested_expiry(&form)?;
+    let expiry = requested_expiry(fields.expires_after)?;
     let upload = form.take_file("file").ok_or_else(|| {
         ApiError::invalid(
             "file",

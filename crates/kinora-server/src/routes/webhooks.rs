@@ -56,10 +56,10 @@ fn read_only(id: &str) -> ApiError {
     }
 }
 
-/// A JSON body of the `accepted` top-level fields, or the contract's 400 naming what is wrong: an
+/// A JSON body as the operation's typed request, or the contract's 400 naming what is wrong: an
 /// unknown field is `unknown_parameter`, a field of the wrong type `invalid_type`, a missing one
 /// `missing_required_parameter`, each with `param` set. An empty body reads as `{}`.
-fn body<T: DeserializeOwned>(bytes: &Bytes, accepted: &[&str]) -> ApiResult<T> {
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
     let raw: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -79,33 +79,7 @@ fn body<T: DeserializeOwned>(bytes: &Bytes, accepted: &[&str]) -> ApiResult<T> {
             "The body must be a JSON object.",
         ));
     };
-    crate::form::expect_keys(map, accepted)?;
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        // The path's first key is the top-level field at fault; a missing field has no path,
-        // serde names it in the message ("missing field `url`").
-        let field = e.path().iter().find_map(|s| match s {
-            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-            _ => None,
-        });
-        let inner = e.into_inner().to_string();
-        match field.or_else(|| crate::envelope::field_named(&inner)) {
-            Some(f) if inner.starts_with("missing field") => ApiError::invalid(
-                &f,
-                ErrorCode::MissingRequiredParameter,
-                format!("{f} is required."),
-            ),
-            Some(f) => ApiError::invalid(
-                &f,
-                ErrorCode::InvalidType,
-                format!("'{f}' has the wrong type: {inner}."),
-            ),
-            None => ApiError::invalid(
-                "body",
-                ErrorCode::InvalidRequestBody,
-                format!("The request body is not the expected JSON object: {inner}."),
-            ),
-        }
-    })
+    crate::form::typed(map)
 }
 
 fn checked_name(name: &str) -> ApiResult<String> {
@@ -184,7 +158,7 @@ pub async fn create(
     project: Project,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let req: CreateWebhookEndpoint = body(&bytes, CreateWebhookEndpoint::FIELDS)?;
+    let req: CreateWebhookEndpoint = body(&bytes)?;
     let record = state
         .store
         .create_webhook_endpoint(NewWebhookEndpoint {
@@ -263,7 +237,7 @@ async fn apply_update(
     id: &str,
     bytes: &Bytes,
 ) -> ApiResult<Response> {
-    let req: UpdateWebhookEndpoint = body(bytes, UpdateWebhookEndpoint::FIELDS)?;
+    let req: UpdateWebhookEndpoint = body(bytes)?;
     load_writable(state, project, id).await?;
     let patch = WebhookEndpointPatch {
         name: req.name.as_deref().map(checked_name).transpose()?,
@@ -381,7 +355,7 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let req: RotateWebhookSecret = body(&bytes, RotateWebhookSecret::FIELDS)?;
+    let req: RotateWebhookSecret = body(&bytes)?;
     load_writable(&state, &project, &id).await?;
     let now = clock::now_unix();
     let keep_until = req
@@ -418,7 +392,7 @@ pub async fn test(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> ApiResult<Response> {
-    let req: TestWebhookEndpoint = body(&bytes, TestWebhookEndpoint::FIELDS)?;
+    let req: TestWebhookEndpoint = body(&bytes)?;
     let e = load(&state, &project, &id).await?;
     let event_type = checked_types(std::slice::from_ref(&req.event_type))?.remove(0);
     let subject = if event_type.starts_with("batch.") {

@@ -24,8 +24,8 @@ fn object_delivery() -> Object {
     constant("webhook_delivery")
 }
 
-// `deny_unknown_fields` documents `additionalProperties: false`; the handlers refuse unknown
-// fields by name themselves (`FIELDS`), before serde sees the body.
+// These are the handlers' typed requests (`form::typed`); `deny_unknown_fields` refuses an
+// unknown field by name and documents `additionalProperties: false`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookEndpoint {
@@ -110,19 +110,6 @@ fn event_types_of_type(of: serde_json::Value) -> utoipa::openapi::schema::Array 
         "items": {"type": "string", "enum": EVENT_TYPES},
     }))
     .expect("a valid schema object")
-}
-
-impl CreateWebhookEndpoint {
-    pub const FIELDS: &[&str] = &["name", "url", "event_types"];
-}
-impl UpdateWebhookEndpoint {
-    pub const FIELDS: &[&str] = &["name", "url", "event_types"];
-}
-impl RotateWebhookSecret {
-    pub const FIELDS: &[&str] = &["keep_old_secret_active_for_24_hours"];
-}
-impl TestWebhookEndpoint {
-    pub const FIELDS: &[&str] = &["event_type"];
 }
 
 /// A webhook endpoint. `signing_secret` is present only when the endpoint is created or its

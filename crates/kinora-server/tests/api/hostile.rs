@@ -166,6 +166,13 @@ async fn mistyped_and_unknown_fields_are_400s_naming_the_param() {
             "input_reference",
             "invalid_type",
         ),
+        // Text fields are text: a number is not silently turned into a prompt.
+        (json!({"prompt": 5}), "prompt", "invalid_type"),
+        (
+            json!({"prompt": "a cat", "characters": [{"name": "Mia"}]}),
+            "characters",
+            "invalid_type",
+        ),
     ] {
         let e = expect_error(
             app.post_json("/videos", body.clone()).await,
@@ -174,6 +181,36 @@ async fn mistyped_and_unknown_fields_are_400s_naming_the_param() {
         )
         .await;
         assert_eq!(e["code"], code, "{body}");
+    }
+    // Multipart reads into the same typed request: a file where text belongs, or text where
+    // an object belongs, is refused by name too.
+    for (form, param, code) in [
+        (
+            text_form(&[("prompt", "a cat")]).part(
+                "model",
+                file_part(vec![0; 16], "model.bin", "application/octet-stream"),
+            ),
+            "model",
+            "invalid_type",
+        ),
+        (
+            text_form(&[("prompt", "a cat"), ("characters", "char_1")]),
+            "characters",
+            "invalid_type",
+        ),
+        (
+            text_form(&[("prompt", "a cat"), ("input_reference[url]", "x")]),
+            "input_reference",
+            "invalid_type",
+        ),
+        (
+            text_form(&[("prompt", "a cat"), ("sizee", "1280x720")]),
+            "sizee",
+            "unknown_parameter",
+        ),
+    ] {
+        let e = expect_error(app.post_form("/videos", form).await, 400, Some(param)).await;
+        assert_eq!(e["code"], code, "{param}");
     }
     // Multipart: files only where the operation takes one, and few of them.
     let mut form = text_form(&[("prompt", "a cat")]);

@@ -1,19 +1,28 @@
-//! `Form`: one view of a request body, whether it came as JSON or as multipart.
+//! `Form`: one view of a request body, whether it came as JSON or as multipart, parsed once into
+//! the operation's typed request.
 //!
 //! The official SDKs send multipart with bracketed keys (`video[id]`, `characters[][id]`,
-//! `input_reference[image_url]`) while hand-written clients send JSON objects. Both are flattened
-//! into the same bracketed keys here, so each endpoint parses one shape. File parts are streamed to
-//! temporary files, never held whole in memory, and every part feeds a digest used to recognise a
-//! retried request under an `Idempotency-Key`.
+//! `input_reference[image_url]`) while hand-written clients send JSON objects. A JSON body is kept
+//! as its object; multipart text parts are folded back into the same object (`video[id]` →
+//! `{"video": {"id": …}}`, see [`fields`]), so each operation deserializes one typed request
+//! ([`Form::fields`]) whichever way it came, and an unknown or mistyped field is refused by name.
+//! File parts are streamed to temporary files, never held whole in memory, and every part feeds a
+//! digest used to recognise a retried request under an `Idempotency-Key`.
+
+mod fields;
+
+pub use fields::{Text, typed};
+
+use std::collections::BTreeMap;
 
 use kinora_core::ErrorCode;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 use tokio::io::AsyncWriteExt;
@@ -41,36 +50,38 @@ pub struct Upload {
 
 #[derive(Debug, Default)]
 pub struct Form {
-    text: BTreeMap<String, Vec<String>>,
+    /// The body's fields as one JSON object: the JSON body itself, or the multipart text parts
+    /// folded back into objects and arrays.
+    fields: Map<String, Value>,
     files: BTreeMap<String, Upload>,
-    /// Keys whose JSON value was an empty object (`input_reference: {}`): present, but
-    /// flattening leaves nothing of them.
-    empty: Vec<String>,
     digest: Vec<u8>,
 }
 
 impl Form {
-    pub fn text(&self, key: &str) -> Option<&str> {
-        self.text
-            .get(key)
-            .and_then(|v| v.first())
-            .map(String::as_str)
-    }
-
-    pub fn all(&self, key: &str) -> &[String] {
-        self.text.get(key).map_or(&[], Vec::as_slice)
-    }
-
-    pub fn has(&self, key: &str) -> bool {
-        self.text.contains_key(key) || self.files.contains_key(key)
-    }
-
-    /// True when any key starts with `prefix` (`input_reference` matches `input_reference[file_id]`).
-    pub fn has_prefix(&self, prefix: &str) -> bool {
-        self.text
+    /// The body as the operation's typed request `T` (a `deny_unknown_fields` struct). `files`
+    /// are the file parts the operation takes; any other file part is presented to `T` as an
+    /// object, so it fails as a mistyped or unknown field like any other. An unknown top-level
+    /// field is `unknown_parameter`, a known one of the wrong type `invalid_type`, both naming it.
+    pub fn fields<T: DeserializeOwned>(&self, files: &[&str]) -> Result<T, ApiError> {
+        let stray: Vec<&String> = self
+            .files
             .keys()
-            .chain(self.files.keys())
-            .any(|k| k.starts_with(prefix))
+            .filter(|k| !files.contains(&k.as_str()))
+            .collect();
+        if stray.is_empty() {
+            return fields::typed(&self.fields);
+        }
+        let mut with_files = self.fields.clone();
+        for name in stray {
+            with_files.insert(name.clone(), serde_json::json!({ "file": name }));
+        }
+        fields::typed(&with_files)
+    }
+
+    /// True when the body names `key` at the top level (`input_reference` also for
+    /// `input_reference[file_id]` in multipart), or carries a file part of that name.
+    pub fn has(&self, key: &str) -> bool {
+        self.fields.contains_key(key) || self.files.contains_key(key)
     }
 
     pub fn take_file(&mut self, key: &str) -> Option<Upload> {
@@ -82,53 +93,11 @@ impl Form {
         hex::encode(&self.digest)
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.text
-            .keys()
-            .chain(self.files.keys())
-            .map(String::as_str)
-    }
-
-    /// Refuses keys an operation does not take: an unknown top-level field is
-    /// `unknown_parameter`, as OpenAI answers; a known one in the wrong shape (`"model": [1, 2]`
-    /// flattens to `model[]`) or an empty object is `invalid_type`, naming the field.
-    pub fn expect(&self, accepted: &[&str]) -> Result<(), ApiError> {
-        let top = |k: &str| k.split('[').next().unwrap_or(k).to_string();
-        let known = |name: &str| accepted.iter().any(|a| top(a) == name);
-        for key in self.keys().chain(self.empty.iter().map(String::as_str)) {
-            let name = top(key);
-            if !known(&name) {
-                return Err(ApiError::invalid(
-                    &name,
-                    ErrorCode::UnknownParameter,
-                    format!("Unrecognized request argument supplied: {name}"),
-                ));
-            }
-            let empty = self.empty.iter().any(|e| e == key);
-            if empty || !accepted.contains(&key) {
-                let shapes: Vec<&str> = accepted
-                    .iter()
-                    .copied()
-                    .filter(|a| top(a) == name)
-                    .collect();
-                return Err(ApiError::invalid(
-                    &name,
-                    ErrorCode::InvalidType,
-                    format!(
-                        "'{name}' has the wrong type or is empty; it takes the form {}.",
-                        shapes.join(" or ")
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Refuses a text value where the operation takes an uploaded file (`"video": "video_1"`
-    /// instead of `{"id": …}` or a file part): `invalid_type`, so the client learns the shape
-    /// rather than reading that the field is missing.
+    /// Refuses a text value where the operation takes only an uploaded file (`"video":
+    /// "video_1"` for a character): `invalid_type`, so the client learns the shape rather than
+    /// reading that the field is missing.
     pub fn expect_file(&self, key: &str, shape: &str) -> Result<(), ApiError> {
-        if self.text.contains_key(key) {
+        if self.fields.contains_key(key) {
             return Err(ApiError::invalid(
                 key,
                 ErrorCode::InvalidType,
@@ -138,13 +107,16 @@ impl Form {
         Ok(())
     }
 
-    fn push_text(&mut self, key: String, value: String) {
-        self.text.entry(key).or_default().push(value);
-    }
-
-    fn finish_digest(&mut self, file_digests: BTreeMap<String, String>) {
+    /// The digest hashes the fields flattened to the SDK's bracketed keys, sorted, so a body
+    /// digests the same whatever its key order (and as it did before bodies were typed: a key
+    /// stored under the old digest still recognises its retry).
+    fn finish_digest(
+        &mut self,
+        text: &BTreeMap<String, Vec<String>>,
+        file_digests: BTreeMap<String, String>,
+    ) {
         let mut h = Sha256::new();
-        for (k, vs) in &self.text {
+        for (k, vs) in text {
             for v in vs {
                 h.update(k.as_bytes());
                 h.update([0]);
@@ -176,16 +148,21 @@ impl Form {
                 "The body must be a JSON object.",
             ));
         };
-        let mut form = Form::default();
-        for (k, v) in map {
-            flatten(&mut form, k, v);
+        let mut text = BTreeMap::new();
+        for (k, v) in &map {
+            fields::flatten(&mut text, k.clone(), v);
         }
-        form.finish_digest(BTreeMap::new());
+        let mut form = Form {
+            fields: map,
+            ..Form::default()
+        };
+        form.finish_digest(&text, BTreeMap::new());
         Ok(form)
     }
 
     pub async fn from_multipart(mut mp: Multipart, tmp_dir: &Path) -> Result<Form, ApiError> {
         let mut form = Form::default();
+        let mut text: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut file_digests = BTreeMap::new();
         let (mut parts, mut file_parts) = (0, 0);
         while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
@@ -254,10 +231,11 @@ impl Form {
                         format!("The field '{name}' is not UTF-8 text."),
                     )
                 })?;
-                form.push_text(name, value);
+                text.entry(name).or_default().push(value);
             }
         }
-        form.finish_digest(file_digests);
+        form.fields = fields::unflatten(&text)?;
+        form.finish_digest(&text, file_digests);
         Ok(form)
     }
 
@@ -292,22 +270,6 @@ impl Form {
                 "Unsupported content type '{ct}'; send application/json or multipart/form-data."
             )))
         }
-    }
-}
-
-/// The top-level keys of a JSON body read without [`Form`] (batches, webhooks) against what the
-/// operation takes: the first one it does not is `unknown_parameter`, as [`Form::expect`] says.
-pub fn expect_keys(
-    map: &serde_json::Map<String, Value>,
-    accepted: &[&str],
-) -> Result<(), ApiError> {
-    match map.keys().find(|k| !accepted.contains(&k.as_str())) {
-        Some(name) => Err(ApiError::invalid(
-            name,
-            ErrorCode::UnknownParameter,
-            format!("Unrecognized request argument supplied: {name}"),
-        )),
-        None => Ok(()),
     }
 }
 
@@ -354,25 +316,6 @@ fn check_json_size(bytes: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn flatten(form: &mut Form, key: String, value: Value) {
-    match value {
-        Value::Null => {}
-        Value::Object(map) if map.is_empty() => form.empty.push(key),
-        Value::Object(map) => {
-            for (k, v) in map {
-                flatten(form, format!("{key}[{k}]"), v);
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                flatten(form, format!("{key}[]"), v);
-            }
-        }
-        Value::String(s) => form.push_text(key, s),
-        other => form.push_text(key, other.to_string()),
-    }
-}
-
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     let text = e.body_text();
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE || text.contains("length limit") {
@@ -403,15 +346,11 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn json_flattens_to_sdk_keys() {
+    async fn a_json_body_digests_as_the_same_multipart_body_whatever_its_key_order() {
         let body = Bytes::from_static(
             br#"{"prompt":"p","seconds":8,"video":{"id":"video_1"},"characters":[{"id":"char_a"},{"id":"char_b"}]}"#,
         );
         let f = Form::from_json(&body).await.unwrap();
-        assert_eq!(f.text("prompt"), Some("p"));
-        assert_eq!(f.text("seconds"), Some("8"));
-        assert_eq!(f.text("video[id]"), Some("video_1"));
-        assert_eq!(f.all("characters[][id]"), ["char_a", "char_b"]);
         let again = Form::from_json(&Bytes::from_static(
             br#"{"video":{"id":"video_1"},"seconds":8,"prompt":"p","characters":[{"id":"char_a"},{"id":"char_b"}]}"#,
         ))
@@ -422,35 +361,23 @@ mod tests {
             again.digest_hex(),
             "key order must not change the digest"
         );
-    }
-
-    #[tokio::test]
-    async fn unknown_and_mistyped_fields_are_named() {
-        let accepted = ["prompt", "model", "size", "input_reference[file_id]"];
-        let form = |body: &'static [u8]| async move {
-            Form::from_json(&Bytes::from_static(body)).await.unwrap()
+        let mut parts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (k, v) in [
+            ("prompt", "p"),
+            ("seconds", "8"),
+            ("video[id]", "video_1"),
+            ("characters[][id]", "char_a"),
+            ("characters[][id]", "char_b"),
+        ] {
+            parts.entry(k.into()).or_default().push(v.into());
+        }
+        let mut multipart = Form {
+            fields: fields::unflatten(&parts).unwrap(),
+            ..Form::default()
         };
-        let param = |r: Result<(), ApiError>| match r {
-            Err(ApiError::Invalid(i)) => (i.param, i.code),
-            other => panic!("{other:?}"),
-        };
-        let ok = form(br#"{"prompt":"a cat","input_reference":{"file_id":"file_1"}}"#).await;
-        ok.expect(&accepted).unwrap();
-        let typo = form(br#"{"prompt":"a cat","sizee":"1280x720"}"#).await;
-        assert_eq!(
-            param(typo.expect(&accepted)),
-            (String::from("sizee"), ErrorCode::UnknownParameter)
-        );
-        let array = form(br#"{"prompt":"a cat","model":[1,2]}"#).await;
-        assert_eq!(
-            param(array.expect(&accepted)),
-            (String::from("model"), ErrorCode::InvalidType)
-        );
-        let empty = form(br#"{"prompt":"a cat","input_reference":{}}"#).await;
-        assert_eq!(
-            param(empty.expect(&accepted)),
-            (String::from("input_reference"), ErrorCode::InvalidType)
-        );
+        multipart.finish_digest(&parts, BTreeMap::new());
+        assert_eq!(f.digest_hex(), multipart.digest_hex());
+        assert_eq!(f.fields["characters"], multipart.fields["characters"]);
     }
 
     #[tokio::test]
