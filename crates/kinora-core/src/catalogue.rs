@@ -5,9 +5,9 @@
 //! the built-in storyboard engine, and the catalogue says so instead of pretending otherwise.
 //! Operators map ids to other engines (GPU worker pools) in settings.
 
-use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
 use crate::seconds::Seconds;
 use crate::size::VideoSize;
 use crate::validation::Invalid;

@@ -3,8 +3,9 @@
 //! time of day, weather, setting, mood or style). Any other clip is graded frame by frame:
 //! time-of-day light, weather (with its particles), the mood's tint, a colour tint and the style.
 
-use kinora_core::ErrorCode;
 use std::path::Path;
+
+use kinora_core::ErrorCode;
 
 use crate::FPS;
 use crate::audio::AudioSynth;

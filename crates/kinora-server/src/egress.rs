@@ -2,9 +2,10 @@
 //! link-local or otherwise internal addresses unless the operator allows them, so the server
 //! cannot be turned into a probe of the network it sits in.
 
-use kinora_core::ErrorCode;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+
+use kinora_core::ErrorCode;
 
 use crate::error::{ApiError, ApiResult};
 

@@ -4,8 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kinora_core::ErrorCode;
-use kinora_core::Invalid;
+use kinora_core::{ErrorCode, Invalid};
 use kinora_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -4,12 +4,11 @@
 //! is fitted by the engine (scale-to-cover, centre-crop) unless `strict_reference_size = true`
 //! asks for OpenAI's 400.
 
-use kinora_core::ErrorCode;
 use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use kinora_core::VideoSize;
+use kinora_core::{ErrorCode, VideoSize};
 
 use crate::egress;
 use crate::error::{ApiError, ApiResult};

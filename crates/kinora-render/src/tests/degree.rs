@@ -1,13 +1,14 @@
 //! Degree words: "colder", "slower", "bigger" and their kin are read (in creates, edits and
 //! extensions) as what the engine can change, and change the picture the way they say.
 
+use kinora_core::ErrorCode;
+
 use super::edit::{edit, warmth};
 use super::kit::{create, frames, mean_abs_diff, run, x264_clip};
 use crate::edit::apply_edit;
 use crate::extend::continue_scene;
 use crate::pipeline::scene_painter;
 use crate::{Framing, Mood, Motion, RenderError, RenderMode, Scene, SubjectKind};
-use kinora_core::ErrorCode;
 
 /// (prompt, subject, its tempo, its size factor, mood)
 type Row = (&'static str, SubjectKind, f32, f32, Mood);

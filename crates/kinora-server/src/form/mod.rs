@@ -14,13 +14,12 @@ mod fields;
 pub use fields::{Text, typed};
 
 use std::collections::BTreeMap;
-
-use kinora_core::ErrorCode;
 use std::path::Path;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
+use kinora_core::ErrorCode;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -78,10 +77,11 @@ impl Form {
         fields::typed(&with_files)
     }
 
-    /// True when the body names `key` at the top level (`input_reference` also for
-    /// `input_reference[file_id]` in multipart), or carries a file part of that name.
+    /// True when the body gives `key` at the top level (`input_reference` also for
+    /// `input_reference[file_id]` in multipart), or carries a file part of that name. A JSON
+    /// `null` gives nothing, as for every optional field.
     pub fn has(&self, key: &str) -> bool {
-        self.fields.contains_key(key) || self.files.contains_key(key)
+        self.fields.get(key).is_some_and(|v| !v.is_null()) || self.files.contains_key(key)
     }
 
     pub fn take_file(&mut self, key: &str) -> Option<Upload> {

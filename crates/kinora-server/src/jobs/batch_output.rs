@@ -5,10 +5,9 @@
 //! Line ids (`batch_req_…`, `req_…`) are derived from the batch id and line number, so a
 //! finalization that is interrupted and run again writes the same lines.
 
-use kinora_core::ErrorCode;
 use std::path::Path;
 
-use kinora_core::clock;
+use kinora_core::{ErrorCode, clock};
 use kinora_store::batch::{BatchOutputs, RequestResult};
 use kinora_store::{BatchRecord, FileRecord, StoreError};
 use serde_json::{Value, json};

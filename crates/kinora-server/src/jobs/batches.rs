@@ -10,13 +10,12 @@
 //! `POST /v1/videos` would and stages it in chunks. One transaction then enqueues every staged
 //! job and moves the batch to `in_progress`.
 
-use kinora_core::ErrorCode;
 use std::collections::HashSet;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use futures::StreamExt;
-use kinora_core::{clock, ids};
+use kinora_core::{ErrorCode, clock, ids};
 use kinora_store::batch::{LineError, StagedRequest, StagedVideo};
 use kinora_store::{BatchRecord, BatchStatus, StoreError};
 use serde_json::Value;

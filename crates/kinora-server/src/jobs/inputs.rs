@@ -1,10 +1,9 @@
 //! Turns a stored job into an engine request: resolves ids to blobs and fetches every input into
 //! the job's scratch directory, so the engine works on local files only.
 
-use kinora_core::ErrorCode;
 use std::path::Path;
 
-use kinora_core::{JobSpec, SourceVideo};
+use kinora_core::{ErrorCode, JobSpec, SourceVideo};
 use kinora_render::{CharacterRef, RenderMode, RenderRequest};
 use kinora_store::{StoreError, VideoRecord};
 

@@ -2,12 +2,11 @@
 //! report. The loop owns waking (a notify when a job is enqueued, a poll as fallback) and each job
 //! runs behind a panic boundary (`spawn_blocking`), so a bad job fails alone.
 
-use kinora_core::ErrorCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
-use kinora_core::clock;
+use kinora_core::{ErrorCode, clock};
 use kinora_render::{CancelToken, RenderError};
 use kinora_store::{
     Completion, FailOutcome, JobError, Lease, MediaInfo, StoreError, Usage, VideoRecord,

@@ -5,8 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
-use kinora_core::ErrorCode;
-use kinora_core::{clock, ids};
+use kinora_core::{ErrorCode, clock, ids};
 use kinora_store::batch::{BatchCancel, BatchCounts};
 use kinora_store::{BatchRecord, BatchStatus};
 use serde::Serialize;

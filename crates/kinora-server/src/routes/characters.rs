@@ -7,8 +7,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use kinora_core::ErrorCode;
-use kinora_core::{clock, ids};
+use kinora_core::{ErrorCode, clock, ids};
 use kinora_render::{CharacterInfo, RenderError};
 use kinora_store::CharacterRecord;
 

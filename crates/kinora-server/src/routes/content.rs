@@ -5,8 +5,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kinora_core::ErrorCode;
-use kinora_core::VideoStatus;
+use kinora_core::{ErrorCode, VideoStatus};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

@@ -2,13 +2,11 @@
 
 use axum::extract::{Request, State};
 use axum::response::Response;
-use kinora_core::ErrorCode;
-use kinora_core::{JobSpec, Seconds, VideoSize, ids};
+use kinora_core::{ErrorCode, JobSpec, Seconds, VideoSize, ids};
 
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
-use crate::form::Form;
-use crate::form::Text;
+use crate::form::{Form, Text};
 use crate::openapi::bodies::{CreateVideoForm, CreateVideoJson};
 use crate::reference;
 use crate::routes::enqueue::{Job, enqueue, idempotency, seed_or_random};

@@ -4,8 +4,7 @@
 use axum::extract::{Path, Request, State};
 use axum::http::HeaderValue;
 use axum::response::Response;
-use kinora_core::ErrorCode;
-use kinora_core::{JobSpec, Seconds, SourceVideo, VideoSize, VideoStatus, ids};
+use kinora_core::{ErrorCode, JobSpec, Seconds, SourceVideo, VideoSize, VideoStatus, ids};
 use kinora_store::VideoRecord;
 
 use crate::auth::Project;

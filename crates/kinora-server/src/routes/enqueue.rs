@@ -2,8 +2,7 @@
 
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use kinora_core::ErrorCode;
-use kinora_core::{JobSpec, VideoSize, clock};
+use kinora_core::{ErrorCode, JobSpec, VideoSize, clock};
 use kinora_store::{CreateOutcome, IdempotencyKey, NewVideo};
 
 use crate::error::{ApiError, ApiResult};

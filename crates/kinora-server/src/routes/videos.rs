@@ -4,8 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use kinora_core::ErrorCode;
-use kinora_core::{VideoStatus, clock};
+use kinora_core::{ErrorCode, VideoStatus, clock};
 use kinora_store::{CancelOutcome, VideoRecord};
 
 use crate::auth::Project;

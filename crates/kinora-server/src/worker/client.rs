@@ -9,14 +9,14 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
+use kinora_core::ErrorCode;
 use kinora_render::{CancelToken, CharacterRef, RenderError, RenderMode, RenderRequest};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::worker::http::{CallError, Client, retry_transient};
 use crate::worker::protocol::*;
 use crate::worker::routes::CALL_LIMIT_SECONDS;
-use kinora_core::ErrorCode;
-use tokio_util::task::AbortOnDropHandle;
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {

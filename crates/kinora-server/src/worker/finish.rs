@@ -3,14 +3,13 @@
 //! stores everything before the job is marked `completed`. A worker that returns garbage fails
 //! its attempt (retried like any failure), never the node.
 
-use kinora_core::ErrorCode;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use bytes::Bytes;
-use kinora_core::{JobSpec, clock};
+use kinora_core::{ErrorCode, JobSpec, clock};
 use kinora_render::{CancelToken, Expected, RenderError, Returned};
 use kinora_store::{FailOutcome, JobError, MediaInfo, StoreError, VideoRecord};
 use tokio_util::task::AbortOnDropHandle;

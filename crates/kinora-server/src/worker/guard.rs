@@ -6,8 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use bytes::Bytes;
-use kinora_core::ErrorCode;
-use kinora_core::clock;
+use kinora_core::{ErrorCode, clock};
 use kinora_store::{StoreError, VideoRecord};
 use serde::de::DeserializeOwned;
 

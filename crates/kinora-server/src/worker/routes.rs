@@ -1,7 +1,6 @@
 //! `/internal/v1`: registration, long-poll leases, heartbeats, inputs and artifact uploads.
 //! `complete` and `fail` are in `finish.rs`.
 
-use kinora_core::ErrorCode;
 use std::time::Duration;
 
 use axum::Json;
@@ -13,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use bytes::Bytes;
 use futures::StreamExt;
-use kinora_core::clock;
+use kinora_core::{ErrorCode, clock};
 use kinora_store::{JobError, Lease, StoreError, WorkerRecord};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;

@@ -182,6 +182,11 @@ async fn mistyped_and_unknown_fields_are_400s_naming_the_param() {
         .await;
         assert_eq!(e["code"], code, "{body}");
     }
+    // `null` is an optional field left out, never a wrong type.
+    let nulls = json!({"prompt": "a cat", "model": null, "size": null, "seconds": null,
+        "input_reference": null, "characters": null, "seed": null});
+    let r = app.post_json("/videos", nulls).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     // Multipart reads into the same typed request: a file where text belongs, or text where
     // an object belongs, is refused by name too.
     for (form, param, code) in [

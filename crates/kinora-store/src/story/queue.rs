@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use kinora_core::VideoStatus;
+use kinora_core::{ErrorCode, VideoStatus};
 
 use super::{LEASE_MS, T0, T0_MS, video};
 use crate::error::StoreError;
 use crate::metadata::MetadataStore;
 use crate::record::{CancelOutcome, CreateOutcome, FailOutcome, JobError};
-use kinora_core::ErrorCode;
 
 type Store = Arc<dyn MetadataStore>;
 

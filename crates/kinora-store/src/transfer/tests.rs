@@ -1,7 +1,7 @@
 //! A SQLite deployment filled through the public verbs reads the same through PostgreSQL after
 //! the copy, except for what the copy hands back on purpose (running jobs, leases).
 
-use kinora_core::VideoStatus;
+use kinora_core::{ErrorCode, VideoStatus};
 
 use super::copy_sqlite_to_postgres;
 use crate::batch::BatchStore;
@@ -17,7 +17,6 @@ use crate::story::catalogue::character;
 use crate::story::webhooks::endpoint;
 use crate::story::{LEASE_MS, T0, T0_MS, completion, video};
 use crate::webhook::{AttemptOutcome, WebhookStore};
-use kinora_core::ErrorCode;
 
 const P: &str = "p";
 /// When the copy runs; handed-back jobs are claimable from here.
