@@ -25,7 +25,10 @@ HERE = Path(__file__).resolve().parent
 
 
 def torchrun(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(HERE.parent), HF_HUB_OFFLINE="1", **(env or {}))
+    # C++ stack traces: a rank once aborted at teardown ("terminate called without an active
+    # exception", 1 run in 50); if it comes back, the failure's stderr shows where.
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(HERE.parent), HF_HUB_OFFLINE="1",
+               TORCH_SHOW_CPP_STACKTRACES="1", **(env or {}))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *args]
     # Its own session, so a group that hangs is killed whole (the ranks too), not left behind.
     with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
