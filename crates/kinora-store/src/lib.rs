@@ -16,7 +16,10 @@
 //! reasoning is in `sql/mod.rs`.
 //!
 //! Layout:
-//! - [`metadata`]: the `MetadataStore` trait, the contract every backend fulfils
+//! - [`metadata`]: the `MetadataStore` trait, the contract every backend fulfils: one trait per
+//!   family below, plus blob deletions, readiness and closing
+//! - [`video`], [`queue`], [`character`]: `VideoStore`, `QueueStore`, `CharacterStore`, the verbs
+//!   of videos (with idempotency keys), the job queue and characters
 //! - [`record`]: stored records (`VideoRecord`, `CharacterRecord`, `Lease`) and verb outcomes
 //! - [`error`]: `StoreError`, shaped for the server's error table
 //! - `sql`: the statements, decoders and verb bodies both backends share
@@ -36,14 +39,17 @@
 
 pub mod batch;
 pub mod blob;
+pub mod character;
 pub mod error;
 pub mod file;
 pub mod metadata;
 pub mod postgres;
+pub mod queue;
 pub mod record;
 mod sql;
 pub mod sqlite;
 pub mod transfer;
+pub mod video;
 pub mod webhook;
 pub mod worker;
 
@@ -52,15 +58,18 @@ mod story;
 
 pub use batch::{BatchRecord, BatchStatus, BatchStore};
 pub use blob::{BlobEntry, BlobMeta, BlobStore, BlobUrl, S3Config};
+pub use character::CharacterStore;
 pub use error::{Result, StoreError};
 pub use file::{FileRecord, FileStore};
 pub use metadata::MetadataStore;
 pub use postgres::{PostgresStore, open_postgres};
+pub use queue::QueueStore;
 pub use record::{
     CancelOutcome, CharacterRecord, Completion, CreateOutcome, FailOutcome, IdempotencyKey,
     JobError, Lease, MediaInfo, NewVideo, Order, Page, Usage, VideoRecord,
 };
 pub use sqlite::{SqliteStore, open_sqlite, open_sqlite_memory};
+pub use video::VideoStore;
 pub use webhook::{
     AttemptOutcome, DeliveryRecord, DeliveryStatus, DueDelivery, NewWebhookEndpoint,
     WebhookEndpointPatch, WebhookEndpointRecord, WebhookStore,

@@ -13,8 +13,8 @@ use sqlx::postgres::PgArguments;
 use sqlx::sqlite::SqliteRow;
 
 use crate::error::{Result, StoreError};
-use crate::metadata::MetadataStore;
 use crate::postgres::PostgresStore;
+use crate::queue::QueueStore;
 use crate::sqlite::SqliteStore;
 
 /// How a column is stored on each side where the two differ.

@@ -12,8 +12,9 @@ pub(crate) const DELETE: &str = "DELETE FROM characters WHERE project = $1 AND i
 
 macro_rules! character_verbs {
     ($store:ty, $write:ident, $read:ident) => {
-        impl $store {
-            pub(super) async fn insert_character(
+        #[async_trait::async_trait]
+        impl $crate::character::CharacterStore for $store {
+            async fn create_character(
                 &self,
                 c: $crate::record::CharacterRecord,
             ) -> $crate::Result<()> {
@@ -29,7 +30,7 @@ macro_rules! character_verbs {
                 Ok(())
             }
 
-            pub(super) async fn read_character(
+            async fn get_character(
                 &self,
                 project: &str,
                 id: &str,
@@ -44,7 +45,7 @@ macro_rules! character_verbs {
                     .transpose()
             }
 
-            pub(super) async fn list_character_page(
+            async fn list_characters(
                 &self,
                 project: &str,
                 after: Option<&str>,
@@ -67,11 +68,7 @@ macro_rules! character_verbs {
                 )
             }
 
-            pub(super) async fn remove_character(
-                &self,
-                project: &str,
-                id: &str,
-            ) -> $crate::Result<bool> {
+            async fn delete_character(&self, project: &str, id: &str) -> $crate::Result<bool> {
                 let done = sqlx::query($crate::sql::characters::DELETE)
                     .bind(project)
                     .bind(id)

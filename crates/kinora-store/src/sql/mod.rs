@@ -23,8 +23,10 @@
 //! `TEXT[]` on PostgreSQL).
 //!
 //! Layout: [`rows`] (column lists and decoders); `characters`, `files`, `videos`, `batches`,
-//! `batch_flow`, `webhooks`, `deliveries`, `queue`: verbs stamped by [`store_verbs!`];
-//! `metadata`: the `MetadataStore` impl forwarding to them. The registry of workers is in
+//! `batch_flow`, `webhooks`, `deliveries`, `queue`: verbs stamped by [`store_verbs!`], each
+//! family implementing its own trait (`VideoStore`, `QueueStore`, `CharacterStore`, ...) under
+//! the trait's own verb names, so no verb has a second name; `metadata`: what `MetadataStore`
+//! adds to them (blob deletions, readiness, closing). The registry of workers is in
 //! `crate::worker` and follows the same shape.
 
 pub(crate) mod batch_flow;

@@ -15,8 +15,9 @@ pub(crate) const CANCELLED_MESSAGE: &str = "The job was cancelled.";
 
 macro_rules! queue_verbs {
     ($store:ty, $conn:ty, $write:ident, $read:ident, for_update = $for_update:literal, greatest = $greatest:literal) => {
-        impl $store {
-            pub(super) async fn position_of(&self, id: &str) -> $crate::Result<Option<u64>> {
+        #[async_trait::async_trait]
+        impl $crate::queue::QueueStore for $store {
+            async fn queue_position(&self, id: &str) -> $crate::Result<Option<u64>> {
                 // As on SQLite, no `deleted_at` test on the counted rows: a deleted job is never queued.
                 let n: Option<i64> = sqlx::query_scalar(
                     "SELECT (SELECT COUNT(*) FROM videos o \
@@ -30,7 +31,26 @@ macro_rules! queue_verbs {
                 Ok(n.map(|n| n.max(1) as u64))
             }
 
-            pub(super) async fn beat(
+            async fn queued_ids(&self) -> $crate::Result<Vec<(String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, model FROM videos WHERE status = 'queued' ORDER BY priority, run_at, seq",
+                )
+                .fetch_all(&self.$read)
+                .await?)
+            }
+
+            /// The claim statement is the backend's own (`claim_next` in its `queue.rs`).
+            async fn claim_for(
+                &self,
+                worker: &str,
+                models: Option<&[String]>,
+                now_ms: i64,
+                lease_ms: i64,
+            ) -> $crate::Result<Option<$crate::record::Lease>> {
+                self.claim_next(worker, models, now_ms, lease_ms).await
+            }
+
+            async fn heartbeat(
                 &self,
                 id: &str,
                 lease_id: &str,
@@ -56,7 +76,7 @@ macro_rules! queue_verbs {
                     .flag("cancel_requested")
             }
 
-            pub(super) async fn finish_ok(
+            async fn complete(
                 &self,
                 id: &str,
                 lease_id: &str,
@@ -93,7 +113,7 @@ macro_rules! queue_verbs {
                 Ok(record)
             }
 
-            pub(super) async fn finish_err(
+            async fn fail(
                 &self,
                 id: &str,
                 lease_id: &str,
@@ -149,7 +169,7 @@ macro_rules! queue_verbs {
                 Ok($crate::record::FailOutcome::Failed(record))
             }
 
-            pub(super) async fn cancel(&self, project: &str, id: &str, now: i64) -> $crate::Result<$crate::record::CancelOutcome> {
+            async fn request_cancel(&self, project: &str, id: &str, now: i64) -> $crate::Result<$crate::record::CancelOutcome> {
                 let mut tx = self.begin_write().await?;
                 // Locked: the status read decides the update, so no claim may slip in between.
                 let status: Option<String> = sqlx::query_scalar(concat!(
@@ -207,7 +227,7 @@ macro_rules! queue_verbs {
                 })
             }
 
-            pub(super) async fn reclaim(&self, now_ms: i64) -> $crate::Result<u64> {
+            async fn reclaim_expired(&self, now_ms: i64) -> $crate::Result<u64> {
                 let mut tx = self.begin_write().await?;
                 let requeued = sqlx::query(
                     "UPDATE videos SET status = 'queued', progress = 0, run_at = $1, \
@@ -244,7 +264,7 @@ macro_rules! queue_verbs {
                 Ok(requeued + failed.len() as u64)
             }
 
-            pub(super) async fn release(&self, worker_prefix: &str, now_ms: i64) -> $crate::Result<u64> {
+            async fn release_owner(&self, worker_prefix: &str, now_ms: i64) -> $crate::Result<u64> {
                 if worker_prefix.is_empty() {
                     // An empty prefix would match every worker of every node.
                     return Err($crate::StoreError::Conflict(
@@ -286,6 +306,9 @@ macro_rules! queue_verbs {
                 Ok(cancelled.len() as u64 + released)
             }
 
+        }
+
+        impl $store {
             /// `video.failed` for each `(project, id)` a bulk transition just ended; true if any
             /// delivery was recorded.
             async fn emit_failed(

@@ -51,8 +51,9 @@ pub(crate) const PURGE_KEYS: &str = "DELETE FROM idempotency_keys WHERE created_
 
 macro_rules! video_verbs {
     ($store:ty, $write:ident, $read:ident, for_update = $for_update:literal, skip_locked = $skip:literal) => {
-        impl $store {
-            pub(super) async fn create_video_tx(
+        #[async_trait::async_trait]
+        impl $crate::video::VideoStore for $store {
+            async fn create_video(
                 &self,
                 v: $crate::record::NewVideo,
                 idem: Option<$crate::record::IdempotencyKey>,
@@ -122,22 +123,22 @@ macro_rules! video_verbs {
                 Ok(CreateOutcome::Created(record))
             }
 
-            pub(super) async fn read_video(
+            async fn get_video(
                 &self,
-                project: Option<&str>,
+                project: &str,
                 id: &str,
             ) -> $crate::Result<Option<$crate::record::VideoRecord>> {
-                let row = sqlx::query($crate::sql::videos::READ)
-                    .bind(id)
-                    .bind(project)
-                    .fetch_optional(&self.$read)
-                    .await?;
-                row.as_ref()
-                    .map($crate::sql::rows::video_from_row)
-                    .transpose()
+                self.read_video(Some(project), id).await
             }
 
-            pub(super) async fn list_video_page(
+            async fn get_video_unscoped(
+                &self,
+                id: &str,
+            ) -> $crate::Result<Option<$crate::record::VideoRecord>> {
+                self.read_video(None, id).await
+            }
+
+            async fn list_videos(
                 &self,
                 project: &str,
                 after: Option<&str>,
@@ -161,7 +162,7 @@ macro_rules! video_verbs {
                 )
             }
 
-            pub(super) async fn mark_deleted(
+            async fn delete_video(
                 &self,
                 project: &str,
                 id: &str,
@@ -216,7 +217,7 @@ macro_rules! video_verbs {
                 Ok(record)
             }
 
-            pub(super) async fn expire(
+            async fn expire_due(
                 &self,
                 now: i64,
                 limit: u32,
@@ -238,7 +239,7 @@ macro_rules! video_verbs {
                 rows.iter().map($crate::sql::rows::video_from_row).collect()
             }
 
-            pub(super) async fn status_counts(
+            async fn count_by_status(
                 &self,
             ) -> $crate::Result<Vec<(kinora_core::VideoStatus, u64)>> {
                 use sqlx::Row as _;
@@ -257,12 +258,30 @@ macro_rules! video_verbs {
                 Ok(counts)
             }
 
-            pub(super) async fn purge_keys(&self, before: i64) -> $crate::Result<u64> {
+            async fn purge_idempotency_keys(&self, before: i64) -> $crate::Result<u64> {
                 let done = sqlx::query($crate::sql::videos::PURGE_KEYS)
                     .bind(before)
                     .execute(&self.$write)
                     .await?;
                 Ok(done.rows_affected())
+            }
+        }
+
+        impl $store {
+            /// One live video, of `project` or of any project.
+            async fn read_video(
+                &self,
+                project: Option<&str>,
+                id: &str,
+            ) -> $crate::Result<Option<$crate::record::VideoRecord>> {
+                let row = sqlx::query($crate::sql::videos::READ)
+                    .bind(id)
+                    .bind(project)
+                    .fetch_optional(&self.$read)
+                    .await?;
+                row.as_ref()
+                    .map($crate::sql::rows::video_from_row)
+                    .transpose()
             }
         }
     };

@@ -8,6 +8,7 @@ use super::SqliteStore;
 use crate::metadata::MetadataStore;
 use crate::record::{CreateOutcome, IdempotencyKey, Order};
 use crate::story::{LEASE_MS, T0, T0_MS, completion, video};
+use crate::video::VideoStore;
 
 /// A fresh database file; the directory lives as long as the test process, which is short.
 async fn file_store() -> Arc<dyn MetadataStore> {

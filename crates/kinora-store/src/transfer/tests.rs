@@ -5,17 +5,20 @@ use kinora_core::{ErrorCode, VideoStatus};
 
 use super::copy_sqlite_to_postgres;
 use crate::batch::BatchStore;
+use crate::character::CharacterStore;
 use crate::error::StoreError;
 use crate::file::FileStore;
 use crate::metadata::MetadataStore;
 use crate::postgres::PostgresStore;
 use crate::postgres::test_db::TestDb;
+use crate::queue::QueueStore;
 use crate::record::{CreateOutcome, IdempotencyKey, JobError, Order, VideoRecord};
 use crate::sqlite::SqliteStore;
 use crate::story::batches::{batch, file, invalid, staged};
 use crate::story::catalogue::character;
 use crate::story::webhooks::endpoint;
 use crate::story::{LEASE_MS, T0, T0_MS, completion, video};
+use crate::video::VideoStore;
 use crate::webhook::{AttemptOutcome, WebhookStore};
 
 const P: &str = "p";
