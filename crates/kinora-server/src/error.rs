@@ -33,7 +33,9 @@ pub struct ErrorBody {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{0}")]
+    /// The message alone: `param` travels in its own field of the envelope, so the text does
+    /// not repeat it (the CLI prints `Invalid` with its "(param …)" instead).
+    #[error("{}", .0.message)]
     Invalid(Invalid),
     #[error("{message}")]
     NotFound {
@@ -325,6 +327,19 @@ mod tests {
             without_paths("cannot open /data/x.mp4 for reading"),
             "cannot open the file for reading"
         );
+    }
+
+    #[test]
+    fn a_refused_field_is_named_in_param_not_repeated_in_the_message() {
+        let (status, param, code, message) =
+            ApiError::invalid("size", ErrorCode::InvalidSize, "size must be WIDTHxHEIGHT.")
+                .public();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            (param.as_deref(), code.as_str()),
+            (Some("size"), "invalid_size")
+        );
+        assert_eq!(message, "size must be WIDTHxHEIGHT.");
     }
 
     #[test]
