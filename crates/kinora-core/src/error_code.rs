@@ -212,12 +212,6 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-impl PartialEq<&str> for ErrorCode {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,42 +113,34 @@ impl ApiError {
         ApiError::Internal(detail.to_string())
     }
 
-    /// Status, `param` and code of the answer; the `type` follows from the status.
+    /// Status, `param` and code of the answer. The status is the code's own, from the one
+    /// table in `kinora_core::ErrorCode`; only the HTTP layer's rejections bring theirs.
     fn parts(&self) -> (StatusCode, Option<String>, ErrorCode) {
         use ErrorCode as C;
-        match self {
-            ApiError::Invalid(i) => (StatusCode::BAD_REQUEST, Some(i.param.clone()), i.code),
-            ApiError::NotFound { param, .. } => (StatusCode::NOT_FOUND, param.clone(), C::NotFound),
-            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, None, *code),
-            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, None, C::InvalidApiKey),
-            ApiError::PayloadTooLarge(_) => {
-                (StatusCode::PAYLOAD_TOO_LARGE, None, C::PayloadTooLarge)
-            }
-            ApiError::UnsupportedMediaType(_) => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                None,
-                C::UnsupportedMediaType,
-            ),
-            ApiError::Gone(_) => (StatusCode::GONE, Some("video_id".into()), C::VideoExpired),
-            ApiError::RangeNotSatisfiable(_) => (
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                Some("range".into()),
-                C::RangeNotSatisfiable,
-            ),
-            ApiError::Unavailable(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, None, C::ServiceUnavailable)
-            }
-            ApiError::StorageUnavailable(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, None, C::StorageUnavailable)
-            }
+        let (param, code) = match self {
+            ApiError::Invalid(i) => (Some(i.param.clone()), i.code),
+            ApiError::NotFound { param, .. } => (param.clone(), C::NotFound),
+            ApiError::Conflict { code, .. } => (None, *code),
+            ApiError::Unauthorized(_) => (None, C::InvalidApiKey),
+            ApiError::PayloadTooLarge(_) => (None, C::PayloadTooLarge),
+            ApiError::UnsupportedMediaType(_) => (None, C::UnsupportedMediaType),
+            ApiError::Gone(_) => (Some("video_id".into()), C::VideoExpired),
+            ApiError::RangeNotSatisfiable(_) => (Some("range".into()), C::RangeNotSatisfiable),
+            ApiError::Unavailable(_) => (None, C::ServiceUnavailable),
+            ApiError::StorageUnavailable(_) => (None, C::StorageUnavailable),
             ApiError::Rejected {
                 status,
                 code,
                 param,
                 ..
-            } => (*status, param.clone(), *code),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, None, C::InternalError),
-        }
+            } => return (*status, param.clone(), *code),
+            ApiError::Internal(_) => (None, C::InternalError),
+        };
+        let status = code
+            .status()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::BAD_REQUEST);
+        (status, param, code)
     }
 }
 
@@ -179,11 +171,7 @@ impl From<Invalid> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, param, code) = self.parts();
-        let kind = if status.is_server_error() {
-            "server_error"
-        } else {
-            "invalid_request_error"
-        };
+        let kind = code.kind();
         let message = match &self {
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");

@@ -28,12 +28,14 @@ pub async fn take(
     size: VideoSize,
     video_id: &str,
 ) -> ApiResult<Option<String>> {
+    let named = given.is_some();
     let (url, file_id) = given.map_or((None, None), |r| (r.image_url, r.file_id));
     let upload = form.take_file(PARAM);
     let count =
         usize::from(url.is_some()) + usize::from(file_id.is_some()) + usize::from(upload.is_some());
     if count == 0 {
-        if form.has(PARAM) {
+        // `{}`: named, yet neither a URL nor a file id.
+        if named {
             return Err(ApiError::invalid(
                 PARAM,
                 ErrorCode::InvalidType,

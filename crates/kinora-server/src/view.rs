@@ -5,7 +5,7 @@
 //! Kinora's additions, which the SDK keeps as extra fields. Each view also derives its OpenAPI
 //! schema, so `/openapi.json` describes the very types that are serialized.
 
-use kinora_core::VideoStatus;
+use kinora_core::{ErrorCode, VideoStatus};
 use kinora_store::{CharacterRecord, VideoRecord};
 use serde::Serialize;
 
@@ -154,7 +154,8 @@ impl VideoView {
                 .or_else(|| {
                     let refused = r.status == VideoStatus::Failed
                         && r.error.as_ref().is_some_and(|e| {
-                            UNBILLED_REFUSALS.iter().any(|c| *c == e.code.as_str())
+                            ErrorCode::parse(&e.code)
+                                .is_some_and(|c| UNBILLED_REFUSALS.contains(&c))
                         });
                     refused.then_some(VideoUsage {
                         seconds: 0,

@@ -133,21 +133,7 @@ impl Form {
     }
 
     pub async fn from_json(bytes: &Bytes) -> Result<Form, ApiError> {
-        check_json_size(bytes)?;
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            ApiError::invalid(
-                "body",
-                ErrorCode::InvalidJson,
-                format!("The body is not valid JSON: {e}"),
-            )
-        })?;
-        let Value::Object(map) = value else {
-            return Err(ApiError::invalid(
-                "body",
-                ErrorCode::InvalidJson,
-                "The body must be a JSON object.",
-            ));
-        };
+        let map = json_object(bytes)?;
         let mut text = BTreeMap::new();
         for (k, v) in &map {
             fields::flatten(&mut text, k.clone(), v);
@@ -270,6 +256,27 @@ impl Form {
                 "Unsupported content type '{ct}'; send application/json or multipart/form-data."
             )))
         }
+    }
+}
+
+/// A JSON body that must be an object, checked for size and depth before it is parsed; every
+/// JSON body the API reads comes through here.
+pub fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    check_json_size(bytes)?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::invalid(
+            "body",
+            ErrorCode::InvalidJson,
+            format!("The body is not valid JSON: {e}"),
+        )
+    })?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::invalid(
+            "body",
+            ErrorCode::InvalidJson,
+            "The body must be a JSON object.",
+        )),
     }
 }
 

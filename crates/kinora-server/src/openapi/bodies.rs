@@ -428,7 +428,6 @@ mod tests {
             .filter(|k| !files.contains(&k.as_str()))
             .map(|k| k.split('[').next().unwrap().to_string())
             .collect();
-        tops.dedup();
         tops.sort();
         tops.dedup();
         tops

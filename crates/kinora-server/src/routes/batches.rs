@@ -236,21 +236,7 @@ pub async fn create(
                 "The body must be a JSON object under 1 MiB.",
             )
         })?;
-    let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::invalid(
-            "body",
-            ErrorCode::InvalidJson,
-            format!("The body is not valid JSON: {e}"),
-        )
-    })?;
-    let Some(map) = body.as_object() else {
-        return Err(ApiError::invalid(
-            "body",
-            ErrorCode::InvalidJson,
-            "The body must be a JSON object.",
-        ));
-    };
-    let req: CreateBatchJson = crate::form::typed(map)?;
+    let req: CreateBatchJson = crate::form::typed(&crate::form::json_object(&bytes)?)?;
     let input_file_id = text(&req.input_file_id, "input_file_id")?;
     let endpoint = text(&req.endpoint, "endpoint")?;
     if endpoint != VIDEO_ENDPOINT {

@@ -300,7 +300,6 @@ pub async fn edit(
     let seed = seed_or_random(req.seed.as_ref())?;
     let id = ids::video_id();
     let idem = idempotency(&headers, "edits", &form.digest_hex())?;
-    let requested_model = req.model;
     let (model, size, secs, src, seed) =
         match source(&state, &project, &mut form, req.video, &id).await? {
             // An edit of a stored video keeps its seed unless one is given, so "the same scene with
@@ -316,7 +315,7 @@ pub async fn edit(
                 )
             }
             Source::Uploaded { key, size, seconds } => {
-                let Some(m) = requested_model.as_deref().filter(|m| !m.is_empty()) else {
+                let Some(m) = req.model.as_deref().filter(|m| !m.is_empty()) else {
                     return Err(ApiError::invalid(
                         "model",
                         ErrorCode::MissingModel,

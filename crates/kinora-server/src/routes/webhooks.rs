@@ -14,7 +14,7 @@ use kinora_core::{ErrorCode, clock, ids};
 use kinora_store::{NewWebhookEndpoint, WebhookEndpointPatch, WebhookEndpointRecord};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::auth::Project;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
@@ -64,21 +64,7 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
     } else {
         bytes
     };
-    let value: Value = serde_json::from_slice(raw).map_err(|e| {
-        ApiError::invalid(
-            "body",
-            ErrorCode::InvalidJson,
-            format!("The body is not valid JSON: {e}"),
-        )
-    })?;
-    let Value::Object(map) = &value else {
-        return Err(ApiError::invalid(
-            "body",
-            ErrorCode::InvalidJson,
-            "The body must be a JSON object.",
-        ));
-    };
-    crate::form::typed(map)
+    crate::form::typed(&crate::form::json_object(raw)?)
 }
 
 fn checked_name(name: &str) -> ApiResult<String> {
