@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::decoder::{clip_info, is_native, movie_audio, native_last_frame};
 use crate::demux::Movie;
-use crate::foreign::{ForeignDecoder, foreign_audio, probe_foreign};
-use crate::{ClipInfo, MediaError, Mp4Decoder, RgbFrame};
+use crate::foreign::{ForeignDecoder, Pixels, foreign_audio, probe_foreign};
+use crate::{ClipInfo, MediaError, Mp4Decoder, RgbFrame, YuvFrame};
 
 /// How a clip is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,13 +82,21 @@ impl ClipReader {
         let info = probe_foreign(path)?;
         let fps = info.fps;
         Ok(Self::Foreign(Box::new(ForeignDecoder::open_probed(
-            path, info, fps,
+            path,
+            info,
+            fps,
+            Pixels::Rgb,
         )?)))
     }
 
-    /// A foreign clip re-timed by ffmpeg to a constant `fps` (see [`ForeignDecoder`]).
-    pub fn foreign_at(path: &Path, fps: f64) -> Result<Self, MediaError> {
-        Ok(Self::Foreign(Box::new(ForeignDecoder::open(path, fps)?)))
+    /// A foreign clip re-timed by ffmpeg to a constant `fps` (see [`ForeignDecoder`]), its
+    /// frames read with [`ClipReader::next_frame`] (`Pixels::Rgb`) or
+    /// [`ClipReader::next_yuv_into`] (`Pixels::I420`).
+    pub fn foreign_at(path: &Path, fps: f64, pixels: Pixels) -> Result<Self, MediaError> {
+        let info = probe_foreign(path)?;
+        Ok(Self::Foreign(Box::new(ForeignDecoder::open_probed(
+            path, info, fps, pixels,
+        )?)))
     }
 
     pub fn info(&self) -> &ClipInfo {
@@ -102,6 +110,17 @@ impl ClipReader {
         match self {
             Self::Native(d) => d.next_frame(),
             Self::Foreign(d) => d.next_frame(),
+        }
+    }
+
+    /// The next frame as I420 over `frame` (`false` at the end), from a foreign clip opened
+    /// with `Pixels::I420`. Kinora's own clips decode in process to RGB only.
+    pub fn next_yuv_into(&mut self, frame: &mut YuvFrame) -> Result<bool, MediaError> {
+        match self {
+            Self::Native(_) => Err(MediaError::InvalidInput(
+                "a native clip is read as RGB frames".into(),
+            )),
+            Self::Foreign(d) => d.next_yuv_into(frame),
         }
     }
 }

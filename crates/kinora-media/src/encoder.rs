@@ -1,8 +1,8 @@
-//! `Mp4Encoder`: RGB frames + PCM in, H.264 + Opus (or AAC) MP4 out, streaming.
+//! `Mp4Encoder`: RGB or I420 frames + PCM in, H.264 + Opus (or AAC) MP4 out, streaming.
 
-use crate::h264::{encode_frame, new_encoder, rgb_to_yuv};
+use crate::h264::{Effort, encode_frame, new_encoder, rgb_to_yuv};
 use crate::mux::ClipWriter;
-use crate::{AudioCodec, ClipInfo, MediaError, RgbFrame, VideoParams};
+use crate::{AudioCodec, ClipInfo, MediaError, RgbFrame, VideoParams, YuvFrame};
 use openh264::formats::YUVBuffer;
 use std::path::Path;
 use std::time::Instant;
@@ -33,7 +33,18 @@ impl Mp4Encoder {
         params: VideoParams,
         audio: Option<AudioCodec>,
     ) -> Result<Self, MediaError> {
-        Self::open(path, params, audio, ENCODER_THREADS)
+        Self::open(path, params, audio, ENCODER_THREADS, Effort::Standard)
+    }
+
+    /// Like [`Mp4Encoder::create_with_audio`], with OpenH264's search set by `effort`
+    /// ([`Effort::Footage`] for re-encoding decoded footage).
+    pub fn create_with_effort(
+        path: &Path,
+        params: VideoParams,
+        audio: Option<AudioCodec>,
+        effort: Effort,
+    ) -> Result<Self, MediaError> {
+        Self::open(path, params, audio, ENCODER_THREADS, effort)
     }
 
     /// Like `create` with an explicit OpenH264 thread count (1 disables slice threading).
@@ -48,6 +59,7 @@ impl Mp4Encoder {
             params,
             with_audio.then_some(AudioCodec::Opus),
             threads,
+            Effort::Standard,
         )
     }
 
@@ -56,9 +68,10 @@ impl Mp4Encoder {
         params: VideoParams,
         audio: Option<AudioCodec>,
         threads: u16,
+        effort: Effort,
     ) -> Result<Self, MediaError> {
         params.validate()?;
-        let encoder = new_encoder(params, threads.max(1))?;
+        let encoder = new_encoder(params, threads.max(1), effort)?;
         let writer = ClipWriter::create(path, params, audio)?;
         Ok(Self {
             writer,
@@ -77,16 +90,30 @@ impl Mp4Encoder {
     }
 
     pub fn push_frame(&mut self, frame: &RgbFrame) -> Result<(), MediaError> {
-        if frame.width != self.params.width || frame.height != self.params.height {
-            return Err(MediaError::InvalidInput(format!(
-                "frame is {}x{}, the encoder was created for {}x{}",
-                frame.width, frame.height, self.params.width, self.params.height
-            )));
-        }
+        self.check_size(frame.width, frame.height)?;
         frame.check()?;
         rgb_to_yuv(frame, &mut self.yuv);
         let index = u64::from(self.writer.frames());
         let encoded = encode_frame(&mut self.encoder, &self.yuv, index, self.params.fps)?;
+        self.writer.write_video(&encoded.annexb, encoded.keyframe)
+    }
+
+    fn check_size(&self, width: u32, height: u32) -> Result<(), MediaError> {
+        if (width, height) != (self.params.width, self.params.height) {
+            return Err(MediaError::InvalidInput(format!(
+                "frame is {width}x{height}, the encoder was created for {}x{}",
+                self.params.width, self.params.height
+            )));
+        }
+        Ok(())
+    }
+
+    /// Encodes one I420 frame as it is (decoded footage: no trip through RGB).
+    pub fn push_yuv(&mut self, frame: &YuvFrame) -> Result<(), MediaError> {
+        self.check_size(frame.width, frame.height)?;
+        frame.check()?;
+        let index = u64::from(self.writer.frames());
+        let encoded = encode_frame(&mut self.encoder, &frame.slices(), index, self.params.fps)?;
         self.writer.write_video(&encoded.annexb, encoded.keyframe)
     }
 
@@ -119,7 +146,7 @@ pub fn bench_encoder_with_threads(
             "benchmark needs at least one frame".into(),
         ));
     }
-    let mut encoder = new_encoder(params, threads.max(1))?;
+    let mut encoder = new_encoder(params, threads.max(1), Effort::Standard)?;
     let mut yuv = YUVBuffer::new(params.width as usize, params.height as usize);
     let start = Instant::now();
     for (i, frame) in frames.iter().enumerate() {

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::sandbox::{Limits, Sandboxed, tool};
-use crate::{AUDIO_CHANNELS, AUDIO_SAMPLE_RATE, ClipInfo, MediaError, RgbFrame};
+use crate::{AUDIO_CHANNELS, AUDIO_SAMPLE_RATE, ClipInfo, MediaError, RgbFrame, YuvFrame};
 
 /// Longest clip taken (the API's own limit is lower; this bounds the decoder's work).
 pub const MAX_FOREIGN_SECONDS: f64 = 600.0;
@@ -184,23 +184,52 @@ pub struct ForeignDecoder {
     child: Option<Sandboxed>,
     info: ClipInfo,
     left: u32,
+    pixels: Pixels,
+}
+
+/// The form frames leave the decoder in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pixels {
+    /// RGB8, for frames something draws on or filters.
+    Rgb,
+    /// I420 in BT.601 limited range, the encoder's own form: for frames re-encoded as they are.
+    /// Half of RGB's bytes through the pipe and no conversion on either side of it.
+    I420,
+}
+
+impl Pixels {
+    /// ffmpeg's names for the format, and the scaler's options that give it. The scaler reads
+    /// the source's matrix and range from the stream (BT.709 phone clips, full-range JPEG-style
+    /// video) and converts them to what the encoder signals.
+    fn ffmpeg(self) -> (&'static str, &'static str) {
+        match self {
+            Pixels::Rgb => ("rgb24", ""),
+            Pixels::I420 => ("yuv420p", ":out_color_matrix=bt601:out_range=tv"),
+        }
+    }
 }
 
 impl ForeignDecoder {
     pub fn open(path: &Path, fps: f64) -> Result<Self, MediaError> {
         let info = probe_foreign(path)?;
-        Self::open_probed(path, info, fps)
+        Self::open_probed(path, info, fps, Pixels::Rgb)
     }
 
     /// Decodes with `info` from [`probe_foreign`] (its size, duration and limits).
-    pub fn open_probed(path: &Path, info: ClipInfo, fps: f64) -> Result<Self, MediaError> {
+    pub fn open_probed(
+        path: &Path,
+        info: ClipInfo,
+        fps: f64,
+        pixels: Pixels,
+    ) -> Result<Self, MediaError> {
         let ffmpeg = tool("ffmpeg")?;
         let fps = fps.clamp(1.0, 240.0);
         let frames = ((info.duration_s * fps).round() as u32).max(1);
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (format, convert) = pixels.ffmpeg();
         // `start_time=0` lines the first frame up with the audio's first sample (see `audio`).
         let filter = format!(
-            "fps=fps={fps:.6}:start_time=0,scale={}:{}:flags=bicubic,format=rgb24",
+            "fps=fps={fps:.6}:start_time=0,scale={}:{}:flags=bicubic{convert},format={format}",
             info.width, info.height
         );
         let args: Vec<String> = [
@@ -218,7 +247,7 @@ impl ForeignDecoder {
             "-f",
             "rawvideo",
             "-pix_fmt",
-            "rgb24",
+            format,
             "pipe:1",
         ]
         .iter()
@@ -243,6 +272,7 @@ impl ForeignDecoder {
             child: Some(child),
             left: frames,
             info,
+            pixels,
         })
     }
 
@@ -251,25 +281,52 @@ impl ForeignDecoder {
         &self.info
     }
 
+    /// The next frame as RGB, for a decoder opened with [`Pixels::Rgb`].
     pub fn next_frame(&mut self) -> Result<Option<RgbFrame>, MediaError> {
+        self.expect(Pixels::Rgb)?;
+        let mut frame = RgbFrame::new(self.info.width, self.info.height);
+        Ok(self.read_into(&mut frame.data)?.then_some(frame))
+    }
+
+    /// Reads the next frame over `frame`, for a decoder opened with [`Pixels::I420`]; `false`
+    /// (and `frame` untouched) at the end of the clip.
+    pub fn next_yuv_into(&mut self, frame: &mut YuvFrame) -> Result<bool, MediaError> {
+        self.expect(Pixels::I420)?;
+        let (width, height) = (self.info.width, self.info.height);
+        frame.data.resize(YuvFrame::len_for(width, height), 0);
+        (frame.width, frame.height) = (width, height);
+        self.read_into(&mut frame.data)
+    }
+
+    fn expect(&self, pixels: Pixels) -> Result<(), MediaError> {
+        if self.pixels != pixels {
+            return Err(MediaError::InvalidInput(format!(
+                "the decoder gives {:?} frames, not {pixels:?}",
+                self.pixels
+            )));
+        }
+        Ok(())
+    }
+
+    /// Fills `buf` with one frame off the pipe; `false` at a clean end.
+    fn read_into(&mut self, buf: &mut [u8]) -> Result<bool, MediaError> {
         if self.left == 0 {
             // Everything the probe promised has come; the child is stopped on drop.
             self.child = None;
         }
         let Some(child) = self.child.as_mut() else {
-            return Ok(None);
+            return Ok(false);
         };
-        let mut frame = RgbFrame::new(self.info.width, self.info.height);
         let mut filled = 0;
-        while filled < frame.data.len() {
-            match child.stdout.read(&mut frame.data[filled..])? {
+        while filled < buf.len() {
+            match child.stdout.read(&mut buf[filled..])? {
                 0 => break,
                 n => filled += n,
             }
         }
-        if filled == frame.data.len() {
+        if filled == buf.len() {
             self.left -= 1;
-            return Ok(Some(frame));
+            return Ok(true);
         }
         let child = self.child.take();
         if filled != 0 {
@@ -279,7 +336,7 @@ impl ForeignDecoder {
         }
         // A decode error after some frames is a damaged clip, not a short one.
         child.map_or(Ok(()), Sandboxed::finish)?;
-        Ok(None)
+        Ok(false)
     }
 }
 

@@ -5,6 +5,7 @@
 //! Layout:
 //! - `error`   — [`MediaError`], the single error type (bad input never panics).
 //! - `frame`   — [`VideoParams`], [`RgbFrame`] (with `image` conversions), [`psnr`].
+//! - `yuv`     — [`YuvFrame`]: I420 as decoded footage travels to the encoder, and to RGB.
 //! - `h264`    — OpenH264 settings (bitrate, IDR period, threads), RGB -> I420 and
 //!   Annex-B/AVCC framing.
 //! - `audio`   — Opus encoding in 20 ms packets with exact-length trimming, and decoding.
@@ -67,6 +68,7 @@ mod mux;
 mod preview;
 mod sandbox;
 mod stitch;
+mod yuv;
 
 #[cfg(test)]
 mod tests;
@@ -80,13 +82,14 @@ pub use clip::{ClipReader, Origin, decode_audio, last_frame, origin, probe};
 pub use decoder::Mp4Decoder;
 pub use encoder::{ENCODER_THREADS, Mp4Encoder, bench_encoder, bench_encoder_with_threads};
 pub use error::MediaError;
-pub use foreign::{ForeignDecoder, MAX_FOREIGN_SECONDS, probe_foreign};
+pub use foreign::{ForeignDecoder, MAX_FOREIGN_SECONDS, Pixels, probe_foreign};
 pub use format::{AUDIO_CHANNELS, AUDIO_SAMPLE_RATE, ClipInfo};
 pub use frame::{RgbFrame, VideoParams, psnr};
-pub use h264::{keyframe_interval, target_bitrate};
+pub use h264::{Effort, keyframe_interval, target_bitrate};
 pub use preview::{
     SPRITE_TILE_LONG_SIDE, SPRITESHEET_COLUMNS, SPRITESHEET_ROWS, THUMBNAIL_LONG_SIDE,
     fit_long_side, resize, sprite_tile_size, spritesheet_frame_indices, spritesheet_jpeg,
     thumbnail_webp,
 };
 pub use stitch::{stitch, stitch_with};
+pub use yuv::YuvFrame;

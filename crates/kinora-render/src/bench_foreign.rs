@@ -1,6 +1,6 @@
 //! The foreign-clip benchmark behind `kinora bench --foreign`: a clip as a phone makes it
 //! (High-profile H.264 with B-frames at 30 fps, AAC, camera-grain noise so the bitrate is a
-//! phone's), decoded the way extend and edit decode it (sandboxed ffmpeg → RGB at 24 fps), and
+//! phone's), decoded the way extend decodes it (sandboxed ffmpeg → I420 at 24 fps), and
 //! extended end to end, against `ffmpeg -f null` decoding the same file in the same run. The
 //! reference shows how much of the time is the decoder itself and how much is Kinora.
 
@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kinora_media::{AudioCodec, ClipReader};
+use kinora_media::{AudioCodec, ClipReader, Pixels, YuvFrame};
 
 use crate::FPS;
 use crate::engine::render;
@@ -30,8 +30,8 @@ pub struct ForeignCase {
     pub decoded_frames: u32,
     /// `ffmpeg -i clip -f null -`: the decoder alone.
     pub ffmpeg_null: Duration,
-    /// `ffmpeg -i clip -vf fps=24,format=rgb24 -f null -`: decoder plus the same conversion.
-    pub ffmpeg_rgb: Duration,
+    /// `ffmpeg -i clip -vf fps=24,format=yuv420p -f null -`: decoder plus the same re-timing.
+    pub ffmpeg_retimed: Duration,
     /// Kinora's decode path (sandboxed ffmpeg, frames read off the pipe).
     pub kinora_decode: Duration,
     /// `extend` end to end: decode, paint the new seconds, encode all, audio, previews.
@@ -98,14 +98,14 @@ pub fn run_foreign_bench(
         let source = dir.join(format!("phone-{width}x{height}.mp4"));
         make_source(&source, (width, height), seconds)?;
         let src = source.to_str().unwrap_or_default();
-        let rgb = format!("fps={FPS},format=rgb24");
+        let retime = format!("fps={FPS},format=yuv420p");
         let mut case = ForeignCase {
             width,
             height,
             source_frames: seconds * 30,
             decoded_frames: 0,
             ffmpeg_null: Duration::MAX,
-            ffmpeg_rgb: Duration::MAX,
+            ffmpeg_retimed: Duration::MAX,
             kinora_decode: Duration::MAX,
             extend: Duration::MAX,
         };
@@ -125,13 +125,16 @@ pub fn run_foreign_bench(
         for _ in 0..runs.max(1) {
             let null = ffmpeg(&["-i", src, "-map", "0:v:0", "-f", "null", "-"])?;
             case.ffmpeg_null = case.ffmpeg_null.min(null);
-            let conv = ffmpeg(&["-i", src, "-map", "0:v:0", "-vf", &rgb, "-f", "null", "-"])?;
-            case.ffmpeg_rgb = case.ffmpeg_rgb.min(conv);
+            let conv = ffmpeg(&[
+                "-i", src, "-map", "0:v:0", "-vf", &retime, "-f", "null", "-",
+            ])?;
+            case.ffmpeg_retimed = case.ffmpeg_retimed.min(conv);
 
             let started = Instant::now();
-            let mut reader = ClipReader::foreign_at(&source, f64::from(FPS))?;
+            let mut reader = ClipReader::foreign_at(&source, f64::from(FPS), Pixels::I420)?;
+            let mut frame = YuvFrame::new(width, height);
             let mut n = 0;
-            while reader.next_frame()?.is_some() {
+            while reader.next_yuv_into(&mut frame)? {
                 n += 1;
             }
             case.kinora_decode = case.kinora_decode.min(started.elapsed());
@@ -165,11 +168,11 @@ impl ForeignReport {
              `kinora bench --foreign --seconds {s} --extend-seconds {e} --runs {r}` (best of {r}), {c} cores visible: \
              a {s} s clip as a phone makes it (x264 High, 3 B-frames, 30 fps, 12 Mb/s at 1080p, AAC), made by \
              ffmpeg in the run and not timed. *ffmpeg null* = `ffmpeg -i clip -f null -` (the decoder alone); \
-             *ffmpeg → RGB* adds Kinora's conversion (`fps={FPS},format=rgb24`); *Kinora decode* = the sandboxed \
-             decoder extend and edit use, frames read off its pipe; *extend* = `kinora extend` by {e} s end to end \
+             *ffmpeg → 24 fps* adds Kinora's re-timing (`fps={FPS},format=yuv420p`); *Kinora decode* = the sandboxed \
+             decoder as extend uses it (I420 frames read off its pipe; an edit reads RGB); *extend* = `kinora extend` by {e} s end to end \
              (decode, new frames, H.264 + Opus encode of all {t} s, previews). Real-time factor = output seconds / \
              wall time.\n\n\
-             | size | ffmpeg null | ffmpeg → RGB | Kinora decode | Kinora decode fps | extend +{e} s | extend × real time |\n\
+             | size | ffmpeg null | ffmpeg → 24 fps | Kinora decode | Kinora decode fps | extend +{e} s | extend × real time |\n\
              |---|---|---|---|---|---|---|\n",
             s = self.seconds,
             e = self.extend_seconds,
@@ -185,7 +188,7 @@ impl ForeignReport {
                 c.height,
                 c.ffmpeg_null.as_secs_f64(),
                 fps(c.source_frames, c.ffmpeg_null),
-                c.ffmpeg_rgb.as_secs_f64(),
+                c.ffmpeg_retimed.as_secs_f64(),
                 c.kinora_decode.as_secs_f64(),
                 fps(c.decoded_frames, c.kinora_decode),
                 c.extend.as_secs_f64(),

@@ -391,8 +391,9 @@ fn extend_foreign(
         fps: FPS,
     };
     let mut previews = Previews::for_clip(source_frames + new_frames);
+    // The source is most of the frames, re-encoded as decoded: the faster search pays.
     let mut encoder =
-        pipeline::new_encoder(&files.video(), spec.width, spec.height, req.audio_codec)?;
+        pipeline::new_footage_encoder(&files.video(), spec.width, spec.height, req.audio_codec)?;
     pipeline::encode(
         &mut encoder,
         &mut clip,
@@ -404,7 +405,7 @@ fn extend_foreign(
         cancel,
     )?;
     let last = clip
-        .into_last_frame()
+        .into_last_frame()?
         .ok_or_else(|| bad_clip("it has no frames"))?
         .into_image()?;
     let mut scene = still_scene(req, spec, new_frames);

@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
-use kinora_media::{ClipReader, RgbFrame, decode_audio};
+use kinora_media::{ClipReader, RgbFrame, YuvFrame, decode_audio};
 
 use crate::FPS;
 use crate::audio::{AudioSynth, track_chunk};
 use crate::error::RenderError;
+use crate::picture::Picture;
 use crate::pipeline::{FrameSource, Previews};
 
 /// A per-frame change applied to decoded pixels (see `edit::Grade`).
@@ -25,7 +26,10 @@ pub struct ClipSource<F: Filter> {
     /// The clip's frame rate in thousandths, when it differs from the output's.
     rate_milli: Option<u64>,
     decoded: u32,
-    current: Option<RgbFrame>,
+    current: Option<Picture>,
+    /// Frames come off the reader as I420 (opened with `Pixels::I420`) and go to the encoder
+    /// as they are; such a source takes no filter.
+    i420: bool,
 }
 
 pub fn bad_clip(e: impl std::fmt::Display) -> RenderError {
@@ -57,6 +61,16 @@ impl<F: Filter> ClipSource<F> {
             rate_milli: None,
             decoded: 0,
             current: None,
+            i420: false,
+        }
+    }
+
+    /// Pictures from a reader opened with `Pixels::I420`, re-encoded unchanged: the frames never
+    /// become RGB on the way, but for the previews and the last one.
+    pub fn reading_i420(decoder: ClipReader) -> Self {
+        Self {
+            i420: true,
+            ..Self::reading(decoder, None)
         }
     }
 
@@ -83,8 +97,34 @@ impl<F: Filter> ClipSource<F> {
     }
 
     /// The last clip frame drawn, when any was: the still an extension continues from.
-    pub fn into_last_frame(self) -> Option<RgbFrame> {
-        self.current
+    pub fn into_last_frame(self) -> Result<Option<RgbFrame>, RenderError> {
+        self.current.map(Picture::into_rgb).transpose()
+    }
+
+    /// Decodes the next clip frame over `current`; `false` at the end (`current` kept).
+    fn decode_next(&mut self) -> Result<bool, RenderError> {
+        if self.i420 {
+            if let Some(current) = self.current.as_mut() {
+                return self
+                    .decoder
+                    .next_yuv_into(current.yuv_mut())
+                    .map_err(bad_clip);
+            }
+            let info = self.decoder.info();
+            let mut first = YuvFrame::new(info.width, info.height);
+            let got = self.decoder.next_yuv_into(&mut first).map_err(bad_clip)?;
+            if got {
+                self.current = Some(Picture::Yuv(first));
+            }
+            return Ok(got);
+        }
+        Ok(match self.decoder.next_frame().map_err(bad_clip)? {
+            Some(next) => {
+                self.current = Some(Picture::Rgb(next));
+                true
+            }
+            None => false,
+        })
     }
 
     /// The clip frame output frame `n` shows, counted from 1.
@@ -97,14 +137,15 @@ impl<F: Filter> ClipSource<F> {
 }
 
 impl<F: Filter> FrameSource for ClipSource<F> {
-    fn draw(&mut self, frame: u32, out: &mut RgbFrame) -> Result<(), RenderError> {
+    fn draw(&mut self, frame: u32, out: &mut Picture) -> Result<(), RenderError> {
         let wanted = self.wanted(frame);
         while self.decoded < wanted {
-            match self.decoder.next_frame().map_err(bad_clip)? {
-                Some(next) => self.current = Some(next),
+            if !self.decode_next()? {
                 // A re-timed clip may end a frame early by rounding: its last frame stays.
-                None if self.rate_milli.is_some() && self.current.is_some() => break,
-                None => return Err(bad_clip(format!("it ends before frame {}", wanted - 1))),
+                if self.rate_milli.is_some() && self.current.is_some() {
+                    break;
+                }
+                return Err(bad_clip(format!("it ends before frame {}", wanted - 1)));
             }
             self.decoded += 1;
         }
@@ -112,12 +153,18 @@ impl<F: Filter> FrameSource for ClipSource<F> {
             .current
             .as_ref()
             .ok_or_else(|| bad_clip("it has no frames"))?;
-        if (current.width, current.height) != (out.width, out.height) {
+        if current.size() != out.size() {
             return Err(bad_clip("its frames change size"));
         }
-        out.data.copy_from_slice(&current.data);
-        if let Some(f) = self.filter.as_mut() {
-            f.apply(frame, &mut out.data, out.width, out.height);
+        match current {
+            Picture::Yuv(decoded) => out.yuv_mut().data.copy_from_slice(&decoded.data),
+            Picture::Rgb(decoded) => {
+                let out = out.rgb_mut();
+                out.data.copy_from_slice(&decoded.data);
+                if let Some(f) = self.filter.as_mut() {
+                    f.apply(frame, &mut out.data, out.width, out.height);
+                }
+            }
         }
         Ok(())
     }

@@ -16,6 +16,7 @@
 //! - `raster`: pixel loops; `painter`: one frame
 //! - `audio`: ambience and action cues, one frame's chunk at a time
 //! - `pipeline`: painter thread → bounded queue → encoder, previews picked on the way
+//! - `picture`: a frame in flight, RGB as painted or I420 as decoded footage
 //! - `request`: the request and result types and the shared handles (cancel, progress, output
 //!   paths); `engine`: validation, dispatch, create; `extend`, `edit`, `character`: the other
 //!   modes; `footage`: frames decoded from an existing clip
@@ -44,6 +45,7 @@ mod lexicon;
 mod look;
 mod painter;
 mod pen;
+mod picture;
 mod pipeline;
 mod placement;
 mod platform;

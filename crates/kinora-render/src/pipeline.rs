@@ -7,9 +7,11 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use kinora_media::{
-    AudioCodec, ClipInfo, Mp4Encoder, RgbFrame, VideoParams, resize, sprite_tile_size,
+    AudioCodec, ClipInfo, Effort, Mp4Encoder, RgbFrame, VideoParams, resize, sprite_tile_size,
     spritesheet_frame_indices, spritesheet_jpeg, thumbnail_webp,
 };
+
+use crate::picture::Picture;
 
 use crate::FPS;
 use crate::audio::{AudioSynth, SAMPLES_PER_FRAME};
@@ -24,15 +26,16 @@ use image::RgbImage;
 /// Frames in flight between the painter and the encoder.
 const QUEUE: usize = 3;
 
-/// Something that can produce frame `n` of a clip and its audio.
+/// Something that can produce frame `n` of a clip and its audio. `out` is a recycled buffer of
+/// the clip's size, RGB or I420 as this source last left it.
 pub trait FrameSource: Send {
-    fn draw(&mut self, frame: u32, out: &mut RgbFrame) -> Result<(), RenderError>;
+    fn draw(&mut self, frame: u32, out: &mut Picture) -> Result<(), RenderError>;
     fn audio(&mut self, frame: u32, out: &mut Vec<f32>) -> Result<(), RenderError>;
 }
 
 /// A source lent for one pass, so the caller can read what it ended on (a clip's last frame).
 impl<S: FrameSource + ?Sized> FrameSource for &mut S {
-    fn draw(&mut self, frame: u32, out: &mut RgbFrame) -> Result<(), RenderError> {
+    fn draw(&mut self, frame: u32, out: &mut Picture) -> Result<(), RenderError> {
         (**self).draw(frame, out)
     }
 
@@ -48,8 +51,8 @@ pub struct SceneSource {
 }
 
 impl FrameSource for SceneSource {
-    fn draw(&mut self, frame: u32, out: &mut RgbFrame) -> Result<(), RenderError> {
-        self.painter.paint(frame, &mut out.data);
+    fn draw(&mut self, frame: u32, out: &mut Picture) -> Result<(), RenderError> {
+        self.painter.paint(frame, &mut out.rgb_mut().data);
         Ok(())
     }
 
@@ -79,6 +82,11 @@ impl Previews {
             tiles_at,
             thumb: None,
         }
+    }
+
+    /// Whether output frame `index` is one of the picks.
+    pub fn wants(&self, index: u32) -> bool {
+        index == self.thumb_at || self.tiles_at.contains(&index)
     }
 
     /// Offers output frame `index`; keeps a copy when it is one of the picks.
@@ -116,7 +124,7 @@ impl Previews {
 }
 
 struct Drawn {
-    frame: RgbFrame,
+    frame: Picture,
     audio: Vec<f32>,
 }
 
@@ -133,7 +141,7 @@ fn produce<S: FrameSource>(
             return;
         }
         let mut drawn = recycled.try_recv().unwrap_or_else(|_| Drawn {
-            frame: RgbFrame::new(params.width, params.height),
+            frame: Picture::canvas(params.width, params.height),
             audio: Vec::with_capacity(SAMPLES_PER_FRAME * 2),
         });
         drawn.audio.clear();
@@ -208,9 +216,19 @@ impl Sink<'_, '_> {
                 Err(_) if cancel.is_cancelled() => return Err(RenderError::Cancelled),
                 Err(_) => break,
             };
-            self.previews
-                .offer(self.first_output + done, &drawn.frame)?;
-            self.encoder.push_frame(&drawn.frame)?;
+            let index = self.first_output + done;
+            match &drawn.frame {
+                Picture::Rgb(frame) => {
+                    self.previews.offer(index, frame)?;
+                    self.encoder.push_frame(frame)?;
+                }
+                Picture::Yuv(frame) => {
+                    if self.previews.wants(index) {
+                        self.previews.offer(index, &frame.to_rgb()?)?;
+                    }
+                    self.encoder.push_yuv(frame)?;
+                }
+            }
             self.encoder.push_audio(&drawn.audio)?;
             self.progress
                 .report(lo + (hi - lo) * (done + 1) / self.total);
@@ -227,10 +245,32 @@ pub fn new_encoder(
     height: u32,
     audio: AudioCodec,
 ) -> Result<Mp4Encoder, RenderError> {
-    Ok(Mp4Encoder::create_with_audio(
+    encoder_with(path, (width, height), audio, Effort::Standard)
+}
+
+/// An encoder for output that is mostly re-encoded footage: OpenH264's faster search
+/// ([`Effort::Footage`]).
+pub fn new_footage_encoder(
+    path: &Path,
+    width: u32,
+    height: u32,
+    audio: AudioCodec,
+) -> Result<Mp4Encoder, RenderError> {
+    encoder_with(path, (width, height), audio, Effort::Footage)
+}
+
+fn encoder_with(
+    path: &Path,
+    (width, height): (u32, u32),
+    audio: AudioCodec,
+    effort: Effort,
+) -> Result<Mp4Encoder, RenderError> {
+    let params = VideoParams::new(width, height, FPS);
+    Ok(Mp4Encoder::create_with_effort(
         path,
-        VideoParams::new(width, height, FPS),
+        params,
         Some(audio),
+        effort,
     )?)
 }
 

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kinora_media::{AudioCodec, ClipInfo, ClipReader, Origin, decode_audio, origin};
+use kinora_media::{AudioCodec, ClipInfo, ClipReader, Origin, Pixels, decode_audio, origin};
 
 use crate::FPS;
 use crate::error::RenderError;
@@ -38,12 +38,19 @@ pub fn platform_clip<F: Filter>(
     } else {
         // ffmpeg re-times by time itself (variable frame rates included); holding the last
         // frame covers a clip that ends a frame early by rounding.
-        let reader = ClipReader::foreign_at(source, f64::from(FPS)).map_err(bad_clip)?;
+        // Frames re-encoded unchanged stay I420 from ffmpeg to the encoder; a filter draws on RGB.
+        let pixels = match filter {
+            Some(_) => Pixels::Rgb,
+            None => Pixels::I420,
+        };
+        let reader = ClipReader::foreign_at(source, f64::from(FPS), pixels).map_err(bad_clip)?;
         // As for any clip: sound that does not decode is not fatal, the pictures are the point.
         let audio = decode_audio(source).ok().flatten();
-        ClipSource::reading(reader, filter)
-            .with_audio(audio)
-            .at_rate(f64::from(FPS))
+        let clip = match filter {
+            Some(_) => ClipSource::reading(reader, filter),
+            None => ClipSource::reading_i420(reader),
+        };
+        clip.with_audio(audio).at_rate(f64::from(FPS))
     };
     Ok((clip, frames))
 }
@@ -83,7 +90,8 @@ pub fn at_platform_rate(
     }
     let (clip, frames) = platform_clip::<Unchanged>(source, &info, None)?;
     let path = dir.join("source.retimed.mp4");
-    let mut encoder = pipeline::new_encoder(&path, info.width, info.height, AudioCodec::Opus)?;
+    let mut encoder =
+        pipeline::new_footage_encoder(&path, info.width, info.height, AudioCodec::Opus)?;
     let quiet = |_| {};
     pipeline::encode(
         &mut encoder,

@@ -269,3 +269,47 @@ fn foreign_clips_edit_at_their_displayed_size_in_sync() {
         check_sync(&out.video, w, h, name);
     }
 }
+
+/// A phone's clip says BT.709; a camera's MJPEG-style one is full range. Extension passes the
+/// source through as I420, converted to the BT.601 limited range the output signals, so a
+/// player shows the same colours before and after (without the matrix conversion the bars
+/// came back 4 levels off on average, the saturated ones most).
+#[test]
+fn foreign_colours_survive_extension_whatever_matrix_and_range_the_source_signals() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &[&str]); 2] = [
+        (
+            "bt709.mp4",
+            "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
+            &["-colorspace", "bt709", "-color_primaries", "bt709"],
+        ),
+        (
+            "full_range.mp4",
+            "scale=out_color_matrix=bt601:out_range=pc,format=yuv420p",
+            &["-color_range", "pc"],
+        ),
+    ];
+    let (w, h) = (320, 180);
+    for (name, filter, tags) in cases {
+        let source = dir.path().join(name);
+        let status = Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg("smptehdbars=size=320x180:rate=30:duration=1")
+            .args(["-vf", filter, "-c:v", "libx264", "-bf", "3"])
+            .args(tags)
+            .arg(&source)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success(), "making {name}");
+        let before = frames(&source, w, h);
+        let mut req = create("a red balloon floats", w, h, 1, 3);
+        req.mode = RenderMode::Extend {
+            source: source.clone(),
+            source_scene: None,
+        };
+        let out = run(&req, &dir.path().join(format!("colour-{name}")));
+        let after = frames(&out.video, w, h);
+        let diff = mean_abs_diff(&before[15], &after[12]);
+        assert!(diff < 3.0, "{name}: colours moved by {diff:.2} levels");
+    }
+}
