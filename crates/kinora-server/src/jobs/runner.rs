@@ -345,12 +345,15 @@ async fn render_and_store(
     std::fs::create_dir_all(&out_dir).map_err(scratch_failure)?;
     let rendered = {
         let (out_dir, token, progress) = (out_dir.clone(), token.clone(), progress.clone());
-        let nice = state.settings.engine.render_nice;
+        let priority = super::priority::RenderPriority {
+            nice: state.settings.engine.render_nice,
+            idle: state.settings.engine.render_idle,
+        };
         tokio::task::spawn_blocking(move || {
             // Rendering is 0–95%; storing the artifacts takes the rest.
             let report =
                 |p: u8| progress.store((u16::from(p.min(100)) * 95 / 100) as u8, Ordering::Relaxed);
-            super::priority::at_nice(nice, || {
+            super::priority::at_priority(priority, || {
                 kinora_render::render(&req, &out_dir, &report, &token)
             })
         })
