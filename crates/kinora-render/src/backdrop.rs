@@ -102,13 +102,7 @@ impl Backdrop {
         }
         let (far, near) = ground_colours(scene.setting);
         let snowy = scene.weather == Weather::Snow && !is_indoor(scene.setting);
-        let ground = |c: [u8; 3]| {
-            if snowy {
-                blend(c, [240, 244, 250], 0.65)
-            } else {
-                c
-            }
-        };
+        let ground = |c: [u8; 3]| if snowy { landscape::snow_over(c) } else { c };
         let (far, near) = (ground(far), ground(near));
         match scene.setting {
             Setting::Space => fill_rows(&mut rgba, ww, 0..wh, |y| {

@@ -15,6 +15,8 @@ pub(crate) struct Ctx {
     aspect: f32,
     rng: ChaCha8Rng,
     night: bool,
+    /// Snow lies on the land: hills turn white and flowers are under it.
+    snow: bool,
     /// Height of relief above the horizon: 1, or 0.5 seen from the air.
     relief: f32,
 }
@@ -31,6 +33,7 @@ fn ctx(scene: &Scene, h: f32, aspect: f32, stream: u64) -> Ctx {
         aspect,
         rng: rng(scene.seed, scene.setting.name(), stream),
         night: scene.time_of_day == TimeOfDay::Night,
+        snow: scene.weather == Weather::Snow,
         relief: if scene.framing == Framing::Aerial {
             0.5
         } else {
@@ -364,6 +367,7 @@ fn stars(pen: &mut Pen<'_>, c: &mut Ctx, area: [f32; 4], n: usize) {
 
 fn hills(pen: &mut Pen<'_>, c: &mut Ctx, tone: [u8; 3], height: f32, n: usize) {
     pen.set_distance(0.9);
+    let tone = if c.snow { snow_over(tone) } else { tone };
     for i in 0..n {
         let x = (i as f32 + c.r(0.0, 1.0)) / n as f32;
         let w = c.r(0.25, 0.45);
@@ -402,8 +406,18 @@ fn flowers(pen: &mut Pen<'_>, c: &mut Ctx, n: usize) {
         let x = c.r(0.0, 1.0);
         let y = c.r(c.h + 0.03, 1.0);
         let r = 0.002 + 0.004 * (y - c.h) / (1.0 - c.h);
-        pen.ellipse(x, y, r, r * c.aspect, pen.ink(colours[i % colours.len()]));
+        // Under snow the flowers are not seen; their draws are still taken, so the rest of
+        // the layout does not move when an edit makes it snow.
+        if !c.snow {
+            pen.ellipse(x, y, r, r * c.aspect, pen.ink(colours[i % colours.len()]));
+        }
     }
+}
+
+/// Land under snow: mostly white, with a trace of what lies beneath, so a snowy meadow and a
+/// snowy farm still differ.
+pub(crate) fn snow_over(tone: [u8; 3]) -> [u8; 3] {
+    blend(tone, [240, 244, 250], 0.85)
 }
 
 /// The moon's surface: stars, the Earth hanging in a black sky, craters on grey ground.

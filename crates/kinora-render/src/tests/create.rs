@@ -209,3 +209,35 @@ fn run_with_progress(
         cancel,
     )
 }
+
+/// "A snowy meadow" is a meadow under snow: white land, hills included, and no flowers
+/// showing through; without snow the same meadow is green.
+#[test]
+fn snow_lies_on_the_land_it_falls_on() {
+    let (w, h) = (320, 180);
+    let land = |prompt: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(&create(prompt, w, h, 1, 4), dir.path());
+        let frame = frames(&out.video, w, h).remove(12);
+        // The lower 40 % of the picture: ground and the foot of the hills.
+        let rows = (h * 3 / 5) as usize..h as usize;
+        let (mut luma, mut green, mut n) = (0.0, 0.0, 0.0);
+        for px in frame[rows.start * w as usize * 3..rows.end * w as usize * 3].chunks_exact(3) {
+            let [r, g, b] = [px[0], px[1], px[2]].map(f64::from);
+            luma += 0.299 * r + 0.587 * g + 0.114 * b;
+            green += g - (r + b) / 2.0;
+            n += 1.0;
+        }
+        (luma / n, green / n)
+    };
+    let (snowy_luma, snowy_green) = land("a red fox runs across a snowy meadow");
+    let (plain_luma, plain_green) = land("a red fox runs across a meadow");
+    assert!(
+        snowy_luma > 200.0 && snowy_green < 12.0,
+        "snowy meadow: luma {snowy_luma:.0}, green {snowy_green:.0}"
+    );
+    assert!(
+        plain_green > 30.0 && plain_luma < snowy_luma - 40.0,
+        "meadow: luma {plain_luma:.0}, green {plain_green:.0}"
+    );
+}
