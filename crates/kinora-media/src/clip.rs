@@ -89,14 +89,26 @@ impl ClipReader {
         )?)))
     }
 
-    /// A foreign clip re-timed by ffmpeg to a constant `fps` (see [`ForeignDecoder`]), its
-    /// frames read with [`ClipReader::next_frame`] (`Pixels::Rgb`) or
-    /// [`ClipReader::next_yuv_into`] (`Pixels::I420`).
-    pub fn foreign_at(path: &Path, fps: f64, pixels: Pixels) -> Result<Self, MediaError> {
-        let info = probe_foreign(path)?;
+    /// A foreign clip, already probed (`info` from [`probe`]), re-timed by ffmpeg to a constant
+    /// `fps` (see [`ForeignDecoder`]), its frames read with [`ClipReader::next_frame`]
+    /// (`Pixels::Rgb`) or [`ClipReader::next_yuv_into`] (`Pixels::I420`).
+    pub fn foreign_at(
+        path: &Path,
+        info: ClipInfo,
+        fps: f64,
+        pixels: Pixels,
+    ) -> Result<Self, MediaError> {
         Ok(Self::Foreign(Box::new(ForeignDecoder::open_probed(
             path, info, fps, pixels,
         )?)))
+    }
+
+    /// The form frames come in: Kinora's own clips always decode to RGB.
+    pub fn pixels(&self) -> Pixels {
+        match self {
+            Self::Native(_) => Pixels::Rgb,
+            Self::Foreign(d) => d.pixels(),
+        }
     }
 
     pub fn info(&self) -> &ClipInfo {

@@ -281,6 +281,10 @@ impl ForeignDecoder {
         &self.info
     }
 
+    pub fn pixels(&self) -> Pixels {
+        self.pixels
+    }
+
     /// The next frame as RGB, for a decoder opened with [`Pixels::Rgb`].
     pub fn next_frame(&mut self) -> Result<Option<RgbFrame>, MediaError> {
         self.expect(Pixels::Rgb)?;

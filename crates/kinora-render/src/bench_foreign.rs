@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kinora_media::{AudioCodec, ClipReader, Pixels, YuvFrame};
+use kinora_media::{AudioCodec, ClipReader, Pixels, YuvFrame, probe};
 
 use crate::FPS;
 use crate::engine::render;
@@ -131,7 +131,8 @@ pub fn run_foreign_bench(
             case.ffmpeg_retimed = case.ffmpeg_retimed.min(conv);
 
             let started = Instant::now();
-            let mut reader = ClipReader::foreign_at(&source, f64::from(FPS), Pixels::I420)?;
+            let info = probe(&source)?;
+            let mut reader = ClipReader::foreign_at(&source, info, f64::from(FPS), Pixels::I420)?;
             let mut frame = YuvFrame::new(width, height);
             let mut n = 0;
             while reader.next_yuv_into(&mut frame)? {

@@ -12,7 +12,7 @@
 //! encoder pass ([`extend_foreign`]).
 use std::path::{Path, PathBuf};
 
-use kinora_media::{AudioCodec, ClipInfo, MediaError, last_frame, probe, stitch_with};
+use kinora_media::{AudioCodec, ClipInfo, Effort, MediaError, last_frame, probe, stitch_with};
 
 use crate::audio::AudioSynth;
 use crate::error::RenderError;
@@ -392,8 +392,13 @@ fn extend_foreign(
     };
     let mut previews = Previews::for_clip(source_frames + new_frames);
     // The source is most of the frames, re-encoded as decoded: the faster search pays.
-    let mut encoder =
-        pipeline::new_footage_encoder(&files.video(), spec.width, spec.height, req.audio_codec)?;
+    let mut encoder = pipeline::new_encoder_with(
+        &files.video(),
+        spec.width,
+        spec.height,
+        req.audio_codec,
+        Effort::Footage,
+    )?;
     pipeline::encode(
         &mut encoder,
         &mut clip,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use kinora_media::{ClipReader, RgbFrame, YuvFrame, decode_audio};
+use kinora_media::{ClipReader, Pixels, RgbFrame, YuvFrame, decode_audio};
 
 use crate::FPS;
 use crate::audio::{AudioSynth, track_chunk};
@@ -26,10 +26,9 @@ pub struct ClipSource<F: Filter> {
     /// The clip's frame rate in thousandths, when it differs from the output's.
     rate_milli: Option<u64>,
     decoded: u32,
+    /// A reader opened with `Pixels::I420` gives frames that go to the encoder as they are;
+    /// such a source takes no filter (its caller opens RGB when it has one).
     current: Option<Picture>,
-    /// Frames come off the reader as I420 (opened with `Pixels::I420`) and go to the encoder
-    /// as they are; such a source takes no filter.
-    i420: bool,
 }
 
 pub fn bad_clip(e: impl std::fmt::Display) -> RenderError {
@@ -61,16 +60,6 @@ impl<F: Filter> ClipSource<F> {
             rate_milli: None,
             decoded: 0,
             current: None,
-            i420: false,
-        }
-    }
-
-    /// Pictures from a reader opened with `Pixels::I420`, re-encoded unchanged: the frames never
-    /// become RGB on the way, but for the previews and the last one.
-    pub fn reading_i420(decoder: ClipReader) -> Self {
-        Self {
-            i420: true,
-            ..Self::reading(decoder, None)
         }
     }
 
@@ -103,7 +92,7 @@ impl<F: Filter> ClipSource<F> {
 
     /// Decodes the next clip frame over `current`; `false` at the end (`current` kept).
     fn decode_next(&mut self) -> Result<bool, RenderError> {
-        if self.i420 {
+        if self.decoder.pixels() == Pixels::I420 {
             if let Some(current) = self.current.as_mut() {
                 return self
                     .decoder

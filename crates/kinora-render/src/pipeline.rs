@@ -245,23 +245,15 @@ pub fn new_encoder(
     height: u32,
     audio: AudioCodec,
 ) -> Result<Mp4Encoder, RenderError> {
-    encoder_with(path, (width, height), audio, Effort::Standard)
+    new_encoder_with(path, width, height, audio, Effort::Standard)
 }
 
-/// An encoder for output that is mostly re-encoded footage: OpenH264's faster search
-/// ([`Effort::Footage`]).
-pub fn new_footage_encoder(
+/// [`new_encoder`] with OpenH264's search set by `effort` ([`Effort::Footage`] for output that
+/// is mostly re-encoded footage).
+pub fn new_encoder_with(
     path: &Path,
     width: u32,
     height: u32,
-    audio: AudioCodec,
-) -> Result<Mp4Encoder, RenderError> {
-    encoder_with(path, (width, height), audio, Effort::Footage)
-}
-
-fn encoder_with(
-    path: &Path,
-    (width, height): (u32, u32),
     audio: AudioCodec,
     effort: Effort,
 ) -> Result<Mp4Encoder, RenderError> {

@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use kinora_media::{AudioCodec, ClipInfo, ClipReader, Origin, Pixels, decode_audio, origin};
+use kinora_media::{
+    AudioCodec, ClipInfo, ClipReader, Effort, Origin, Pixels, decode_audio, origin,
+};
 
 use crate::FPS;
 use crate::error::RenderError;
@@ -43,14 +45,13 @@ pub fn platform_clip<F: Filter>(
             Some(_) => Pixels::Rgb,
             None => Pixels::I420,
         };
-        let reader = ClipReader::foreign_at(source, f64::from(FPS), pixels).map_err(bad_clip)?;
+        let reader = ClipReader::foreign_at(source, info.clone(), f64::from(FPS), pixels)
+            .map_err(bad_clip)?;
         // As for any clip: sound that does not decode is not fatal, the pictures are the point.
         let audio = decode_audio(source).ok().flatten();
-        let clip = match filter {
-            Some(_) => ClipSource::reading(reader, filter),
-            None => ClipSource::reading_i420(reader),
-        };
-        clip.with_audio(audio).at_rate(f64::from(FPS))
+        ClipSource::reading(reader, filter)
+            .with_audio(audio)
+            .at_rate(f64::from(FPS))
     };
     Ok((clip, frames))
 }
@@ -90,8 +91,13 @@ pub fn at_platform_rate(
     }
     let (clip, frames) = platform_clip::<Unchanged>(source, &info, None)?;
     let path = dir.join("source.retimed.mp4");
-    let mut encoder =
-        pipeline::new_footage_encoder(&path, info.width, info.height, AudioCodec::Opus)?;
+    let mut encoder = pipeline::new_encoder_with(
+        &path,
+        info.width,
+        info.height,
+        AudioCodec::Opus,
+        Effort::Footage,
+    )?;
     let quiet = |_| {};
     pipeline::encode(
         &mut encoder,
